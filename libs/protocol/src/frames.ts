@@ -1,0 +1,104 @@
+/**
+ * Frame types of the WebSocket protocol (PROTOCOL §2), as tagged unions on `op`.
+ * @module
+ */
+import type { FrameErrorCode } from './errors.js';
+
+/** A client's request id, echoed in the reply: a string (at most 64 characters) or a safe integer. */
+export type FrameId = string | number;
+
+/** Per-channel seqs a client already holds: `{ "topic:news": 120 }`. */
+export type SinceMap = Readonly<Record<string, number>>;
+
+export interface SubFrame {
+  readonly op: 'sub';
+  readonly id: FrameId;
+  /** Topic names (not channels): `news`, `orders.eu`. */
+  readonly topics: readonly string[];
+  readonly since?: SinceMap;
+  readonly epoch?: string;
+}
+export interface UnsubFrame {
+  readonly op: 'unsub';
+  readonly id: FrameId;
+  readonly topics: readonly string[];
+}
+export interface AuthFrame {
+  readonly op: 'auth';
+  readonly id: FrameId;
+  readonly token: string;
+}
+export interface PingFrame {
+  readonly op: 'ping';
+  readonly id: FrameId;
+}
+export type ClientFrame = SubFrame | UnsubFrame | AuthFrame | PingFrame;
+export type ClientOp = ClientFrame['op'];
+
+export interface WelcomeFrame {
+  readonly op: 'welcome';
+  readonly conn: string;
+  readonly node: string;
+  readonly user: string;
+  readonly heartbeat: number;
+  readonly epoch: string;
+  /** Token expiry in seconds since the Unix epoch; absent when the token has none. */
+  readonly exp?: number;
+  /** Present when the upgrade URL carried `since`. */
+  readonly recovered?: boolean;
+}
+
+/** A message. `data` is any JSON value. */
+export interface MsgFrame {
+  readonly op: 'msg';
+  readonly ch: string;
+  readonly seq: number;
+  readonly prev: number;
+  readonly data: unknown;
+  readonly ts: number;
+  readonly id?: string;
+}
+
+export type SubResult =
+  | { readonly ok: true; readonly recovered: boolean }
+  | { readonly ok: false; readonly code: 'forbidden' | 'invalid' | 'limit' };
+
+export interface AckFrame {
+  readonly op: 'ack';
+  readonly id: FrameId;
+  /** For `sub`: one result per channel asked for (and for `user:<sub>` when `since` named it). */
+  readonly results?: Readonly<Record<string, SubResult>>;
+  /** For `auth`: the new token's expiry. */
+  readonly exp?: number;
+}
+export interface ErrFrame {
+  readonly op: 'err';
+  readonly id?: FrameId;
+  readonly code: FrameErrorCode;
+  readonly message: string;
+}
+export interface PongFrame {
+  readonly op: 'pong';
+  readonly id: FrameId;
+}
+export interface HeartbeatFrame {
+  readonly op: 'hb';
+}
+export interface RefreshFrame {
+  readonly op: 'refresh';
+  readonly exp: number;
+}
+export interface ReconnectFrame {
+  readonly op: 'reconnect';
+  readonly after: number;
+}
+export type ServerFrame =
+  | WelcomeFrame
+  | MsgFrame
+  | AckFrame
+  | ErrFrame
+  | PongFrame
+  | HeartbeatFrame
+  | RefreshFrame
+  | ReconnectFrame;
+export type ServerOp = ServerFrame['op'];

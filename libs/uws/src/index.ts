@@ -1,0 +1,10 @@
+/**
+ * @herald/uws: the native uWebSockets.js loader, local type fixes and HTTP helpers.
+ * @module
+ */
+export { loadUws, isNativeUws, UwsUnavailableError } from './load.js';
+export type { UwsModule } from './load.js';
+export { asApp, toUwsBehavior } from './types.js';
+export type { App, Behavior, TemplatedApp, WebSocketBehavior, HttpResponse, HttpRequest, WebSocket, us_listen_socket, us_socket_context_t } from './types.js';
+export { statusLine, guardResponse, writeJson, writeError, readBody, BodyTooLargeError, copyHeaders, remoteAddress, listen } from './http.js';
+export type { ResponseGuard, HeaderList, Listening } from './http.js';
