@@ -8,3 +8,5 @@ export { asApp, toUwsBehavior } from './types.js';
 export type { App, Behavior, TemplatedApp, WebSocketBehavior, HttpResponse, HttpRequest, WebSocket, us_listen_socket, us_socket_context_t } from './types.js';
 export { statusLine, guardResponse, writeJson, writeError, readBody, BodyTooLargeError, copyHeaders, remoteAddress, listen } from './http.js';
 export type { ResponseGuard, HeaderList, Listening } from './http.js';
+export { mountOpsRoutes } from './ops.js';
+export type { Readiness, OpsRoutes } from './ops.js';

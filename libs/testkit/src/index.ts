@@ -1,0 +1,12 @@
+/**
+ * @herald/testkit: real parts for tests (nats-server processes, service processes, WebSocket clients).
+ * @module
+ */
+export { freePort, waitForPort } from './ports.js';
+export { startNatsServer, startNatsCluster, NATS_SERVER_BIN } from './nats-server.js';
+export type { NatsServerHandle, NatsClusterHandle } from './nats-server.js';
+export { WsTestClient, openWs, connectWs, refusedWs } from './ws-client.js';
+export type { WsClientOptions, Refusal, CloseInfo } from './ws-client.js';
+export { spawnService } from './process.js';
+export type { ServiceProcess, SpawnOptions } from './process.js';
+export { waitFor } from './wait.js';
