@@ -17,6 +17,8 @@ export const HTTP_STATUS_BY_ERROR = {
   token_missing: 401,
   token_invalid: 401,
   token_expired: 401,
+  alg_not_allowed: 401,
+  claims_invalid: 401,
   forbidden: 403,
   origin_not_allowed: 403,
   not_found: 404,
@@ -30,6 +32,7 @@ export const HTTP_STATUS_BY_ERROR = {
   rate_limited: 429,
   internal: 500,
   bus_unavailable: 503,
+  key_unavailable: 503,
   draining: 503,
   overloaded: 503,
 } as const;

@@ -7,6 +7,6 @@ export { startNatsServer, startNatsCluster, NATS_SERVER_BIN } from './nats-serve
 export type { NatsServerHandle, NatsClusterHandle } from './nats-server.js';
 export { WsTestClient, openWs, connectWs, refusedWs } from './ws-client.js';
 export type { WsClientOptions, Refusal, CloseInfo } from './ws-client.js';
-export { spawnService } from './process.js';
+export { spawnService, runNode } from './process.js';
 export type { ServiceProcess, SpawnOptions } from './process.js';
 export { waitFor } from './wait.js';

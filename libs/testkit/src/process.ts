@@ -28,6 +28,8 @@ export interface SpawnOptions {
   /** Wait for a log record with msg === this; default 'listening'. */
   readonly readyMsg?: string;
   readonly timeoutMs?: number;
+  /** Working directory; default the current one. */
+  readonly cwd?: string;
 }
 
 /** Spawns `node <args>` and resolves once it logged `listening` with a port. */
@@ -35,6 +37,7 @@ export function spawnService(opts: SpawnOptions): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [...opts.args], {
     env: { PATH: process.env['PATH'] ?? '', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
   });
   const lines: string[] = [];
   const waiters = new Set<() => void>();
@@ -105,4 +108,27 @@ export function spawnService(opts: SpawnOptions): Promise<ServiceProcess> {
       await exited;
     },
   }));
+}
+
+/** Runs `node <args>` to completion and returns its exit code and output. */
+export function runNode(args: readonly string[], opts: { env?: Readonly<Record<string, string>>; cwd?: string; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...args], {
+      env: { PATH: process.env['PATH'] ?? '', ...(opts.env ?? {}) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node ${args.join(' ')} timed out`));
+    }, opts.timeoutMs ?? 20_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
