@@ -17,7 +17,6 @@ export const USER_PREFIX = 'user:';
 
 const SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
 // C0 controls, DEL and C1 controls: never allowed in a user id (they break logs and headers).
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
 export type ChannelKind = 'topic' | 'user';

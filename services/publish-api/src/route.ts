@@ -1,0 +1,25 @@
+/** A route of the publish API, as the uWS adapter (server.ts) and the unit tests see it. */
+import type { Logger } from '@herald/telemetry';
+import type { HttpResult } from './http-result.js';
+
+/** Per-request context: a child logger bound to the request id. */
+export interface RequestContext {
+  readonly reqId: string;
+  readonly log: Logger;
+}
+
+/** What a handler receives: the parsed JSON body (POST) and the query string. */
+export interface RouteInput {
+  readonly body: unknown;
+  readonly query: URLSearchParams;
+}
+
+export type RouteHandler = (input: RouteInput, ctx: RequestContext) => Promise<HttpResult>;
+
+export interface Route {
+  readonly path: string;
+  readonly method: 'GET' | 'POST';
+  /** Label of `herald_publish_requests_total{route}`. */
+  readonly name: string;
+  readonly handle: RouteHandler;
+}
