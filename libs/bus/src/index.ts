@@ -1,1 +1,23 @@
-export {};
+/**
+ * @herald/bus: the Bus interface, its in-process and NATS implementations, and the subject scheme.
+ * @module
+ */
+export type {
+  Bus, BusMessage, BusStatus, ControlHandlers, HistoryPage, HistoryQuery, MessageHandler, PresenceQuery, PublishRequest, PublishResult,
+} from './bus.js';
+export { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from './bus.js';
+export { BusError } from './errors.js';
+export type { BusErrorCode } from './errors.js';
+export { DEFAULT_HISTORY_OPTIONS, resolveHistoryOptions } from './history.js';
+export type { HistoryOptions } from './history.js';
+export { MemoryBus, DEFAULT_MAX_CHANNELS, DEFAULT_MAX_DEDUPE_ENTRIES } from './memory-bus.js';
+export type { MemoryBusOptions } from './memory-bus.js';
+export {
+  inSubject, outSubject, channelOfSubject, canaryChannel, encodeToken, decodeToken,
+  IN_PREFIX, OUT_PREFIX, IN_WILDCARD, OUT_WILDCARD, CTL_DISCONNECT, CTL_PRESENCE,
+} from './subjects.js';
+export { NatsBus, DEFAULT_TIMEOUT_MS, DEFAULT_STARTUP_TIMEOUT_MS } from './nats-bus.js';
+export type { NatsBusOptions } from './nats-bus.js';
+export { DEFAULT_STREAM } from './nats-stream.js';
+export { openBus } from './open-bus.js';
+export type { OpenBusOptions } from './open-bus.js';

@@ -1,0 +1,326 @@
+/**
+ * NatsBus: the Bus on NATS core + JetStream. History is one stream holding
+ * `herald.in.>`; its RePublish option copies every stored message to `herald.out.>`
+ * with its seq and prev, which gateway nodes subscribe to with core NATS.
+ * @module
+ */
+import { connect, headers, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { Logger } from '@herald/telemetry';
+import type {
+  Bus, BusStatus, ControlHandlers, HistoryPage, HistoryQuery, MessageHandler, PresenceQuery, PublishRequest, PublishResult,
+} from './bus.js';
+import { BusError } from './errors.js';
+import { normalizeQuery, resolveHistoryOptions, type HistoryOptions } from './history.js';
+import { Canary } from './nats-canary.js';
+import { NatsControl, withTimeout } from './nats-control.js';
+import { HistoryReader, type RawPage } from './nats-history.js';
+import { decodeLive, LiveChannel } from './nats-live.js';
+import { DEFAULT_STREAM, ensureStreamUntil, epochOf, HDR_ID, HDR_TS, msgIdOf, streamConfig } from './nats-stream.js';
+import { inSubject, outSubject } from './subjects.js';
+
+export interface NatsBusOptions {
+  /** NATS server URLs (`nats://host:port`), one or several of a cluster. */
+  readonly servers: string | readonly string[];
+  /** JetStream stream holding history (default `HERALD`). */
+  readonly stream?: string;
+  /** Stream replicas (default 1; 3 on a three-node cluster). */
+  readonly replicas?: number;
+  /** History window; applied to the stream at connect (every node should use the same). */
+  readonly history?: Partial<HistoryOptions>;
+  /** Timeout of each request to NATS, in ms (default 5000). */
+  readonly timeoutMs?: number;
+  /** Connection name shown by the server's monitoring. */
+  readonly name?: string;
+  /** How long connect() retries setting up the stream while JetStream is not ready, in ms (default 30000). */
+  readonly startupTimeoutMs?: number;
+  /** Wait between reconnect attempts, in ms (default 250, plus up to 100 of jitter). */
+  readonly reconnectTimeWaitMs?: number;
+  readonly logger?: Logger;
+}
+
+export const DEFAULT_TIMEOUT_MS = 5_000;
+export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
+/** Channels checked at once for missed messages after a reconnect. */
+const CATCH_UP_CONCURRENCY = 32;
+/** How long the stream check after a reconnect retries while JetStream recovers. */
+const RECONNECT_STREAM_WAIT_MS = 10_000;
+
+interface LiveEntry {
+  readonly live: LiveChannel;
+  readonly inSubject: string;
+  sub?: Subscription;
+  ready?: Promise<void>;
+}
+
+/** The Bus on NATS + JetStream. Create it with {@link NatsBus.connect}. */
+export class NatsBus implements Bus {
+  readonly kind = 'nats' as const;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #reader: HistoryReader;
+  readonly #control: NatsControl;
+  readonly #canary: Canary;
+  readonly #config: ReturnType<typeof streamConfig>;
+  readonly #timeoutMs: number;
+  readonly #log: Logger | undefined;
+  #epoch: string;
+  #connected = true;
+  #closed = false;
+  #reconnects = 0;
+  readonly #live = new Map<string, LiveEntry>();
+  readonly #statusListeners = new Set<(status: BusStatus) => void>();
+
+  private constructor(nc: NatsConnection, jsm: JetStreamManager, config: ReturnType<typeof streamConfig>, epoch: string, timeoutMs: number, log?: Logger) {
+    this.#nc = nc;
+    this.#jsm = jsm;
+    this.#js = jetstream(nc, { timeout: timeoutMs });
+    this.#config = config;
+    this.#epoch = epoch;
+    this.#timeoutMs = timeoutMs;
+    this.#log = log;
+    this.#reader = new HistoryReader({ nc, jsm, stream: config.name, timeoutMs });
+    this.#control = new NatsControl(nc, timeoutMs, log);
+    this.#canary = new Canary(nc, this.#js, timeoutMs);
+    void this.#watchStatus();
+    void nc.closed().then(() => this.#setStatus('closed'));
+  }
+
+  /** Connects (reconnecting forever afterwards), and creates or updates the stream. Rejects with BusError('unavailable'). */
+  static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const history = resolveHistoryOptions(options.history);
+    const config = streamConfig(options.stream ?? DEFAULT_STREAM, history, options.replicas ?? 1);
+    const servers = typeof options.servers === 'string' ? [options.servers] : [...options.servers];
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers,
+        ...(options.name === undefined ? {} : { name: options.name }),
+        timeout: timeoutMs,
+        reconnect: true,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
+        reconnectJitter: 100,
+        pingInterval: 5_000,
+        maxPingOut: 3,
+      });
+    } catch (err) {
+      throw new BusError('unavailable', `cannot connect to NATS at ${servers.join(',')}`, { cause: err });
+    }
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: timeoutMs, checkAPI: false });
+      const deadline = Date.now() + (options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
+      const info = await ensureStreamUntil(jsm, config, deadline, (err) => options.logger?.warn({ err, stream: config.name }, 'JetStream not ready; retrying'));
+      options.logger?.info({ stream: config.name, replicas: config.num_replicas, created: info.created }, 'bus stream ready');
+      return new NatsBus(nc, jsm, config, epochOf(info), timeoutMs, options.logger);
+    } catch (err) {
+      await nc.close().catch(() => undefined);
+      throw new BusError('unavailable', `cannot set up JetStream stream ${config.name}`, { cause: err });
+    }
+  }
+
+  epoch(): string {
+    return this.#epoch;
+  }
+
+  async publish(request: PublishRequest): Promise<PublishResult> {
+    this.#assertUsable();
+    const subject = inSubject(request.channel);
+    const h = headers();
+    h.set(HDR_TS, String(Date.now()));
+    if (request.id !== undefined) h.set(HDR_ID, request.id);
+    try {
+      const ack = await this.#js.publish(subject, request.data, {
+        headers: h,
+        timeout: this.#timeoutMs,
+        expect: { streamName: this.#config.name },
+        ...(request.id === undefined ? {} : { msgID: msgIdOf(request.channel, request.id) }),
+      });
+      return { channel: request.channel, seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      throw new BusError('unavailable', 'JetStream did not acknowledge the publish', { cause: err });
+    }
+  }
+
+  subscribe(channel: string, handler: MessageHandler): Promise<void> {
+    try {
+      this.#assertUsable();
+      const out = outSubject(channel);
+      const existing = this.#live.get(channel);
+      if (existing) {
+        existing.live.handler = handler;
+        return existing.ready ?? Promise.resolve();
+      }
+      const entry: LiveEntry = { inSubject: inSubject(channel), live: new LiveChannel(channel, handler, (since, limit) => this.#readRaw(channel, since, limit), this.#log) };
+      this.#live.set(channel, entry);
+      entry.ready = this.#startLive(channel, out, entry);
+      return entry.ready;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * The channel's last seq is read before subscribing: a message stored between that
+   * read and the subscription shows up as a gap at the next live message and is
+   * repaired, so nothing published after subscribe() resolves can be missed, even
+   * across a reconnect before the first live message.
+   */
+  async #startLive(channel: string, out: string, entry: LiveEntry): Promise<void> {
+    try {
+      entry.live.last = await this.#reader.lastSeq(entry.inSubject);
+      if (this.#live.get(channel) !== entry) return;
+      entry.sub = this.#nc.subscribe(out, {
+        callback: (err, msg) => {
+          if (err) return;
+          const m = decodeLive(channel, msg);
+          if (m) entry.live.accept(m);
+        },
+      });
+      await this.#flush();
+    } catch (err) {
+      if (this.#live.get(channel) === entry) this.#live.delete(channel);
+      entry.sub?.unsubscribe();
+      entry.live.close();
+      throw err instanceof BusError ? err : new BusError('unavailable', `cannot subscribe to ${channel}`, { cause: err });
+    }
+  }
+
+  unsubscribe(channel: string): Promise<void> {
+    const entry = this.#live.get(channel);
+    if (entry) {
+      this.#live.delete(channel);
+      entry.live.close();
+      if (!this.#nc.isClosed()) entry.sub?.unsubscribe();
+    }
+    return Promise.resolve();
+  }
+
+  async history(channel: string, query?: HistoryQuery): Promise<HistoryPage> {
+    this.#assertUsable();
+    const q = normalizeQuery(query);
+    const page = await this.#readRaw(channel, q.since, q.limit);
+    return { epoch: this.#epoch, ...page };
+  }
+
+  async #readRaw(channel: string, since: number, limit: number): Promise<RawPage> {
+    const subject = inSubject(channel);
+    try {
+      return await this.#reader.read(channel, subject, since, limit);
+    } catch (err) {
+      throw err instanceof BusError ? err : new BusError('unavailable', `cannot read history of ${channel}`, { cause: err });
+    }
+  }
+
+  async serveControl(nodeId: string, handlers: ControlHandlers): Promise<void> {
+    this.#assertUsable();
+    await this.#control.serve(nodeId, handlers);
+  }
+
+  async disconnect(user: string, code: number, reason: string): Promise<number> {
+    this.#assertUsable();
+    return await this.#control.ask('disconnect', { user, code, reason });
+  }
+
+  async presence(query: PresenceQuery): Promise<number> {
+    this.#assertUsable();
+    return await this.#control.ask('presence', query);
+  }
+
+  async probe(nodeId: string, timeoutMs: number): Promise<number> {
+    this.#assertUsable();
+    return await this.#canary.probe(nodeId, timeoutMs);
+  }
+
+  isConnected(): boolean {
+    return this.#connected && !this.#closed;
+  }
+
+  onStatus(listener: (status: BusStatus) => void): () => void {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const entry of this.#live.values()) entry.live.close();
+    this.#live.clear();
+    // Drain only while connected (it waits for the server), and never longer than the timeout.
+    try {
+      if (!this.#connected) throw new BusError('unavailable', 'not connected: closing without drain');
+      await withTimeout(this.#nc.drain(), this.#timeoutMs);
+    } catch {
+      await this.#nc.close().catch(() => undefined);
+    }
+  }
+
+  #assertUsable(): void {
+    if (this.#closed) throw new BusError('closed', 'bus is closed');
+    if (!this.#connected) throw new BusError('unavailable', 'not connected to NATS');
+  }
+
+  /** Round trip to the server: our subscriptions are in place once it resolves. */
+  async #flush(): Promise<void> {
+    try {
+      await withTimeout(this.#nc.flush(), this.#timeoutMs);
+    } catch (err) {
+      throw new BusError('unavailable', 'NATS did not confirm the subscription', { cause: err });
+    }
+  }
+
+  #setStatus(status: BusStatus): void {
+    if (status === 'closed') this.#connected = false;
+    for (const listener of this.#statusListeners) {
+      try {
+        listener(status);
+      } catch (err) {
+        this.#log?.error({ err, status }, 'bus status listener threw');
+      }
+    }
+  }
+
+  async #watchStatus(): Promise<void> {
+    for await (const s of this.#nc.status()) {
+      if (s.type === 'disconnect') {
+        this.#connected = false;
+        this.#log?.warn({ server: s.server }, 'bus disconnected');
+        this.#setStatus('disconnected');
+      } else if (s.type === 'reconnect') {
+        this.#connected = true;
+        this.#log?.info({ server: s.server }, 'bus reconnected');
+        this.#setStatus('reconnected');
+        void this.#afterReconnect(++this.#reconnects);
+      }
+    }
+  }
+
+  /** Re-checks the stream (a new epoch resets every channel), then catches up on missed messages. */
+  async #afterReconnect(generation: number): Promise<void> {
+    try {
+      const info = await ensureStreamUntil(this.#jsm, this.#config, Date.now() + RECONNECT_STREAM_WAIT_MS);
+      const epoch = epochOf(info);
+      if (epoch !== this.#epoch) {
+        this.#log?.warn({ stream: this.#config.name, epoch, previous: this.#epoch }, 'bus stream was recreated: new epoch');
+        this.#epoch = epoch;
+        for (const entry of this.#live.values()) entry.live.reset();
+      }
+    } catch (err) {
+      this.#log?.error({ err, stream: this.#config.name }, 'bus stream check failed after reconnect');
+    }
+    const entries = [...this.#live.values()];
+    for (let i = 0; i < entries.length; i += CATCH_UP_CONCURRENCY) {
+      if (this.#closed || generation !== this.#reconnects) return;
+      await Promise.all(entries.slice(i, i + CATCH_UP_CONCURRENCY).map(async (entry) => {
+        try {
+          if ((await this.#reader.lastSeq(entry.inSubject)) > entry.live.last) entry.live.catchUp();
+        } catch (err) {
+          this.#log?.warn({ err, channel: entry.live.channel }, 'catch-up check failed; relying on gap repair');
+        }
+      }));
+    }
+  }
+}
+

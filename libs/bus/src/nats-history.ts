@@ -1,0 +1,242 @@
+/**
+ * Reads one channel's history from the JetStream stream (nats-server 2.9: no batch
+ * direct get, no multi-filter consumers).
+ *
+ * How: the first few messages come from direct gets (`next_by_subj`), one round trip
+ * each, served by any replica and with no server-side state: that covers the common
+ * reads (a reconnecting client or a gap repair missing a handful of messages). When
+ * more remain, a short-lived push consumer (ephemeral, memory, R1, ack none, filtered
+ * to the subject, starting after the last message read) streams the rest in one go,
+ * and is deleted afterwards. Its ack subjects carry each message's seq and the count
+ * still pending, so the end is known without waiting.
+ * @module
+ */
+import { createInbox, Empty, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
+import type { BusMessage } from './bus.js';
+import { BusError } from './errors.js';
+import { HDR_ID, HDR_SEQ, HDR_SUBJECT, HDR_TIME, HDR_TS, parseNatsTime } from './nats-stream.js';
+
+/**
+ * Direct gets before switching to a consumer. Each is one round trip (0.2 to 0.8 ms on
+ * the 2-core test box); a consumer costs about two plus server-side state, so reads of
+ * up to three messages (plus the look-ahead that tells the end) stay stateless.
+ */
+export const DIRECT_GETS = 4;
+
+/** A history page before the epoch is added. */
+export interface RawPage {
+  readonly messages: readonly BusMessage[];
+  readonly complete: boolean;
+  readonly truncated: boolean;
+}
+
+export interface HistoryReaderOptions {
+  readonly nc: NatsConnection;
+  readonly jsm: JetStreamManager;
+  readonly stream: string;
+  readonly timeoutMs: number;
+}
+
+/** Walks the held messages of one subject, tracking prev, up to limit + one look-ahead. */
+class Walk {
+  readonly messages: BusMessage[] = [];
+  readonly channel: string;
+  readonly since: number;
+  readonly limit: number;
+  /** Seq of the last message seen of the subject (taken or skipped). */
+  prev: number;
+  more = false;
+  done = false;
+
+  constructor(channel: string, since: number, limit: number, prev: number) {
+    this.channel = channel;
+    this.since = since;
+    this.limit = limit;
+    this.prev = prev;
+  }
+
+  /** Takes the next held message of the subject; returns false once the walk is done. */
+  take(seq: number, data: string, h: MsgHdrs | undefined, storedMs: () => number): boolean {
+    if (seq <= this.since) {
+      this.prev = seq;
+      return true;
+    }
+    if (this.messages.length === this.limit) {
+      this.more = true;
+      this.done = true;
+      return false;
+    }
+    this.messages.push(toBusMessage(this.channel, seq, this.prev, data, h, storedMs));
+    this.prev = seq;
+    return true;
+  }
+}
+
+/** Reads history and last seqs of subjects of one stream. */
+export class HistoryReader {
+  readonly #o: HistoryReaderOptions;
+
+  constructor(options: HistoryReaderOptions) {
+    this.#o = options;
+  }
+
+  /** Seq of the newest held message of a subject, 0 when none. */
+  async lastSeq(subject: string): Promise<number> {
+    const r = await this.#o.nc.request(`$JS.API.DIRECT.GET.${this.#o.stream}.${subject}`, Empty, { timeout: this.#o.timeoutMs });
+    if (r.headers?.code === 404) return 0;
+    assertOk(r);
+    return Number(r.headers?.get(HDR_SEQ) ?? 0);
+  }
+
+  /**
+   * Messages of `subject` with seq > since, at most `limit`, in order.
+   *
+   * `prev` of the first message is the last held message of the subject at or
+   * before `since` (0 if none): `since` itself when it is held for this subject
+   * (the usual case). Otherwise the walk starts at the subject's first held message
+   * and skips up to `since`: JetStream evicts a subject's messages oldest first (by
+   * count and by age), so what it holds of a subject is a suffix of everything ever
+   * stored there, and the skipped part is empty unless `since` is not a seq of this
+   * channel at all.
+   *
+   * `complete` (nothing of the subject after `since` was evicted) holds when:
+   * A. `since` itself is held for this subject: eviction is oldest first, so every
+   *    later message of the subject is held too; or
+   * B. the subject holds fewer than max_msgs_per_subject messages AND the stream's
+   *    first_seq ≤ since + 1. Were a message m > since of the subject evicted by age,
+   *    every older message would be gone too, so first_seq > m.seq ≥ since + 1. Were
+   *    it evicted by count, the subject held the maximum right after; only age could
+   *    lower the count since, which evicts a later message of the subject: same
+   *    contradiction. B is conservative: other subjects moving first_seq, or a
+   *    `since` that was evicted without loss after it, can answer false (the reader
+   *    reloads its state), never a wrong true.
+   */
+  async read(channel: string, subject: string, since: number, limit: number): Promise<RawPage> {
+    let held = false;
+    // The first message after `since` is fetched along with the check (it is the answer when `since` is held).
+    let prefetched: Msg | null | undefined;
+    if (since > 0) {
+      const [at, next] = await Promise.all([this.#direct({ seq: since }), this.#direct({ seq: since + 1, next_by_subj: subject })]);
+      held = at !== null && at.headers?.get(HDR_SUBJECT) === subject;
+      if (held) prefetched = next;
+    }
+    const walk = new Walk(channel, since, limit, held ? since : 0);
+    const stateP = held ? undefined : this.#subjectState(subject);
+    stateP?.catch(() => undefined); // awaited below; avoid an unhandled rejection while the walk runs
+    let cursor = held ? since + 1 : 1;
+    for (let i = 0; i < DIRECT_GETS && !walk.done; i++) {
+      const r = i === 0 && prefetched !== undefined ? prefetched : await this.#direct({ seq: cursor, next_by_subj: subject });
+      if (r === null) {
+        walk.done = true;
+        break;
+      }
+      const seq = Number(r.headers?.get(HDR_SEQ));
+      cursor = seq + 1;
+      walk.take(seq, r.string(), r.headers, () => parseNatsTime(r.headers?.get(HDR_TIME) ?? ''));
+    }
+    if (!walk.done) await this.#consume(subject, cursor, walk);
+    let complete = held;
+    if (stateP) {
+      const s = await stateP;
+      complete = s.count < s.maxPerSubject && s.firstSeq <= since + 1;
+    }
+    return { messages: walk.messages, complete, truncated: walk.more };
+  }
+
+  async #subjectState(subject: string): Promise<{ count: number; firstSeq: number; maxPerSubject: number }> {
+    const info = await this.#o.jsm.streams.info(this.#o.stream, { subjects_filter: subject });
+    const max = info.config.max_msgs_per_subject;
+    return {
+      count: info.state.subjects?.[subject] ?? 0,
+      firstSeq: info.state.first_seq,
+      maxPerSubject: max !== undefined && max > 0 ? max : Number.POSITIVE_INFINITY,
+    };
+  }
+
+  async #direct(request: { seq: number; next_by_subj?: string }): Promise<Msg | null> {
+    const r = await this.#o.nc.request(`$JS.API.DIRECT.GET.${this.#o.stream}`, JSON.stringify(request), { timeout: this.#o.timeoutMs });
+    if (r.headers?.code === 404) return null;
+    assertOk(r);
+    return r;
+  }
+
+  /** Streams the rest of the walk from `startSeq` through an ephemeral push consumer. */
+  async #consume(subject: string, startSeq: number, walk: Walk): Promise<void> {
+    const { nc, jsm, stream, timeoutMs } = this.#o;
+    let received = 0;
+    let finish: (err?: Error) => void = () => undefined;
+    const finished = new Promise<void>((resolve, reject) => {
+      finish = (err) => (err ? reject(err) : resolve());
+    });
+    const sub: Subscription = nc.subscribe(createInbox(), {
+      callback: (err, m) => {
+        if (err) return finish(err);
+        if (walk.done || m.headers?.code) return; // status messages (none expected: no heartbeats, no flow control)
+        const ack = parseAckSubject(m.reply ?? '');
+        if (!ack) return finish(new Error(`unexpected consumer reply subject ${m.reply ?? ''}`));
+        received++;
+        if (!walk.take(ack.seq, m.string(), m.headers, () => ack.storedMs) || ack.pending === 0) {
+          walk.done = true;
+          finish();
+        }
+      },
+    });
+    const timer = setTimeout(() => finish(new BusError('timeout', `history read of ${subject} took over ${timeoutMs} ms`)), timeoutMs);
+    let consumer: string | undefined;
+    try {
+      const info = await jsm.consumers.add(stream, {
+        deliver_subject: sub.getSubject(),
+        filter_subject: subject,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: startSeq,
+        ack_policy: AckPolicy.None,
+        mem_storage: true,
+        num_replicas: 1,
+        inactive_threshold: 10_000_000_000, // 10 s in ns: the server cleans up if our delete is lost
+      });
+      consumer = info.name;
+      if (received === 0 && info.num_pending === 0 && info.delivered.consumer_seq === 0) {
+        walk.done = true;
+        finish();
+      }
+      await finished;
+    } finally {
+      clearTimeout(timer);
+      sub.unsubscribe();
+      if (consumer !== undefined) jsm.consumers.delete(stream, consumer).catch(() => undefined);
+    }
+  }
+}
+
+/** Throws for an error status (anything but a message). */
+function assertOk(r: Msg): void {
+  const code = r.headers?.code ?? 0;
+  if (code !== 0 && code !== 200) throw new Error(`JetStream direct get failed: ${code} ${r.headers?.description ?? ''}`);
+}
+
+/**
+ * Seq, store time and pending count from a JetStream ack subject:
+ * `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts ns>.<pending>` (2.9), or the
+ * newer form with `<domain>.<account hash>` before the stream and a token after.
+ */
+export function parseAckSubject(reply: string): { seq: number; storedMs: number; pending: number } | undefined {
+  const t = reply.split('.');
+  if (t[0] !== '$JS' || t[1] !== 'ACK') return undefined;
+  const base = t.length === 9 ? 2 : t.length >= 11 ? 4 : -1;
+  if (base < 0) return undefined;
+  const seq = Number(t[base + 3]);
+  const pending = Number(t[base + 6]);
+  if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(pending)) return undefined;
+  return { seq, storedMs: Math.floor(Number(t[base + 5]) / 1e6), pending };
+}
+
+/** A BusMessage from a stored message: ts from `Herald-Ts`, else the store time. */
+export function toBusMessage(channel: string, seq: number, prev: number, data: string, h: MsgHdrs | undefined, storedMs: () => number): BusMessage {
+  const tsText = h?.get(HDR_TS);
+  const ts = tsText ? Number(tsText) : Number.NaN;
+  const id = h?.get(HDR_ID);
+  const stored = Number.isFinite(ts) ? ts : storedMs();
+  const base = { channel, seq, prev, ts: Number.isFinite(stored) ? stored : Date.now(), data };
+  return id ? { ...base, id } : base;
+}

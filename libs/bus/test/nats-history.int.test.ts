@@ -1,0 +1,148 @@
+// NatsBus on one nats-server 2.9: what RePublish really sends, history reads (shape, speed, eviction), openBus.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { startNatsServer, waitFor, type NatsServerHandle } from '@herald/testkit';
+import { NatsBus } from '../src/nats-bus.js';
+import { openBus } from '../src/open-bus.js';
+import { BusError } from '../src/errors.js';
+import { DIRECT_GETS } from '../src/nats-history.js';
+import { inSubject, outSubject } from '../src/subjects.js';
+
+describe('NatsBus on nats-server 2.9', () => {
+  let server: NatsServerHandle;
+  let bus: NatsBus;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    bus = await NatsBus.connect({ servers: server.url, history: { maxPerChannel: 200 } });
+    nc = await connect({ servers: server.url });
+  });
+  afterAll(async () => {
+    await Promise.allSettled([nc?.close(), bus?.close()]);
+    await server?.stop();
+  });
+
+  it('RePublish carries seq, the previous seq of the same subject, and our headers', async () => {
+    const got: Msg[] = [];
+    const sub = nc.subscribe(outSubject('topic:rp.a'), { callback: (_e, m) => void got.push(m) });
+    await nc.flush();
+    const a1 = await bus.publish({ channel: 'topic:rp.a', data: '1', id: 'id-1' });
+    await bus.publish({ channel: 'topic:rp.b', data: '2' }); // another subject in between
+    const a2 = await bus.publish({ channel: 'topic:rp.a', data: '3' });
+    await waitFor(() => got.length === 2, 5_000, 'two republished copies');
+    sub.unsubscribe();
+    const [m1, m2] = got as [Msg, Msg];
+    expect(m1.subject).toBe('herald.out.topic.rp.a');
+    expect(m1.headers?.get('Nats-Sequence')).toBe(String(a1.seq));
+    expect(m1.headers?.get('Nats-Last-Sequence')).toBe('0');
+    expect(m2.headers?.get('Nats-Last-Sequence')).toBe(String(a1.seq)); // not the stream's previous seq
+    expect(m2.headers?.get('Nats-Sequence')).toBe(String(a2.seq));
+    expect(m1.headers?.get('Nats-Subject')).toBe(inSubject('topic:rp.a'));
+    // Our headers survive RePublish: the time, the user-facing id, and the hashed Nats-Msg-Id.
+    expect(Number(m1.headers?.get('Herald-Ts'))).toBeGreaterThan(Date.now() - 60_000);
+    expect(m1.headers?.get('Herald-Id')).toBe('id-1');
+    expect(m1.headers?.get('Nats-Msg-Id')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(m2.headers?.has('Herald-Id')).toBe(false);
+  });
+
+  it('reads 100 of 300 interleaved messages in order, across direct gets and the consumer, quickly', async () => {
+    const ch = 'topic:speed';
+    const seqs: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const [r] = await Promise.all([
+        bus.publish({ channel: ch, data: JSON.stringify({ i }), id: `k${i}` }),
+        bus.publish({ channel: 'topic:speed.other', data: '0' }),
+        bus.publish({ channel: 'topic:speed.third', data: '0' }),
+      ]);
+      seqs.push(r.seq);
+    }
+    const times: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      const t0 = performance.now();
+      const page = await bus.history(ch, { limit: 100 });
+      times.push(performance.now() - t0);
+      expect(page.messages.map((m) => m.seq)).toEqual(seqs);
+      expect(page.messages.map((m) => m.prev)).toEqual([0, ...seqs.slice(0, -1)]);
+      expect(page.messages.map((m) => m.id)).toEqual(seqs.map((_, i) => `k${i}`));
+      expect(page).toMatchObject({ complete: true, truncated: false });
+    }
+    const small: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      const t0 = performance.now();
+      const page = await bus.history(ch, { since: seqs[94] as number });
+      small.push(performance.now() - t0);
+      expect(page.messages).toHaveLength(5);
+    }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+    console.log(`history read: 100 messages median ${median(times).toFixed(1)} ms, 5 messages median ${median(small).toFixed(1)} ms (${DIRECT_GETS} direct gets, then a consumer)`);
+    expect(median(times)).toBeLessThan(250);
+    const page = await bus.history(ch, { since: seqs[10] as number, limit: 50 });
+    expect(page.messages.map((m) => m.seq)).toEqual(seqs.slice(11, 61));
+    expect(page.truncated).toBe(true);
+  });
+
+  it('computes prev exactly when since is not a seq of the channel', async () => {
+    const ch = 'topic:foreign';
+    const mine: number[] = [];
+    let foreign = 0;
+    for (let i = 0; i < 30; i++) {
+      mine.push((await bus.publish({ channel: ch, data: String(i) })).seq);
+      if (i === 19) foreign = (await bus.publish({ channel: 'topic:foreign.x', data: '0' })).seq;
+    }
+    const page = await bus.history(ch, { since: foreign });
+    expect(page.messages.map((m) => m.seq)).toEqual(mine.slice(20));
+    expect(page.messages[0]?.prev).toBe(mine[19]);
+    expect(page.complete).toBe(true);
+  });
+
+  it('answers complete: false after eviction by age, exactly', async () => {
+    const own = await startNatsServer(); // one stream per server holds herald.in.>
+    let aged: NatsBus | undefined;
+    try {
+      aged = await NatsBus.connect({ servers: own.url, history: { maxAgeMs: 1_000, maxPerChannel: 10 } });
+      const a = await aged.publish({ channel: 'topic:aged', data: '1' });
+      const b = await aged.publish({ channel: 'topic:aged', data: '2' });
+      const bus2 = aged;
+      await waitFor(async () => (await bus2.history('topic:aged')).messages.length === 0, 10_000, 'age eviction');
+      const c = await aged.publish({ channel: 'topic:aged', data: '3' });
+      const all = await aged.history('topic:aged');
+      expect(all.messages.map((m) => [m.seq, m.prev])).toEqual([[c.seq, 0]]);
+      expect(all.complete).toBe(false);
+      expect((await aged.history('topic:aged', { since: a.seq })).complete).toBe(false); // b was lost
+      expect((await aged.history('topic:aged', { since: b.seq })).complete).toBe(true); // nothing lost after b
+    } finally {
+      await aged?.close();
+      await own.stop();
+    }
+  });
+});
+
+describe('openBus', () => {
+  it('opens a MemoryBus without a NATS URL and a NatsBus with comma-separated URLs', async () => {
+    const memory = await openBus({});
+    expect(memory.kind).toBe('memory');
+    await memory.close();
+    const server = await startNatsServer();
+    try {
+      const nats = await openBus({ natsUrl: ` ${server.url}, nats://127.0.0.1:1 `, stream: 'OPENED', name: 'open-test' });
+      expect(nats.kind).toBe('nats');
+      expect(nats.isConnected()).toBe(true);
+      const raw = await connect({ servers: server.url });
+      const info = await (await jetstreamManager(raw)).streams.info('OPENED');
+      await raw.close();
+      expect(info.config).toMatchObject({ subjects: ['herald.in.>'], max_msgs_per_subject: 100, allow_direct: true, republish: { src: 'herald.in.>', dest: 'herald.out.>' } });
+      const statuses: string[] = [];
+      nats.onStatus((st) => statuses.push(st));
+      await nats.close();
+      await waitFor(() => statuses.includes('closed'), 5_000, 'closed status');
+      expect(nats.isConnected()).toBe(false);
+      expect(((await nats.publish({ channel: 'topic:a', data: '1' }).catch((e: unknown) => e)) as BusError).code).toBe('closed');
+      const err: unknown = await openBus({ natsUrl: 'nats://127.0.0.1:1', timeoutMs: 500 }).catch((e: unknown) => e);
+      expect((err as BusError).code).toBe('unavailable');
+    } finally {
+      await server.stop();
+    }
+  });
+});
