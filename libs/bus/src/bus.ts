@@ -88,6 +88,15 @@ export interface Bus {
    */
   subscribe(channel: string, handler: MessageHandler): Promise<void>;
   unsubscribe(channel: string): Promise<void>;
+  /**
+   * Live position of a subscribed channel: every message with a greater seq is still
+   * to reach the handler; those at or below it were delivered or preceded the
+   * subscription. `undefined` when the channel is not subscribed. A reader that
+   * replayed history up to seq R waits until the position reaches R before it treats
+   * live delivery as the continuation of its replay (a gap repair may still be
+   * delivering older messages).
+   */
+  position(channel: string): number | undefined;
   /** Reads history of one channel. */
   history(channel: string, query?: HistoryQuery): Promise<HistoryPage>;
   /** Registers this gateway node to answer control requests (disconnect, presence). */

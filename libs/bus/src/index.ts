@@ -19,5 +19,5 @@ export {
 export { NatsBus, DEFAULT_TIMEOUT_MS, DEFAULT_STARTUP_TIMEOUT_MS } from './nats-bus.js';
 export type { NatsBusOptions } from './nats-bus.js';
 export { DEFAULT_STREAM } from './nats-stream.js';
-export { openBus } from './open-bus.js';
-export type { OpenBusOptions } from './open-bus.js';
+export { openBus, openBusFromConfig } from './open-bus.js';
+export type { OpenBusOptions, BusConfigKeys } from './open-bus.js';

@@ -108,6 +108,11 @@ export class MemoryBus implements Bus {
     }
   }
 
+  position(channel: string): number | undefined {
+    // Delivery is synchronous with publish, so the last stored seq has reached the handler.
+    return this.#handlers.has(channel) ? (this.#channels.get(channel)?.last ?? 0) : undefined;
+  }
+
   unsubscribe(channel: string): Promise<void> {
     this.#handlers.delete(channel);
     return Promise.resolve();

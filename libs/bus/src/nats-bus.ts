@@ -188,6 +188,10 @@ export class NatsBus implements Bus {
     }
   }
 
+  position(channel: string): number | undefined {
+    return this.#live.get(channel)?.live.last;
+  }
+
   unsubscribe(channel: string): Promise<void> {
     const entry = this.#live.get(channel);
     if (entry) {

@@ -42,3 +42,27 @@ export async function openBus(options: OpenBusOptions): Promise<Bus> {
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
 }
+
+/** The bus keys of a service configuration (the `natsConfig` and `historyConfig` fragments of @herald/config). */
+export interface BusConfigKeys {
+  readonly NATS_URL?: string | undefined;
+  readonly NATS_STREAM: string;
+  readonly NATS_REPLICAS: number;
+  readonly NATS_TIMEOUT_MS: number;
+  readonly HISTORY_SIZE: number;
+  readonly HISTORY_TTL_MS: number;
+  readonly DEDUPE_WINDOW_MS: number;
+}
+
+/** openBus from a service configuration: every service maps the keys the same way. */
+export function openBusFromConfig(config: BusConfigKeys, name: string, logger?: Logger): Promise<Bus> {
+  return openBus({
+    natsUrl: config.NATS_URL,
+    stream: config.NATS_STREAM,
+    replicas: config.NATS_REPLICAS,
+    timeoutMs: config.NATS_TIMEOUT_MS,
+    history: { maxPerChannel: config.HISTORY_SIZE, maxAgeMs: config.HISTORY_TTL_MS, dedupeWindowMs: config.DEDUPE_WINDOW_MS },
+    name,
+    ...(logger === undefined ? {} : { logger }),
+  });
+}

@@ -47,14 +47,14 @@ export function spawnService(opts: SpawnOptions): Promise<ServiceProcess> {
   };
   createInterface({ input: child.stdout! }).on('line', onLine);
   createInterface({ input: child.stderr! }).on('line', onLine);
+  let isExited = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => {
+      isExited = true; // before waking waiters, so they see it
       resolve({ code, signal });
       for (const w of waiters) w();
     }),
   );
-  let isExited = false;
-  void exited.then(() => (isExited = true));
   const logs = (): Record<string, unknown>[] => {
     const out: Record<string, unknown>[] = [];
     for (const l of lines) {

@@ -1,5 +1,5 @@
 /** Opens the bus the configuration asks for: NATS when NATS_URL is set, else the in-process memory bus. */
-import { openBus, type Bus } from '@herald/bus';
+import { openBusFromConfig, type Bus } from '@herald/bus';
 import type { Logger } from '@herald/telemetry';
 import type { PublishApiConfig } from './config.js';
 
@@ -10,13 +10,5 @@ export function openConfiguredBus(config: PublishApiConfig, logger: Logger, name
     // A standalone publish API on the memory bus reaches no gateway: fine for tests and demos only.
     log.warn('no NATS_URL: using the in-process memory bus; messages reach only this process');
   }
-  return openBus({
-    natsUrl: config.NATS_URL,
-    stream: config.NATS_STREAM,
-    replicas: config.NATS_REPLICAS,
-    timeoutMs: config.NATS_TIMEOUT_MS,
-    history: { maxPerChannel: config.HISTORY_SIZE, maxAgeMs: config.HISTORY_TTL_MS, dedupeWindowMs: config.DEDUPE_WINDOW_MS },
-    name,
-    logger: log,
-  });
+  return openBusFromConfig(config, name, log);
 }

@@ -1,0 +1,58 @@
+/** HOT PATH: one bus message → one frame string → one native app.publish to every local subscriber. */
+import type { BusMessage } from '@herald/bus';
+import { encodeMsgFrame } from '@herald/protocol';
+import type { Logger } from '@herald/telemetry';
+import type { GatewayMetrics } from '../metrics.js';
+import type { Recovery } from './recovery.js';
+
+/** The two uWS app calls the fan-out makes. */
+export interface PublishTarget {
+  publish(topic: string, message: string, isBinary?: boolean, compress?: boolean): boolean;
+  numSubscribers(topic: string): number;
+}
+
+export interface FanoutDeps {
+  readonly metrics: Pick<GatewayMetrics, 'messagesIn' | 'deliveries'>;
+  readonly recovery: Pick<Recovery, 'has' | 'offer'>;
+  /** The `hub` component logger (trace only). */
+  readonly log: Logger;
+}
+
+/**
+ * Fans bus messages out. No per-socket JavaScript: uWS copies the frame to each subscribed
+ * socket in C++. No await or setImmediate per message either: messages published in one
+ * event-loop turn reach uWS in that turn, so it batches writes per socket (cork).
+ * Per-socket backpressure is left to uWS here and policed by the keepalive sweep.
+ */
+export class Fanout {
+  readonly #deps: FanoutDeps;
+  readonly #trace: boolean;
+  #app: PublishTarget | undefined;
+
+  constructor(deps: FanoutDeps) {
+    this.#deps = deps;
+    this.#trace = deps.log.isLevelEnabled('trace');
+  }
+
+  /** Sets the uWS app (at mount). Messages before that have no local subscriber to reach. */
+  attach(app: PublishTarget): void {
+    this.#app = app;
+  }
+
+  /** The bus handler of every channel (passed to Interest once, not per channel). */
+  readonly onMessage = (m: BusMessage): void => {
+    this.#deps.metrics.messagesIn.inc();
+    const app = this.#app;
+    if (app === undefined) return;
+    const frame = encodeMsgFrame(m.channel, m.seq, m.prev, m.data, m.ts, m.id);
+    const n = app.numSubscribers(m.channel);
+    if (this.#trace) this.#deps.log.trace({ channel: m.channel, seq: m.seq, subscribers: n }, 'fan-out');
+    if (n > 0) {
+      this.#deps.metrics.deliveries.inc(n);
+      app.publish(m.channel, frame, false, false);
+    }
+    // Only connections mid-recovery need a copy (one Map lookup when any exist). After the
+    // native publish on purpose: a connection that goes native here must not get `m` twice.
+    if (this.#deps.recovery.has(m.channel)) this.#deps.recovery.offer(m.channel, m.seq, frame);
+  };
+}

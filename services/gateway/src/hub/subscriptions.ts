@@ -1,0 +1,95 @@
+/** Joins and leaves one connection to channels: bus interest, optional recovery, native uWS subscription. */
+import type { GatewayMetrics } from '../metrics.js';
+import type { ConnState } from '../ws/conn-state.js';
+import type { Interest } from './interest.js';
+import type { Recovery } from './recovery.js';
+
+export interface SubscriptionsDeps {
+  readonly interest: Pick<Interest, 'acquire' | 'release'>;
+  readonly recovery: Recovery;
+  readonly metrics: Pick<GatewayMetrics, 'subscriptions'>;
+}
+
+/** A recovery request for one channel. */
+export interface Resume {
+  readonly since: number;
+  readonly epoch: string | undefined;
+}
+
+/**
+ * Ownership rule: a connection holds one interest reference per channel in `st.channels`
+ * (plus its personal channel from open to close). Whoever removes a channel from the set
+ * releases that reference, exactly once.
+ */
+export class Subscriptions {
+  readonly #deps: SubscriptionsDeps;
+
+  constructor(deps: SubscriptionsDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Subscribes `st` to a topic channel, or re-recovers a channel it already holds (the
+   * personal one included) when `resume` is given. Resolves with `recovered` once the channel
+   * is live for the socket; rejects when the bus subscription fails.
+   */
+  async join(st: ConnState, channel: string, resume?: Resume): Promise<boolean> {
+    const held = channel === st.userChannel || st.channels.has(channel);
+    if (held && resume === undefined) return false;
+    const buf = resume === undefined ? undefined : this.#deps.recovery.begin(st, channel, resume.since);
+    try {
+      if (!held) {
+        st.channels.add(channel);
+        this.#deps.metrics.subscriptions.inc();
+        try {
+          await this.#deps.interest.acquire(channel);
+        } catch (err) {
+          // The failed acquire holds no reference; only take the channel back if nobody else did.
+          if (st.channels.delete(channel)) this.#deps.metrics.subscriptions.dec();
+          throw err;
+        }
+      }
+      if (buf === undefined || resume === undefined) {
+        if (this.#stillWanted(st, channel)) st.ws?.subscribe(channel);
+        return false;
+      }
+      const plan = await this.#deps.recovery.read(channel, resume.since, resume.epoch);
+      if (!this.#stillWanted(st, channel)) return false;
+      return this.#deps.recovery.apply(buf, plan);
+    } finally {
+      if (buf !== undefined) this.#deps.recovery.release(buf);
+    }
+  }
+
+  /** Unsubscribes `st` from a topic channel; false when it did not hold it. */
+  leave(st: ConnState, channel: string): boolean {
+    if (!st.channels.delete(channel)) return false;
+    this.#deps.recovery.cancel(st, channel);
+    if (!st.closed) st.ws?.unsubscribe(channel);
+    this.#deps.interest.release(channel);
+    this.#deps.metrics.subscriptions.dec();
+    return true;
+  }
+
+  /** The personal channel became live at open (its interest was taken during the upgrade). */
+  openedPersonal(): void {
+    this.#deps.metrics.subscriptions.inc();
+  }
+
+  /** The socket closed: gives back every reference (topics and the personal channel). Never touches the socket. */
+  releaseAll(st: ConnState): void {
+    for (const channel of st.channels) {
+      this.#deps.recovery.cancel(st, channel);
+      this.#deps.interest.release(channel);
+      this.#deps.metrics.subscriptions.dec();
+    }
+    st.channels.clear();
+    this.#deps.recovery.cancel(st, st.userChannel);
+    this.#deps.interest.release(st.userChannel);
+    this.#deps.metrics.subscriptions.dec();
+  }
+
+  #stillWanted(st: ConnState, channel: string): boolean {
+    return !st.closed && st.ws !== undefined && (channel === st.userChannel || st.channels.has(channel));
+  }
+}

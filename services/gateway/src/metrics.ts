@@ -1,0 +1,64 @@
+/** The gateway's Prometheus metrics (names are stable: dashboards and alerts use them). */
+import { Counter, Gauge, Histogram, type Registry } from '@herald/telemetry';
+import { CloseCode } from '@herald/protocol';
+
+/** Every metric the gateway exports, created once per registry. */
+export interface GatewayMetrics {
+  readonly connections: Gauge;
+  readonly subscriptions: Gauge;
+  readonly busChannels: Gauge;
+  readonly messagesIn: Counter;
+  readonly deliveries: Counter;
+  readonly framesIn: Counter<'op'>;
+  readonly closes: Counter<'code'>;
+  readonly upgrades: Counter<'result'>;
+  readonly recoveries: Counter<'outcome'>;
+  readonly slowConsumers: Counter;
+  readonly canarySeconds: Histogram;
+  readonly draining: Gauge;
+}
+
+/** Upgrade outcomes as `result` label values. */
+export type UpgradeResult = 'ok' | '401' | '403' | '429' | '500' | '503' | 'aborted';
+
+// Close codes are chosen by clients too: only these become their own label value, so a
+// hostile client cannot grow the label set (everything else counts as `other`).
+const KNOWN_CLOSE_CODES = new Set<number>([...Object.values(CloseCode), 1001, 1005, 1006]);
+
+/** Label value for a close code, bounded to the known set. */
+export function closeCodeLabel(code: number): string {
+  return KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other';
+}
+
+function getOrCreate<M>(registry: Registry, name: string, make: () => M): M {
+  // All-in-one mode and tests may build more than one gateway on one registry.
+  return (registry.getSingleMetric(name) as M | undefined) ?? make();
+}
+
+/** Registers (or reuses) the gateway metrics on `registry`. */
+export function createGatewayMetrics(registry: Registry): GatewayMetrics {
+  const registers = [registry];
+  const gauge = (name: string, help: string): Gauge => getOrCreate(registry, name, () => new Gauge({ name, help, registers }));
+  const counter = (name: string, help: string): Counter => getOrCreate(registry, name, () => new Counter({ name, help, registers }));
+  const labelled = <L extends string>(name: string, help: string, label: L): Counter<L> =>
+    getOrCreate(registry, name, () => new Counter<L>({ name, help, labelNames: [label], registers }));
+  return {
+    connections: gauge('herald_connections', 'Open WebSocket connections on this node'),
+    subscriptions: gauge('herald_subscriptions', 'Channel subscriptions across connections (personal channels included)'),
+    busChannels: gauge('herald_bus_channels', 'Channels with a bus subscription on this node'),
+    messagesIn: counter('herald_messages_in_total', 'Bus messages received for fan-out'),
+    deliveries: counter('herald_deliveries_total', 'Message frames handed to sockets (one per subscriber)'),
+    framesIn: labelled('herald_frames_in_total', 'Client frames received, by op (bad: undecodable or invalid)', 'op'),
+    closes: labelled('herald_closes_total', 'WebSocket closes by close code', 'code'),
+    upgrades: labelled('herald_upgrades_total', 'Upgrade requests by result (ok or HTTP status)', 'result'),
+    recoveries: labelled('herald_recoveries_total', 'Recoveries with since, by outcome', 'outcome'),
+    slowConsumers: counter('herald_slow_consumers_total', 'Connections closed with 4008 (send buffer overflow)'),
+    canarySeconds: getOrCreate(registry, 'herald_canary_seconds', () => new Histogram({
+      name: 'herald_canary_seconds',
+      help: 'Bus canary round trip (NATS mode)',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    })),
+    draining: gauge('herald_draining', '1 while this node drains'),
+  };
+}

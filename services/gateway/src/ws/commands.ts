@@ -1,0 +1,138 @@
+/** Client commands, one function per op (sub, unsub, auth, ping) → the reply frame. No uWS here. */
+import { AuthError, type TokenVerifier, type VerifiedToken } from '@herald/auth';
+import {
+  TOPIC_PREFIX, USER_PREFIX, isValidTopic,
+  type AckFrame, type AuthFrame, type ClientFrame, type ErrFrame, type FrameId, type PingFrame, type PongFrame, type SubFrame,
+  type SubResult, type UnsubFrame,
+} from '@herald/protocol';
+import type { Logger } from '@herald/telemetry';
+import type { Subscriptions } from '../hub/subscriptions.js';
+import type { ConnState } from './conn-state.js';
+
+export interface CommandDeps {
+  readonly subscriptions: Pick<Subscriptions, 'join' | 'leave'>;
+  readonly verifier: TokenVerifier;
+  /** MAX_SUBSCRIPTIONS_PER_CONN (topic channels; the personal channel is free). */
+  readonly maxSubscriptions: number;
+  /** The `ws` component logger. */
+  readonly log: Logger;
+}
+
+type Reply = AckFrame | ErrFrame | PongFrame;
+
+const FORBIDDEN: SubResult = { ok: false, code: 'forbidden' };
+const INVALID: SubResult = { ok: false, code: 'invalid' };
+const LIMIT: SubResult = { ok: false, code: 'limit' };
+
+function err(id: FrameId, code: ErrFrame['code'], message: string): ErrFrame {
+  return { op: 'err', id, code, message };
+}
+
+/**
+ * `sub`: a result per channel; the ack is built only after every bus subscription is
+ * confirmed (the contract: live when acked). Per topic, in order: invalid name → token
+ * refuses → already held (idempotent; recovers again when `since` names it) → over the
+ * per-connection limit → subscribe. `since` may name the personal channel (recovered in
+ * place) and only topic channels listed in `topics` otherwise. A bus failure answers `err`
+ * `internal` (the channels that did succeed stay; a retry is idempotent).
+ */
+export async function handleSub(frame: SubFrame, st: ConnState, deps: CommandDeps): Promise<Reply> {
+  const results: Record<string, SubResult> = {};
+  const pending: Promise<void>[] = [];
+  let failed = false;
+  const since = frame.since;
+  let held = st.channels.size;
+  const run = (channel: string, seq: number | undefined): void => {
+    const resume = seq === undefined ? undefined : { since: seq, epoch: frame.epoch };
+    pending.push(
+      deps.subscriptions.join(st, channel, resume).then(
+        (recovered) => void (results[channel] = { ok: true, recovered }),
+        (e: unknown) => {
+          failed = true;
+          deps.log.warn({ conn: st.connId, user: st.sub, channel, err: e }, 'subscribe failed');
+        },
+      ),
+    );
+  };
+  for (const name of frame.topics) {
+    const channel = TOPIC_PREFIX + name;
+    if (channel in results) continue;
+    if (!isValidTopic(name)) results[channel] = INVALID;
+    else if (!st.topics.allows(name)) results[channel] = FORBIDDEN;
+    else if (!st.channels.has(channel) && held >= deps.maxSubscriptions) results[channel] = LIMIT;
+    else {
+      if (!st.channels.has(channel)) held++;
+      results[channel] = { ok: true, recovered: false }; // placeholder keeps the frame's order
+      run(channel, since?.[channel]);
+    }
+  }
+  if (since !== undefined) {
+    for (const channel of Object.keys(since)) {
+      if (!channel.startsWith(USER_PREFIX)) continue;
+      if (channel !== st.userChannel) results[channel] = FORBIDDEN;
+      else run(channel, since[channel]);
+    }
+  }
+  await Promise.all(pending);
+  if (failed) return err(frame.id, 'internal', 'subscription failed; retry');
+  return { op: 'ack', id: frame.id, results };
+}
+
+/** `unsub`: leaves each held topic (unknown or invalid names are ignored) → ack. */
+export function handleUnsub(frame: UnsubFrame, st: ConnState, deps: CommandDeps): Reply {
+  for (const name of frame.topics) deps.subscriptions.leave(st, TOPIC_PREFIX + name);
+  return { op: 'ack', id: frame.id };
+}
+
+/**
+ * `auth`: a fresh token for the same `sub`. Updates `exp` and the topic matcher; held topics
+ * the new token no longer allows are dropped and reported in `results` as `forbidden`.
+ * A refused token answers `err` and the connection stays with its current token.
+ */
+export async function handleAuth(frame: AuthFrame, st: ConnState, deps: CommandDeps): Promise<Reply> {
+  let token: VerifiedToken;
+  try {
+    token = await deps.verifier.verify(frame.token);
+  } catch (e) {
+    if (e instanceof AuthError && e.code === 'key_unavailable') return err(frame.id, 'internal', 'verification keys unavailable');
+    const message = e instanceof AuthError ? e.message : 'token rejected';
+    return err(frame.id, 'token_invalid', message);
+  }
+  if (token.sub !== st.sub) return err(frame.id, 'token_mismatch', 'token is for another user');
+  st.exp = token.exp;
+  st.topics = token.topics;
+  st.refreshSent = false;
+  let dropped: Record<string, SubResult> | undefined;
+  for (const channel of [...st.channels]) {
+    if (token.topics.allows(channel.slice(TOPIC_PREFIX.length))) continue;
+    deps.subscriptions.leave(st, channel);
+    (dropped ??= {})[channel] = FORBIDDEN;
+  }
+  const ack: { op: 'ack'; id: FrameId; exp?: number; results?: Record<string, SubResult> } = { op: 'ack', id: frame.id };
+  if (token.exp !== undefined) ack.exp = token.exp;
+  if (dropped !== undefined) ack.results = dropped;
+  return ack;
+}
+
+/** `ping` → `pong`. */
+export function handlePing(frame: PingFrame): Reply {
+  return { op: 'pong', id: frame.id };
+}
+
+/** Dispatches a decoded frame. `ping` and `unsub` answer synchronously. */
+export function handleCommand(frame: ClientFrame, st: ConnState, deps: CommandDeps): Reply | Promise<Reply> {
+  switch (frame.op) {
+    case 'sub':
+      return handleSub(frame, st, deps);
+    case 'unsub':
+      return handleUnsub(frame, st, deps);
+    case 'auth':
+      return handleAuth(frame, st, deps);
+    case 'ping':
+      return handlePing(frame);
+    default: {
+      const never: never = frame;
+      throw new TypeError(`unhandled op ${JSON.stringify(never)}`);
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/** ConnState: the small per-connection record kept as uWS userData (no logger, no closures). */
+import { randomBytes } from 'node:crypto';
+import { userChannel } from '@herald/protocol';
+import type { VerifiedToken } from '@herald/auth';
+import type { RecoveryBuffer, RecoveryPlan } from '../hub/recovery.js';
+
+/**
+ * The part of a uWS WebSocket the gateway uses. uWS's `WebSocket<ConnState>` satisfies it
+ * structurally, so code below `ws/behavior.ts` never imports uWS and unit tests can pass a
+ * small recording socket.
+ */
+export interface WsLike {
+  send(message: string, isBinary?: boolean, compress?: boolean): number;
+  getBufferedAmount(): number;
+  end(code?: number, shortMessage?: string): void;
+  subscribe(topic: string): boolean;
+  unsubscribe(topic: string): boolean;
+  cork(cb: () => void): unknown;
+}
+
+/** Prepared during the upgrade, consumed by the deferred open step (see ws/behavior.ts). */
+export interface PendingOpen {
+  /** The URL had `since`: `welcome` carries `recovered` (false when `since` was unusable). */
+  readonly resumeAsked: boolean;
+  /** Personal-channel recovery read during the upgrade, applied at open. */
+  readonly recovery: { readonly buffer: RecoveryBuffer; readonly plan: RecoveryPlan } | undefined;
+}
+
+/** One connection. Fields are plain values so a node with 100k connections stays small. */
+export interface ConnState {
+  readonly connId: string;
+  readonly sub: string;
+  /** `user:<sub>`, computed once. */
+  readonly userChannel: string;
+  /** Token expiry, seconds since the epoch; undefined when the token has none. */
+  exp: number | undefined;
+  /** What the current token allows (replaced by a successful `auth`). */
+  topics: VerifiedToken['topics'];
+  /** Topic channels this connection holds (live or being recovered); the personal channel is not in it. */
+  readonly channels: Set<string>;
+  /** Command token bucket: tokens left and the time (ms) of the last refill. */
+  cmdTokens: number;
+  cmdAt: number;
+  /** Recoverable bad frames so far. */
+  badFrames: number;
+  /** Time (ms) of the last direct send (fan-out through app.publish does not update it). */
+  lastSendAt: number;
+  /** `refresh` was sent for the current `exp`. */
+  refreshSent: boolean;
+  /** Set by the close handler; after it nothing may touch `ws`. */
+  closed: boolean;
+  /** The socket, from `open` until `close`. */
+  ws: WsLike | undefined;
+  /** Set between upgrade and the deferred open step. */
+  pendingOpen: PendingOpen | undefined;
+  /** Tail of this connection's command queue (sub/unsub/auth run one at a time, acks in order); undefined when idle. */
+  queue: Promise<void> | undefined;
+}
+
+/**
+ * The uWS userData. uWS.js copies the userData's properties onto its WebSocket object and
+ * `getUserData()` returns that object, so the object built during the upgrade is not the
+ * one seen after it: ConnState travels inside this one-field holder and stays one object
+ * from upgrade to close (the recovery buffer and the connection table hold it).
+ */
+export interface ConnSlot {
+  readonly st: ConnState;
+}
+
+/** Connection ids: node id, a per-process random tag (restarts do not reuse ids), a counter. */
+export class ConnIds {
+  readonly #prefix: string;
+  #next = 0;
+  constructor(nodeId: string) {
+    this.#prefix = `${nodeId}.${randomBytes(3).toString('hex')}.`;
+  }
+  next(): string {
+    return this.#prefix + (++this.#next).toString(36);
+  }
+}
+
+/** A fresh ConnState for a verified token (before the socket exists). */
+export function newConnState(connId: string, token: VerifiedToken, cmdBurst: number, now: number): ConnState {
+  return {
+    connId,
+    sub: token.sub,
+    userChannel: userChannel(token.sub),
+    exp: token.exp,
+    topics: token.topics,
+    channels: new Set(),
+    cmdTokens: cmdBurst,
+    cmdAt: now,
+    badFrames: 0,
+    lastSendAt: now,
+    refreshSent: false,
+    closed: false,
+    ws: undefined,
+    pendingOpen: undefined,
+    queue: undefined,
+  };
+}

@@ -1,0 +1,96 @@
+/** The node's connection table: open sockets, per-user counts, and admission slots for upgrades in flight. */
+import type { ConnState } from './conn-state.js';
+
+interface UserEntry {
+  /** Admitted connections of the user: upgrades accepted but not yet open, plus open ones. */
+  admitted: number;
+  readonly open: Set<ConnState>;
+}
+
+/**
+ * Counts are taken when an upgrade is admitted, not when the socket opens: parallel
+ * upgrades of one user (or a burst on a full node) cannot all pass the check before any
+ * of them opens.
+ */
+export class Connections {
+  /** Open connections (the keepalive sweep walks this set). */
+  readonly open = new Set<ConnState>();
+  readonly #users = new Map<string, UserEntry>();
+  /** Upgrades between admission and the verdict on their token. */
+  #verifying = 0;
+  /** Admitted connections (upgrading after verify, or open). */
+  #admitted = 0;
+
+  constructor(
+    readonly maxTotal: number,
+    readonly maxPerUser: number,
+  ) {}
+
+  /** True when the node can take one more upgrade (counts every admission in flight). */
+  hasRoom(): boolean {
+    return this.#verifying + this.#admitted < this.maxTotal;
+  }
+
+  /** An upgrade passed synchronous admission and awaits token verification. */
+  beginVerify(): void {
+    this.#verifying++;
+  }
+
+  endVerify(): void {
+    this.#verifying--;
+  }
+
+  /** Reserves a slot for `sub`; false when the user is at the per-user limit. */
+  reserve(sub: string): boolean {
+    let u = this.#users.get(sub);
+    if (!u) {
+      u = { admitted: 0, open: new Set() };
+      this.#users.set(sub, u);
+    }
+    if (u.admitted >= this.maxPerUser) return false;
+    u.admitted++;
+    this.#admitted++;
+    return true;
+  }
+
+  /** Gives back a slot taken by `reserve` (failed upgrade, or close). */
+  unreserve(sub: string): void {
+    const u = this.#users.get(sub);
+    if (!u) return;
+    u.admitted--;
+    this.#admitted--;
+    if (u.admitted <= 0 && u.open.size === 0) this.#users.delete(sub);
+  }
+
+  /** The socket of a reserved connection opened. */
+  add(st: ConnState): void {
+    this.open.add(st);
+    this.#users.get(st.sub)?.open.add(st);
+  }
+
+  /** The socket closed: removes it and gives back its slot. */
+  remove(st: ConnState): void {
+    if (!this.open.delete(st)) return;
+    this.#users.get(st.sub)?.open.delete(st);
+    this.unreserve(st.sub);
+  }
+
+  /** Open connections of a user (a copy: closing them mutates the table). */
+  ofUser(sub: string): ConnState[] {
+    const u = this.#users.get(sub);
+    return u ? [...u.open] : [];
+  }
+
+  /** Number of open connections of a user. */
+  countOfUser(sub: string): number {
+    return this.#users.get(sub)?.open.size ?? 0;
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  get admitted(): number {
+    return this.#admitted;
+  }
+}

@@ -1,0 +1,89 @@
+/** Direct sends to one socket: every send checks the result and the buffered bytes, and closes slow consumers with 4008. */
+import { CloseCode, MAX_CLOSE_REASON_BYTES, encodeServerFrame, type ServerFrame } from '@herald/protocol';
+import type { Logger } from '@herald/telemetry';
+import type { GatewayMetrics } from '../metrics.js';
+import type { ConnState } from './conn-state.js';
+
+/** uWS `send` results. */
+const SEND_DROPPED = 2;
+
+/** Cuts a close reason to RFC 6455's 123 bytes without splitting a character. */
+export function closeReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  let out = '';
+  let bytes = 0;
+  for (const ch of reason) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > MAX_CLOSE_REASON_BYTES) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
+export interface SenderDeps {
+  /** WS_MAX_BACKPRESSURE_BYTES: above it a socket is a slow consumer. */
+  readonly maxBackpressureBytes: number;
+  readonly metrics: Pick<GatewayMetrics, 'slowConsumers'>;
+  /** The `ws` component logger. */
+  readonly log: Logger;
+}
+
+/**
+ * The one way to write to a socket outside the fan-out. uWS may also skip a socket in
+ * `app.publish` once it passes uWS's own maxBackpressure; the keepalive sweep calls
+ * `checkBackpressure` so that such a socket is closed with 4008 rather than silently
+ * missing messages.
+ */
+export class Sender {
+  readonly #limit: number;
+  readonly #metrics: SenderDeps['metrics'];
+  readonly #log: Logger;
+
+  constructor(deps: SenderDeps) {
+    this.#limit = deps.maxBackpressureBytes;
+    this.#metrics = deps.metrics;
+    this.#log = deps.log;
+  }
+
+  /** Encodes and sends a frame; false when the socket is gone or was just closed as slow. */
+  send(st: ConnState, frame: ServerFrame): boolean {
+    return this.sendText(st, encodeServerFrame(frame));
+  }
+
+  /** Sends pre-encoded frame text (replay uses it with encodeMsgFrame). */
+  sendText(st: ConnState, text: string): boolean {
+    const ws = st.ws;
+    if (st.closed || ws === undefined) return false;
+    const result = ws.send(text, false, false);
+    st.lastSendAt = Date.now();
+    if (result === SEND_DROPPED || (result !== 1 && ws.getBufferedAmount() > this.#limit)) {
+      this.#closeSlow(st, ws.getBufferedAmount());
+      return false;
+    }
+    return true;
+  }
+
+  /** Closes the socket with 4008 when its buffer passed the limit; false when it did. */
+  checkBackpressure(st: ConnState): boolean {
+    const ws = st.ws;
+    if (st.closed || ws === undefined) return false;
+    const buffered = ws.getBufferedAmount();
+    if (buffered <= this.#limit) return true;
+    this.#closeSlow(st, buffered);
+    return false;
+  }
+
+  /** Closes with a code and reason (the close handler runs synchronously inside). */
+  close(st: ConnState, code: number, reason: string): void {
+    const ws = st.ws;
+    if (st.closed || ws === undefined) return;
+    ws.end(code, closeReason(reason));
+  }
+
+  #closeSlow(st: ConnState, buffered: number): void {
+    this.#metrics.slowConsumers.inc();
+    this.#log.warn({ conn: st.connId, user: st.sub, code: CloseCode.SlowConsumer, buffered }, 'closing slow consumer');
+    this.close(st, CloseCode.SlowConsumer, 'slow consumer');
+  }
+}

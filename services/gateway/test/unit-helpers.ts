@@ -1,0 +1,113 @@
+/** Unit-test parts: a recording socket and a tiny topic router standing in for uWS; the rest is real (MemoryBus, verifier). */
+import { createTokenVerifier, type VerifiedToken } from '@herald/auth';
+import { MemoryBus } from '@herald/bus';
+import { createLogger, createMetricsRegistry } from '@herald/telemetry';
+import { Interest } from '../src/hub/interest.js';
+import { Recovery } from '../src/hub/recovery.js';
+import { Subscriptions } from '../src/hub/subscriptions.js';
+import { Fanout, type PublishTarget } from '../src/hub/fanout.js';
+import { createGatewayMetrics, type GatewayMetrics } from '../src/metrics.js';
+import { newConnState, type ConnState, type WsLike } from '../src/ws/conn-state.js';
+import { Sender } from '../src/ws/send.js';
+import { mint, SECRET } from './helpers.js';
+
+export const silentLog = createLogger({ level: 'silent', node: 'unit' });
+
+/** Records what the gateway does to one socket; `end` marks the state closed as uWS's close handler would. */
+export class RecordingSocket implements WsLike {
+  readonly sent: string[] = [];
+  readonly topics = new Set<string>();
+  buffered = 0;
+  sendResult = 1;
+  ended: { code: number; reason: string } | undefined;
+  st: ConnState | undefined;
+
+  send(message: string): number {
+    this.sent.push(message);
+    return this.sendResult;
+  }
+  getBufferedAmount(): number {
+    return this.buffered;
+  }
+  end(code = 1000, reason = ''): void {
+    this.ended = { code, reason };
+    if (this.st) {
+      this.st.closed = true;
+      this.st.ws = undefined;
+    }
+  }
+  subscribe(topic: string): boolean {
+    this.topics.add(topic);
+    return true;
+  }
+  unsubscribe(topic: string): boolean {
+    return this.topics.delete(topic);
+  }
+  cork(cb: () => void): this {
+    cb();
+    return this;
+  }
+  /** Parsed frames sent so far. */
+  frames(): Record<string, unknown>[] {
+    return this.sent.map((s) => JSON.parse(s) as Record<string, unknown>);
+  }
+}
+
+/** Delivers app.publish to the recording sockets subscribed to the topic (what uWS does natively). */
+export class TopicRouter implements PublishTarget {
+  readonly sockets = new Set<RecordingSocket>();
+  publish(topic: string, message: string): boolean {
+    for (const s of this.sockets) if (s.topics.has(topic)) s.sent.push(message);
+    return true;
+  }
+  numSubscribers(topic: string): number {
+    let n = 0;
+    for (const s of this.sockets) if (s.topics.has(topic)) n++;
+    return n;
+  }
+}
+
+export const verifier = createTokenVerifier({ hmacSecret: SECRET, clockToleranceSec: 0 });
+
+export async function verified(claims: Record<string, unknown> = {}): Promise<VerifiedToken> {
+  return verifier.verify(mint(claims));
+}
+
+export interface Hub {
+  readonly bus: MemoryBus;
+  readonly metrics: GatewayMetrics;
+  readonly sender: Sender;
+  readonly recovery: Recovery;
+  readonly interest: Interest;
+  readonly subscriptions: Subscriptions;
+  readonly router: TopicRouter;
+  /** A connection whose socket is open and whose personal channel is live. */
+  connect(claims?: Record<string, unknown>): Promise<{ st: ConnState; ws: RecordingSocket }>;
+}
+
+/** The hub parts wired as in createGateway, on a real MemoryBus. */
+export function makeHub(opts: { bus?: MemoryBus; maxRecovery?: number; backpressure?: number } = {}): Hub {
+  const bus = opts.bus ?? new MemoryBus({ history: { maxPerChannel: 10_000 } });
+  const metrics = createGatewayMetrics(createMetricsRegistry());
+  const sender = new Sender({ maxBackpressureBytes: opts.backpressure ?? 1024 * 1024, metrics, log: silentLog });
+  const recovery = new Recovery({ bus, sender, metrics, log: silentLog, ...(opts.maxRecovery ? { maxMessages: opts.maxRecovery } : {}) });
+  const router = new TopicRouter();
+  const fanout = new Fanout({ metrics, recovery, log: silentLog });
+  fanout.attach(router);
+  const interest = new Interest({ bus, onMessage: fanout.onMessage, lingerMs: 0, log: silentLog });
+  const subscriptions = new Subscriptions({ interest, recovery, metrics });
+  let n = 0;
+  return {
+    bus, metrics, sender, recovery, interest, subscriptions, router,
+    async connect(claims = {}) {
+      const st = newConnState(`c${++n}`, await verified(claims), 100, Date.now());
+      const ws = new RecordingSocket();
+      ws.st = st;
+      await interest.acquire(st.userChannel);
+      st.ws = ws;
+      ws.subscribe(st.userChannel);
+      router.sockets.add(ws);
+      return { st, ws };
+    },
+  };
+}
