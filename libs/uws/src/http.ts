@@ -6,7 +6,7 @@
 import { errorBody } from '@herald/protocol';
 import type { HttpResponse, HttpRequest, us_listen_socket } from 'uWebSockets.js';
 import { loadUws } from './load.js';
-import type { App } from './types.js';
+import { LISTEN_EXCLUSIVE_PORT, type App } from './types.js';
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   200: '200 OK', 202: '202 Accepted', 204: '204 No Content', 400: '400 Bad Request', 401: '401 Unauthorized',
@@ -99,19 +99,31 @@ export function remoteAddress(res: HttpResponse): string {
   return proxied.length > 0 ? proxied : Buffer.from(res.getRemoteAddressAsText()).toString();
 }
 
+/** The port is taken or cannot be bound: an operator's error, reported without a stack. */
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
 export interface Listening {
   readonly port: number;
   /** Stops accepting new connections (existing sockets stay). */
   stopListening(): void;
 }
 
-/** Listens on host:port (port 0 picks a free one) and resolves with the bound port. */
+/**
+ * Listens on host:port (port 0 picks a free one) and resolves with the bound port. The
+ * port is exclusive: a port already in use (say, by a forgotten `herald dev`) is an error,
+ * not a silent share of the traffic.
+ */
 export function listen(app: App, host: string, port: number): Promise<Listening> {
   const uws = loadUws();
   return new Promise((resolve, reject) => {
-    app.listen(host, port, (token: us_listen_socket | false) => {
+    app.listen(host, port, LISTEN_EXCLUSIVE_PORT, (token: us_listen_socket | false) => {
       if (!token) {
-        reject(new Error(`cannot listen on ${host}:${port}`));
+        reject(new ListenError(`cannot listen on ${host}:${port}: the port is in use or not permitted (set HERALD_PORT)`));
         return;
       }
       let open = true;

@@ -6,8 +6,17 @@
  */
 import type { TemplatedApp, WebSocketBehavior, HttpResponse, HttpRequest, WebSocket, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
 
-/** TemplatedApp with the `close()` the runtime has (closes every socket and listener). */
-export type App = TemplatedApp & { close(): void };
+/** uWS's LIBUS_LISTEN_EXCLUSIVE_PORT: without it Linux's SO_REUSEPORT lets a second process share the port silently. */
+export const LISTEN_EXCLUSIVE_PORT = 1;
+
+/**
+ * TemplatedApp with what the runtime has and the declarations lack: `close()` (closes
+ * every socket and listener) and `listen(host, port, options, cb)`.
+ */
+export type App = TemplatedApp & {
+  close(): void;
+  listen(host: string, port: number, options: number, cb: (listenSocket: us_listen_socket | false) => void): TemplatedApp;
+};
 
 /** WebSocketBehavior whose `closeOnBackpressureLimit` takes the boolean uWS reads. */
 export type Behavior<T> = Omit<WebSocketBehavior<T>, 'closeOnBackpressureLimit'> & { closeOnBackpressureLimit?: boolean };

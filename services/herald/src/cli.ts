@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `herald` command: `dev` (all-in-one), `gateway`, `publish-api`, `token`, `publish`.
  * @module
@@ -60,7 +59,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof ConfigError) process.stderr.write(`herald: ${err.message}\n`);
-    else if (err instanceof UsageError) process.stderr.write(`herald: ${err.message}\n`);
+    else if (err instanceof UsageError || (err instanceof Error && err.name === 'ListenError')) process.stderr.write(`herald: ${err.message}\n`);
     else process.stderr.write(`herald: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = err instanceof UsageError ? 2 : 1;
   },

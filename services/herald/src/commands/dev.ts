@@ -112,7 +112,6 @@ function devBanner(port: number, token: string, apiKey: string | undefined, gene
     '              (sub "dev-user", every topic, valid 24 h; mint others with `herald token`)',
     '',
     '  Try it:',
-    `    npx wscat -s herald.v1 -s herald.bearer.${token.slice(0, 12)}… -c ws://${base}/v1/ws`,
     `    node -e "const w=new (require('ws'))('ws://${base}/v1/ws',['herald.v1','herald.bearer.'+process.argv[1]]);w.on('message',m=>console.log(String(m)));w.on('open',()=>w.send(JSON.stringify({op:'sub',id:1,topics:['news']})))" '${token}'`,
     '',
     '  Publish:',
