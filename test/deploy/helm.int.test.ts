@@ -1,0 +1,433 @@
+// The Helm chart (deploy/helm/herald): `helm lint --strict` and `helm template` with the
+// default values and every deploy/helm/herald/ci/*.yaml, each rendered manifest validated
+// against the Kubernetes schemas (kubernetes-models), and the operational promises checked:
+// grace periods outlast the drain, no secret in a ConfigMap, probes on the served port,
+// the image's command, non-root pods, and references between objects that resolve.
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
+import { loadConfig } from '@herald/config';
+import { gatewayConfigSchema } from '@herald/gateway';
+import { publishApiConfigSchema } from '@herald/publish-api';
+import { CHART, finalImage, helm, helmBinary, imagePathInRepo, parseDockerfile, parseManifests, readRepo, repoPath, setupOnce, type K8sObject } from './helpers.js';
+
+// ---- shapes the checks read (only the fields used) ------------------------------------------
+interface Probe { httpGet?: { path: string; port: string | number } }
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string } };
+}
+interface Container {
+  name: string;
+  command?: string[];
+  args?: string[];
+  ports?: { name?: string; containerPort: number }[];
+  env?: EnvVar[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  lifecycle?: { preStop?: { exec?: { command: string[] }; sleep?: { seconds: number } } };
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; capabilities?: { drop?: string[] } };
+}
+interface PodSpec {
+  containers: Container[];
+  terminationGracePeriodSeconds?: number;
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  topologySpreadConstraints?: { labelSelector?: { matchLabels?: Record<string, string> } }[];
+}
+interface DeploymentLike extends K8sObject {
+  spec: { replicas?: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
+}
+interface ServiceLike extends K8sObject {
+  spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string | number }[] };
+}
+
+// ---- validation against the Kubernetes (and CRD) schemas -------------------------------------
+type Model = new (data: never) => { validate(): void };
+const MODELS: Record<string, Model> = {
+  'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+  'v1/ServiceAccount': ServiceAccount,
+  'apps/v1/Deployment': Deployment,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'networking.k8s.io/v1/Ingress': Ingress,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
+  'gateway.networking.k8s.io/v1/HTTPRoute': HTTPRoute,
+};
+
+function validate(obj: K8sObject): void {
+  const Model = MODELS[`${obj.apiVersion}/${obj.kind}`];
+  if (!Model) throw new Error(`no schema for ${obj.apiVersion} ${obj.kind} (${obj.metadata.name}): add its kubernetes-models class to MODELS`);
+  try {
+    new Model(obj as never).validate();
+  } catch (err) {
+    throw new Error(`${obj.kind} ${obj.metadata.name} is invalid: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+// ---- reading rendered objects -------------------------------------------------------------
+const ROLES = [
+  { component: 'gateway', command: 'gateway', schema: gatewayConfigSchema },
+  { component: 'publish-api', command: 'publish-api', schema: publishApiConfigSchema },
+] as const;
+
+const SECRETISH = /(SECRET|PASSWORD|TOKEN|API_KEYS?|_KEYS?)$/;
+/** Stand-ins for Secret values the chart does not create (auth.existingSecret, nats.urlSecret). */
+const EXTERNAL_SECRET_VALUES: Record<string, string> = {
+  HERALD_JWT_SECRET: 'an-existing-secret-of-32-characters!',
+  HERALD_API_KEYS: 'existing-api-key-0123456789',
+  HERALD_NATS_URL: 'nats://user:password@nats.messaging.svc:4222',
+};
+
+const byKind = <T extends K8sObject = K8sObject>(objs: readonly K8sObject[], kind: string): T[] => objs.filter((o) => o.kind === kind) as T[];
+const labelsMatch = (selector: Record<string, string>, labels: Record<string, string>): boolean =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+function deploymentOf(objs: readonly K8sObject[], component: string): DeploymentLike {
+  const found = byKind<DeploymentLike>(objs, 'Deployment').filter((d) => d.metadata.labels?.['app.kubernetes.io/component'] === component);
+  expect(found, `one ${component} Deployment`).toHaveLength(1);
+  return found[0]!;
+}
+
+/** The environment a container starts with, resolved through its ConfigMaps and Secrets. */
+function resolveEnv(objs: readonly K8sObject[], pod: DeploymentLike, container: Container): { env: Record<string, string>; fromSecret: Set<string> } {
+  const env: Record<string, string> = {};
+  const fromSecret = new Set<string>();
+  const configMap = (name: string): Record<string, string> => {
+    const cm = byKind(objs, 'ConfigMap').find((c) => c.metadata.name === name);
+    if (!cm) throw new Error(`${container.name}: ConfigMap ${name} is not rendered`);
+    return (cm['data'] ?? {}) as Record<string, string>;
+  };
+  for (const src of container.envFrom ?? []) {
+    if (src.configMapRef) Object.assign(env, configMap(src.configMapRef.name));
+    if (src.secretRef) throw new Error(`${container.name}: envFrom a whole Secret hides which keys it needs; use secretKeyRef`);
+  }
+  for (const v of container.env ?? []) {
+    if (v.value !== undefined) env[v.name] = v.value;
+    else if (v.valueFrom?.fieldRef) {
+      expect(v.valueFrom.fieldRef.fieldPath).toBe('metadata.name');
+      env[v.name] = `${pod.metadata.name}-7d9c8b6f5d-x2x9k`;
+    } else if (v.valueFrom?.configMapKeyRef) {
+      const value = configMap(v.valueFrom.configMapKeyRef.name)[v.valueFrom.configMapKeyRef.key];
+      if (value === undefined) throw new Error(`${v.name}: key ${v.valueFrom.configMapKeyRef.key} is missing`);
+      env[v.name] = value;
+    } else if (v.valueFrom?.secretKeyRef) {
+      const ref = v.valueFrom.secretKeyRef;
+      fromSecret.add(v.name);
+      const secret = byKind(objs, 'Secret').find((s) => s.metadata.name === ref.name);
+      if (secret) {
+        const data = (secret['data'] ?? {}) as Record<string, string>;
+        if (data[ref.key] === undefined) throw new Error(`${v.name}: Secret ${ref.name} has no key ${ref.key}`);
+        env[v.name] = Buffer.from(data[ref.key]!, 'base64').toString('utf8');
+      } else {
+        const stand = EXTERNAL_SECRET_VALUES[v.name];
+        if (stand === undefined) throw new Error(`${v.name} comes from Secret ${ref.name}, which is not rendered and has no stand-in`);
+        env[v.name] = stand;
+      }
+    } else throw new Error(`${v.name}: unsupported env source`);
+  }
+  return { env, fromSecret };
+}
+
+function probePort(container: Container, probe: Probe | undefined): number {
+  const port = probe?.httpGet?.port;
+  const declared = container.ports ?? [];
+  const hit = typeof port === 'number' ? declared.find((p) => p.containerPort === port) : declared.find((p) => p.name === port);
+  if (!hit) throw new Error(`${container.name}: probe port ${String(port)} is not a declared container port`);
+  return hit.containerPort;
+}
+
+function preStopSeconds(container: Container): number {
+  const pre = container.lifecycle?.preStop;
+  if (pre?.sleep) return pre.sleep.seconds;
+  const cmd = pre?.exec?.command ?? [];
+  if (cmd[0] === 'sleep' && cmd[1] !== undefined) return Number(cmd[1]);
+  return 0;
+}
+
+// ---- the image the pods run --------------------------------------------------------------------
+const image = finalImage(parseDockerfile(readRepo('deploy/docker/Dockerfile')));
+
+// ---- scenarios ----------------------------------------------------------------------------------
+const CI_DIR = join(CHART, 'ci');
+const SCENARIOS: { name: string; values: string[] }[] = [
+  { name: 'default values', values: [] },
+  ...readdirSync(CI_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => ({ name: `ci/${f}`, values: [join(CI_DIR, f)] })),
+];
+
+// Fetched once per machine; when that is impossible every test below fails with the reason.
+const helmBin = setupOnce(helmBinary, 150_000);
+
+describe('helm chart deploy/helm/herald', () => {
+  it('has realistic values files to test beside the defaults', () => {
+    expect(SCENARIOS.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('ships the same alert rules as deploy/prometheus/alerts.yaml', () => {
+    expect(readRepo('deploy/helm/herald/files/alerts.yaml')).toBe(readRepo('deploy/prometheus/alerts.yaml'));
+  });
+
+  it('the schema validation catches a broken manifest (it is not vacuous)', () => {
+    const broken = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x' },
+      spec: { selector: { matchLabels: { a: 'b' } }, template: { spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 'http' }] }] } } },
+    } as unknown as K8sObject;
+    expect(() => validate(broken)).toThrow(/containerPort/);
+  });
+
+  it('refuses values that would put a secret in a ConfigMap or cut the drain short', () => {
+    expect(() => helm(helmBin(), ['template', 'r', CHART, '--set-string', 'gateway.env.HERALD_JWT_SECRET=abcdefghijklmnopqrstuvwxyz'])).toThrow(/HERALD_JWT_SECRET/);
+    expect(() => helm(helmBin(), ['template', 'r', CHART, '--set-string', 'env.HERALD_API_KEYS=abcdefghijklmnopqrstuvwxyz'])).toThrow(/HERALD_API_KEYS/);
+    expect(() => helm(helmBin(), ['template', 'r', CHART, '--set', 'gateway.terminationGracePeriodSeconds=20'])).toThrow(/terminationGracePeriodSeconds/);
+  });
+
+  it('NOTES explain how to mint a token and publish with curl', () => {
+    const out = helm(helmBin(), ['install', 'demo', CHART, '--dry-run=client', '--namespace', 'push']);
+    const notes = out.slice(out.indexOf('NOTES:'));
+    expect(notes).toContain('kubectl -n push exec deploy/demo-herald-gateway -- herald token --sub u1 --topics news');
+    expect(notes).toMatch(/curl -s -X POST http:\/\/127\.0\.0\.1:8081\/v1\/publish/);
+    expect(notes).toContain("get secret demo-herald-auth -o jsonpath='{.data.api-keys}'");
+  });
+
+  describe.each(SCENARIOS)('$name', ({ values }) => {
+    const valueArgs = values.flatMap((f) => ['-f', f]);
+    const rendered = setupOnce(() => parseManifests(helm(helmBin(), ['template', 'herald', CHART, '--namespace', 'push', ...valueArgs])));
+
+    it('passes helm lint --strict', () => {
+      const out = helm(helmBin(), ['lint', '--strict', CHART, ...valueArgs]);
+      expect(out).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    });
+
+    it('renders manifests that are valid Kubernetes objects', () => {
+      const objs = rendered();
+      expect(objs.length).toBeGreaterThan(0);
+      for (const o of objs) validate(o);
+      const names = objs.map((o) => `${o.kind}/${o.metadata.name}`);
+      expect(new Set(names).size, 'no duplicate objects').toBe(names.length);
+    });
+
+    it('puts no secret in any ConfigMap', () => {
+      const objs = rendered();
+      const secretValues = byKind(objs, 'Secret').flatMap((s) => Object.values((s['data'] ?? {}) as Record<string, string>).map((b) => Buffer.from(b, 'base64').toString('utf8')));
+      for (const cm of byKind(objs, 'ConfigMap')) {
+        for (const [key, value] of Object.entries((cm['data'] ?? {}) as Record<string, string>)) {
+          expect(key, `${cm.metadata.name}: ${key}`).not.toMatch(SECRETISH);
+          for (const s of secretValues) expect(value.includes(s), `${cm.metadata.name}: ${key} holds a Secret value`).toBe(false);
+        }
+      }
+    });
+
+    describe.each(ROLES)('$component', ({ component, command, schema }) => {
+      const get = (): { dep: DeploymentLike; pod: PodSpec; c: Container } => {
+        const objs = rendered();
+        const dep = deploymentOf(objs, component);
+        const pod = dep.spec.template.spec;
+        expect(pod.containers).toHaveLength(1);
+        return { dep, pod, c: pod.containers[0]! };
+      };
+
+      it('starts with an environment its configuration schema accepts', () => {
+        const objs = rendered();
+        const { dep, c } = get();
+        const { env, fromSecret } = resolveEnv(objs, dep, c);
+        const keys = new Set(Object.keys(schema.shape).map((k) => `HERALD_${k}`));
+        for (const k of Object.keys(env)) expect(keys.has(k), `${k} is not a ${component} setting`).toBe(true);
+        expect(() => loadConfig(schema, env)).not.toThrow();
+        expect(env['HERALD_NATS_URL'], 'roles meet on NATS').toMatch(/^nats:\/\//);
+        for (const k of Object.keys(env)) if (SECRETISH.test(k)) expect(fromSecret.has(k), `${k} comes from a Secret`).toBe(true);
+        if (component === 'gateway') {
+          const sources = ['HERALD_JWT_SECRET', 'HERALD_JWT_PUBLIC_KEY', 'HERALD_JWKS_URL'].filter((k) => env[k] !== undefined);
+          expect(sources, 'exactly one token key source').toHaveLength(1);
+        } else {
+          expect(fromSecret.has('HERALD_API_KEYS')).toBe(true);
+        }
+      });
+
+      it('gives the process longer than its drain before it is killed', () => {
+        const objs = rendered();
+        const { dep, pod, c } = get();
+        const { env } = resolveEnv(objs, dep, c);
+        const grace = pod.terminationGracePeriodSeconds;
+        expect(grace).toBeTypeOf('number');
+        const preStop = preStopSeconds(c);
+        expect(preStop, 'a preStop pause lets load balancers notice').toBeGreaterThan(0);
+        if (component === 'gateway') {
+          const window = Number(env['HERALD_DRAIN_WINDOW_MS']);
+          const timeout = Number(env['HERALD_DRAIN_TIMEOUT_MS']);
+          expect(window).toBeGreaterThan(0);
+          expect(grace! * 1000).toBeGreaterThan(window);
+          expect(grace! * 1000).toBeGreaterThan(preStop * 1000 + timeout);
+        } else {
+          // The publish API forces its exit 5 s after SHUTDOWN_TIMEOUT_MS at the latest.
+          expect(grace! * 1000).toBeGreaterThan(preStop * 1000 + Number(env['HERALD_SHUTDOWN_TIMEOUT_MS']) + 5000);
+        }
+      });
+
+      it('probes /healthz and /readyz on the port the process listens on', () => {
+        const objs = rendered();
+        const { dep, c } = get();
+        const { env } = resolveEnv(objs, dep, c);
+        expect(c.livenessProbe?.httpGet?.path).toBe('/healthz');
+        expect(c.readinessProbe?.httpGet?.path).toBe('/readyz');
+        const live = probePort(c, c.livenessProbe);
+        expect(probePort(c, c.readinessProbe)).toBe(live);
+        if (c.startupProbe) expect(probePort(c, c.startupProbe)).toBe(live);
+        expect(live).toBe(Number(env['HERALD_PORT']));
+      });
+
+      it(`runs \`herald ${command}\` from the image's entry point`, () => {
+        const { c } = get();
+        const argv = [...(c.command ?? image.entrypoint), ...(c.args ?? image.cmd)];
+        const cli = argv.find((a) => a.endsWith('/cli.js'));
+        expect(cli, `a cli.js in ${argv.join(' ')}`).toBeDefined();
+        expect(argv[argv.indexOf(cli!) + 1]).toBe(command);
+        const file = imagePathInRepo(cli!, image.workdir);
+        expect(file).toBe(repoPath('services/herald/dist/cli.js'));
+        expect(existsSync(file), `${file} exists after npm run build`).toBe(true);
+      });
+
+      it('runs as a non-root user on a read-only root filesystem', () => {
+        const { pod, c } = get();
+        expect(pod.securityContext?.runAsNonRoot).toBe(true);
+        expect(pod.securityContext?.runAsUser).toBeGreaterThan(0);
+        expect(c.securityContext?.runAsNonRoot ?? pod.securityContext?.runAsNonRoot).toBe(true);
+        expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
+        expect(c.securityContext?.allowPrivilegeEscalation).toBe(false);
+        expect(c.securityContext?.capabilities?.drop).toContain('ALL');
+        // The image's USER is the same uid, so the pod would run as non-root without the chart too.
+        expect(image.user.split(':')[0]).toBe(String(pod.securityContext?.runAsUser));
+      });
+
+      it('is reachable through a Service and protected by its PDB, HPA and spread', () => {
+        const objs = rendered();
+        const { dep, pod, c } = get();
+        const labels = dep.spec.template.metadata.labels;
+        expect(labelsMatch(dep.spec.selector.matchLabels, labels)).toBe(true);
+        const services = byKind<ServiceLike>(objs, 'Service').filter((s) => labelsMatch(s.spec.selector, labels));
+        expect(services).toHaveLength(1);
+        for (const p of services[0]!.spec.ports) {
+          const target = p.targetPort;
+          expect((c.ports ?? []).some((cp) => cp.name === target || cp.containerPort === target), `Service port ${p.name} → ${String(target)}`).toBe(true);
+        }
+        for (const pdb of byKind(objs, 'PodDisruptionBudget')) {
+          const sel = (pdb['spec'] as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+          if (sel['app.kubernetes.io/component'] === component) expect(labelsMatch(sel, labels)).toBe(true);
+        }
+        const hpa = byKind(objs, 'HorizontalPodAutoscaler').find((h) => (h['spec'] as { scaleTargetRef: { name: string } }).scaleTargetRef.name === dep.metadata.name);
+        if (hpa) expect(dep.spec.replicas, 'the HPA owns the replica count').toBeUndefined();
+        else expect(dep.spec.replicas).toBeGreaterThan(0);
+        expect(pod.topologySpreadConstraints?.length ?? 0).toBeGreaterThan(0);
+      });
+    });
+
+    it('routes, monitors and network policies point at rendered Services, ports and pods', () => {
+      const objs = rendered();
+      const services = byKind<ServiceLike>(objs, 'Service');
+      const service = (name: string): ServiceLike => {
+        const s = services.find((x) => x.metadata.name === name);
+        if (!s) throw new Error(`no Service ${name}`);
+        return s;
+      };
+      for (const ing of byKind(objs, 'Ingress')) {
+        const spec = ing['spec'] as { rules: { http: { paths: { path: string; backend: { service: { name: string; port: { name?: string; number?: number } } } }[] } }[] };
+        const paths = spec.rules.flatMap((r) => r.http.paths);
+        expect(paths.map((p) => p.path)).toContain('/v1/ws');
+        for (const p of paths) {
+          const s = service(p.backend.service.name);
+          expect(s.spec.ports.some((sp) => sp.name === p.backend.service.port.name || sp.port === p.backend.service.port.number)).toBe(true);
+        }
+        const annotations = ing.metadata.annotations ?? {};
+        expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(3600);
+        expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-send-timeout'])).toBeGreaterThanOrEqual(3600);
+      }
+      for (const route of byKind(objs, 'HTTPRoute')) {
+        const spec = route['spec'] as { rules: { matches: { path: { value: string } }[]; backendRefs: { name: string; port: number }[] }[] };
+        expect(spec.rules.flatMap((r) => r.matches.map((m) => m.path.value))).toContain('/v1/ws');
+        for (const ref of spec.rules.flatMap((r) => r.backendRefs)) expect(service(ref.name).spec.ports.some((p) => p.port === ref.port)).toBe(true);
+      }
+      for (const sm of byKind(objs, 'ServiceMonitor')) {
+        const spec = sm['spec'] as { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] };
+        const selected = services.filter((s) => labelsMatch(spec.selector.matchLabels, s.metadata.labels ?? {}));
+        expect(selected.map((s) => s.metadata.labels?.['app.kubernetes.io/component']).sort()).toEqual(['gateway', 'publish-api']);
+        for (const e of spec.endpoints) {
+          expect(e.path).toBe('/metrics');
+          for (const s of selected) expect(s.spec.ports.map((p) => p.name)).toContain(e.port);
+        }
+      }
+      for (const rule of byKind(objs, 'PrometheusRule')) {
+        expect(rule['spec']).toEqual(parseYaml(readRepo('deploy/prometheus/alerts.yaml')));
+      }
+      const pods = byKind<DeploymentLike>(objs, 'Deployment').map((d) => d.spec.template);
+      for (const np of byKind(objs, 'NetworkPolicy')) {
+        const spec = np['spec'] as { podSelector: { matchLabels: Record<string, string> }; ingress: { ports: { port: string | number }[] }[] };
+        const selected = pods.filter((p) => labelsMatch(spec.podSelector.matchLabels, p.metadata.labels));
+        expect(selected, `${np.metadata.name} selects one role`).toHaveLength(1);
+        const ports = selected[0]!.spec.containers[0]!.ports ?? [];
+        for (const p of spec.ingress.flatMap((i) => i.ports)) expect(ports.some((cp) => cp.name === p.port || cp.containerPort === p.port)).toBe(true);
+      }
+    });
+  });
+});
+
+describe('helm chart deploy/helm/herald-stack (herald + the official nats chart)', () => {
+  const stack = parseYaml(readRepo('deploy/helm/herald-stack/Chart.yaml')) as { dependencies: { name: string; version: string; repository: string; condition?: string }[] };
+  const stackValues = parseYaml(readRepo('deploy/helm/herald-stack/values.yaml')) as {
+    nats: { enabled: boolean; config: { cluster: { enabled: boolean; replicas: number }; jetstream: { enabled: boolean } } };
+    herald: Record<string, unknown> & { nats: { replicas: number } };
+  };
+  let tmp = '';
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('declares the nats chart with condition nats.enabled, JetStream on, 3 clustered servers', () => {
+    const nats = stack.dependencies.find((d) => d.name === 'nats');
+    expect(nats?.condition).toBe('nats.enabled');
+    expect(nats?.repository).toBe('https://nats-io.github.io/k8s/helm/charts/');
+    const herald = stack.dependencies.find((d) => d.name === 'herald');
+    expect(herald?.repository).toBe('file://../herald');
+    expect(herald?.version).toBe((parseYaml(readRepo('deploy/helm/herald/Chart.yaml')) as { version: string }).version);
+    expect(stackValues.nats.enabled).toBe(true);
+    expect(stackValues.nats.config.jetstream.enabled).toBe(true);
+    expect(stackValues.nats.config.cluster).toMatchObject({ enabled: true, replicas: 3 });
+    expect(stackValues.herald.nats.replicas).toBe(stackValues.nats.config.cluster.replicas);
+  });
+
+  it("points Herald at the subchart's NATS service with HERALD_NATS_REPLICAS=3", () => {
+    // The stack itself needs `helm dependency build` (network); its herald values are
+    // rendered through the herald chart, as the subchart would be.
+    tmp = mkdtempSync(join(tmpdir(), 'herald-stack-'));
+    const file = join(tmp, 'herald-values.yaml');
+    writeFileSync(file, stringifyYaml(stackValues.herald));
+    helm(helmBin(), ['lint', '--strict', CHART, '-f', file]);
+    const objs = parseManifests(helm(helmBin(), ['template', 'demo', CHART, '-f', file]));
+    for (const cm of byKind(objs, 'ConfigMap')) {
+      expect(cm['data']).toMatchObject({ HERALD_NATS_URL: 'nats://demo-nats:4222', HERALD_NATS_REPLICAS: '3' });
+    }
+  });
+});
