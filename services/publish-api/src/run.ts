@@ -25,7 +25,7 @@ export async function runPublishApi(env: Readonly<Record<string, string | undefi
   const config = loadConfig(publishApiConfigSchema, env);
   const node = config.NODE_ID ?? `${hostname()}-${process.pid}`;
   const logger = createLogger({ level: config.LOG_LEVEL, node });
-  const metrics = createMetricsRegistry({ service: 'publish-api' });
+  const metrics = createMetricsRegistry({ node }); // not `service`: Prometheus adds its own label of that name
   const bus = await openConfiguredBus(config, logger, `publish-api ${node}`);
   const running: RunningPublishApi = await startPublishApi({ config, logger, bus, metrics, host: config.HOST, port: config.PORT }).catch(async (err: unknown) => {
     await bus.close();
