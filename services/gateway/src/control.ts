@@ -8,7 +8,7 @@ import type { Sender } from './ws/send.js';
 export interface ControlDeps {
   readonly connections: Pick<Connections, 'ofUser' | 'countOfUser'>;
   readonly sender: Sender;
-  /** Native subscriber count of a uWS topic (0 before mount). */
+  /** Subscribers of a channel on this node: native uWS ones plus SSE streams (0 before mount). */
   readonly numSubscribers: (channel: string) => number;
   /** The `control` component logger. */
   readonly log: Logger;

@@ -1,6 +1,7 @@
 /** createGateway: wires the gateway's parts around a Bus and a TokenVerifier; mounts on a uWS app it may share. */
 import type { TokenVerifier } from '@herald/auth';
 import type { Bus } from '@herald/bus';
+import { MAX_TOPICS_PER_FRAME } from '@herald/protocol';
 import type { Logger, Registry } from '@herald/telemetry';
 import { toUwsBehavior, type App, type Readiness } from '@herald/uws';
 import type { GatewayConfig } from './config.js';
@@ -13,6 +14,8 @@ import { Subscriptions } from './hub/subscriptions.js';
 import { Keepalive } from './keepalive.js';
 import { createGatewayMetrics } from './metrics.js';
 import { ReadinessProbe } from './readiness.js';
+import { createSseHandler } from './sse/handler.js';
+import { SseRegistry } from './sse/registry.js';
 import { Admission } from './ws/admission.js';
 import { createBehavior } from './ws/behavior.js';
 import { ConnIds } from './ws/conn-state.js';
@@ -24,6 +27,8 @@ import { createUpgradeHandler } from './ws/upgrade.js';
 
 /** The WebSocket route (PROTOCOL §1). */
 export const WS_PATH = '/v1/ws';
+/** The Server-Sent Events fallback route (PROTOCOL §6). */
+export const SSE_PATH = '/v1/sse';
 /** Close code for a plain shutdown (not a drain): RFC 6455 "going away". */
 const GOING_AWAY = 1001;
 
@@ -39,7 +44,7 @@ export interface GatewayDeps {
 
 /** A gateway node's life: mount → start → (drain) → close. */
 export interface Gateway {
-  /** Registers the WebSocket route `/v1/ws` (and nothing else) on `app`, which may be shared. */
+  /** Registers the WebSocket route `/v1/ws` and the SSE route `/v1/sse` (and nothing else) on `app`, which may be shared. */
   mount(app: App): void;
   /** After mount: serves bus control requests, starts the keepalive sweep and (NATS) the canary. */
   start(): Promise<void>;
@@ -62,7 +67,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const connections = new Connections(c.MAX_CONNECTIONS, c.MAX_CONNECTIONS_PER_USER);
   const sender = new Sender({ maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, metrics, log: wsLog });
   const recovery = new Recovery({ bus, sender, metrics, log: hubLog });
-  const fanout = new Fanout({ metrics, recovery, log: hubLog });
+  const sse = new SseRegistry(sender);
+  const fanout = new Fanout({ metrics, recovery, sse, log: hubLog });
   const interest = new Interest({
     bus, onMessage: fanout.onMessage, lingerMs: c.UNSUBSCRIBE_LINGER_MS, log: hubLog, onCount: (n) => metrics.busChannels.set(n),
   });
@@ -124,24 +130,30 @@ export function createGateway(deps: GatewayDeps): Gateway {
       if (app !== undefined) throw new TypeError('gateway already mounted');
       app = a;
       fanout.attach(a);
+      const ids = new ConnIds(nodeId);
       const upgrade = createUpgradeHandler({
-        admission, connections, verifier: deps.verifier, interest, recovery, ids: new ConnIds(nodeId), cmdBurst: c.CMD_BURST,
+        admission, connections, verifier: deps.verifier, interest, recovery, ids, cmdBurst: c.CMD_BURST,
         metrics, log: child('upgrade'),
       });
       a.ws(WS_PATH, toUwsBehavior(createBehavior({
         maxFrameBytes: c.WS_MAX_FRAME_BYTES, maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, idleTimeoutS: c.WS_IDLE_TIMEOUT_S,
         upgrade, lifecycle, inbound,
       })));
+      a.get(SSE_PATH, createSseHandler({
+        admission, connections, verifier: deps.verifier, interest, recovery, registry: sse, bus, lifecycle, subscriptions,
+        ids, nodeId, heartbeatMs: c.HEARTBEAT_MS, maxTopics: Math.min(MAX_TOPICS_PER_FRAME, c.MAX_SUBSCRIPTIONS_PER_CONN),
+        metrics, log: child('sse'),
+      }));
     },
     async start(): Promise<void> {
       if (app === undefined) throw new TypeError('mount the gateway before start');
       const mounted = app;
       await bus.serveControl(nodeId, createControlHandlers({
-        connections, sender, numSubscribers: (ch) => mounted.numSubscribers(ch), log: child('control'),
+        connections, sender, numSubscribers: (ch) => mounted.numSubscribers(ch) + sse.count(ch), log: child('control'),
       }));
       keepalive.start();
       probe.start();
-      gwLog.info({ bus: bus.kind, path: WS_PATH }, 'gateway started');
+      gwLog.info({ bus: bus.kind, path: WS_PATH, ssePath: SSE_PATH }, 'gateway started');
     },
     readiness: () => probe.readiness(),
     drain: () => (draining ??= runDrain()),

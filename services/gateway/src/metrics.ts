@@ -16,10 +16,12 @@ export interface GatewayMetrics {
   readonly slowConsumers: Counter;
   readonly canarySeconds: Histogram;
   readonly draining: Gauge;
+  readonly sseConnections: Gauge;
+  readonly sseRequests: Counter<'result'>;
 }
 
-/** Upgrade outcomes as `result` label values. */
-export type UpgradeResult = 'ok' | '401' | '403' | '429' | '500' | '503' | 'aborted';
+/** Upgrade (and SSE request) outcomes as `result` label values. */
+export type UpgradeResult = 'ok' | '400' | '401' | '403' | '429' | '500' | '503' | 'aborted';
 
 // Close codes are chosen by clients too: only these become their own label value, so a
 // hostile client cannot grow the label set (everything else counts as `other`).
@@ -43,13 +45,13 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
   const labelled = <L extends string>(name: string, help: string, label: L): Counter<L> =>
     getOrCreate(registry, name, () => new Counter<L>({ name, help, labelNames: [label], registers }));
   return {
-    connections: gauge('herald_connections', 'Open WebSocket connections on this node'),
+    connections: gauge('herald_connections', 'Open connections on this node (WebSocket and SSE)'),
     subscriptions: gauge('herald_subscriptions', 'Channel subscriptions across connections (personal channels included)'),
     busChannels: gauge('herald_bus_channels', 'Channels with a bus subscription on this node'),
     messagesIn: counter('herald_messages_in_total', 'Bus messages received for fan-out'),
     deliveries: counter('herald_deliveries_total', 'Message frames handed to sockets (one per subscriber)'),
     framesIn: labelled('herald_frames_in_total', 'Client frames received, by op (bad: undecodable or invalid)', 'op'),
-    closes: labelled('herald_closes_total', 'WebSocket closes by close code', 'code'),
+    closes: labelled('herald_closes_total', 'Connection closes by close code (SSE streams included; a client leaving an SSE stream counts as 1001)', 'code'),
     upgrades: labelled('herald_upgrades_total', 'Upgrade requests by result (ok or HTTP status)', 'result'),
     recoveries: labelled('herald_recoveries_total', 'Recoveries with since, by outcome', 'outcome'),
     slowConsumers: counter('herald_slow_consumers_total', 'Connections closed with 4008 (send buffer overflow)'),
@@ -60,5 +62,7 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       registers,
     })),
     draining: gauge('herald_draining', '1 while this node drains'),
+    sseConnections: gauge('herald_sse_connections', 'Open SSE streams on this node (also counted in herald_connections)'),
+    sseRequests: labelled('herald_sse_requests_total', 'SSE stream requests by result (ok or HTTP status)', 'result'),
   };
 }

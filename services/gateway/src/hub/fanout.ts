@@ -1,8 +1,9 @@
-/** HOT PATH: one bus message → one frame string → one native app.publish to every local subscriber. */
+/** HOT PATH: one bus message → one frame string → one native app.publish to every local WebSocket (and the SSE registry). */
 import type { BusMessage } from '@herald/bus';
 import { encodeMsgFrame } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
 import type { GatewayMetrics } from '../metrics.js';
+import type { SseRegistry } from '../sse/registry.js';
 import type { Recovery } from './recovery.js';
 
 /** The two uWS app calls the fan-out makes. */
@@ -14,6 +15,8 @@ export interface PublishTarget {
 export interface FanoutDeps {
   readonly metrics: Pick<GatewayMetrics, 'messagesIn' | 'deliveries'>;
   readonly recovery: Pick<Recovery, 'has' | 'offer'>;
+  /** SSE streams (not reachable by app.publish); absent or empty: never consulted beyond a size check. */
+  readonly sse?: Pick<SseRegistry, 'size' | 'deliver'>;
   /** The `hub` component logger (trace only). */
   readonly log: Logger;
 }
@@ -50,6 +53,13 @@ export class Fanout {
     if (n > 0) {
       this.#deps.metrics.deliveries.inc(n);
       app.publish(m.channel, frame, false, false);
+    }
+    // SSE streams get their copy after the native publish and before the recovery hook, for
+    // the same reason: a stream that goes live inside `offer` must not get `m` twice.
+    const sse = this.#deps.sse;
+    if (sse !== undefined && sse.size !== 0) {
+      const k = sse.deliver(m.channel, m.seq, frame);
+      if (k > 0) this.#deps.metrics.deliveries.inc(k);
     }
     // Only connections mid-recovery need a copy (one Map lookup when any exist). After the
     // native publish on purpose: a connection that goes native here must not get `m` twice.

@@ -179,14 +179,14 @@ export class Recovery {
       let last = buf.since;
       if (recovered) {
         for (const m of plan.messages) {
-          if (!this.#deps.sender.sendText(st, encodeMsgFrame(m.channel, m.seq, m.prev, m.data, m.ts, m.id))) return;
+          if (!this.#deps.sender.sendMsg(st, channel, m.seq, encodeMsgFrame(m.channel, m.seq, m.prev, m.data, m.ts, m.id))) return;
           last = m.seq;
         }
       }
       if (!buf.overflow) {
         for (const item of buf.items) {
           if (item.seq <= last) continue;
-          if (!this.#deps.sender.sendText(st, item.frame)) return;
+          if (!this.#deps.sender.sendMsg(st, channel, item.seq, item.frame)) return;
           last = item.seq;
         }
       }
@@ -215,7 +215,7 @@ export class Recovery {
       return;
     }
     if (seq > buf.lastSent) {
-      if (!this.#deps.sender.sendText(st, frame)) {
+      if (!this.#deps.sender.sendMsg(st, buf.channel, seq, frame)) {
         this.end(buf);
         return;
       }

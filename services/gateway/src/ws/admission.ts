@@ -3,9 +3,9 @@ import type { Connections } from './connections.js';
 import { KeyedBuckets, TokenBucket } from './rate.js';
 import { normalizeOrigin, type UpgradeHead } from './upgrade-head.js';
 
-/** An HTTP refusal of an upgrade (the body is the contract's error object). */
+/** An HTTP refusal of an upgrade or an SSE request (the body is the contract's error object). */
 export interface Refusal {
-  readonly status: 401 | 403 | 429 | 500 | 503;
+  readonly status: 400 | 401 | 403 | 429 | 500 | 503;
   readonly code: string;
   readonly message: string;
   /** Seconds for `Retry-After` (503 and rate 429s). */

@@ -16,6 +16,11 @@ export interface WsLike {
   subscribe(topic: string): boolean;
   unsubscribe(topic: string): boolean;
   cork(cb: () => void): unknown;
+  /**
+   * Only SSE streams have it: sends a `msg` frame of `channel` at `seq` (the stream's event
+   * id carries every channel's position). Without it, `msg` frames go through `send`.
+   */
+  sendMsg?(channel: string, seq: number, frame: string): number;
 }
 
 /** Prepared during the upgrade, consumed by the deferred open step (see ws/behavior.ts). */

@@ -2,7 +2,7 @@
 import { CloseCode, MAX_CLOSE_REASON_BYTES, encodeServerFrame, type ServerFrame } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
 import type { GatewayMetrics } from '../metrics.js';
-import type { ConnState } from './conn-state.js';
+import type { ConnState, WsLike } from './conn-state.js';
 
 /** uWS `send` results. */
 const SEND_DROPPED = 2;
@@ -51,17 +51,21 @@ export class Sender {
     return this.sendText(st, encodeServerFrame(frame));
   }
 
-  /** Sends pre-encoded frame text (replay uses it with encodeMsgFrame). */
+  /** Sends pre-encoded frame text. */
   sendText(st: ConnState, text: string): boolean {
     const ws = st.ws;
     if (st.closed || ws === undefined) return false;
-    const result = ws.send(text, false, false);
-    st.lastSendAt = Date.now();
-    if (result === SEND_DROPPED || (result !== 1 && ws.getBufferedAmount() > this.#limit)) {
-      this.#closeSlow(st, ws.getBufferedAmount());
-      return false;
-    }
-    return true;
+    return this.#sent(st, ws, ws.send(text, false, false));
+  }
+
+  /**
+   * Sends an encoded `msg` frame of `channel` at `seq` (replay, recovery catch-up, and the
+   * SSE fan-out). An SSE stream writes it with its event id; a WebSocket just sends it.
+   */
+  sendMsg(st: ConnState, channel: string, seq: number, frame: string): boolean {
+    const ws = st.ws;
+    if (st.closed || ws === undefined) return false;
+    return this.#sent(st, ws, ws.sendMsg === undefined ? ws.send(frame, false, false) : ws.sendMsg(channel, seq, frame));
   }
 
   /** Closes the socket with 4008 when its buffer passed the limit; false when it did. */
@@ -79,6 +83,15 @@ export class Sender {
     const ws = st.ws;
     if (st.closed || ws === undefined) return;
     ws.end(code, closeReason(reason));
+  }
+
+  #sent(st: ConnState, ws: WsLike, result: number): boolean {
+    st.lastSendAt = Date.now();
+    if (result === SEND_DROPPED || (result !== 1 && ws.getBufferedAmount() > this.#limit)) {
+      this.#closeSlow(st, ws.getBufferedAmount());
+      return false;
+    }
+    return true;
   }
 
   #closeSlow(st: ConnState, buffered: number): void {

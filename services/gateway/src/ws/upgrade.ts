@@ -34,7 +34,8 @@ function refuse(res: HttpResponse, guard: ResponseGuard, r: Refusal, deps: Upgra
   writeError(res, guard, r.status, r.code, r.message, headers);
 }
 
-function authRefusal(err: unknown): Refusal {
+/** The refusal for a token that did not verify (401 with the auth code; 503 when keys are unavailable). */
+export function authRefusal(err: unknown): Refusal {
   if (err instanceof AuthError) return { status: AUTH_ERROR_HTTP_STATUS[err.code], code: err.code, message: err.message, ...(err.code === 'key_unavailable' ? { retryAfterS: 5 } : {}) };
   return { status: 500, code: 'internal', message: 'token verification failed' };
 }

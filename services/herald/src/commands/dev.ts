@@ -2,7 +2,8 @@
  * `herald dev`: the gateway and the publish API in one process, on one port, with the
  * embedded memory bus (or NATS when HERALD_NATS_URL is set). With no key configured
  * it generates development credentials and prints a ready token, the WebSocket URL
- * and a curl command.
+ * and a curl command. It also serves the live page at `/` with its development-only
+ * endpoints (`/dev/token`, `/dev/publish`; loopback clients only unless HERALD_DEV_PUBLIC=true).
  * @module
  */
 import { hostname } from 'node:os';
@@ -14,6 +15,7 @@ import { createPublishApi, publishApiConfigSchema } from '@herald/publish-api';
 import { createLogger, createMetricsRegistry, METRICS_CONTENT_TYPE } from '@herald/telemetry';
 import { asApp, listen, loadUws, mountOpsRoutes } from '@herald/uws';
 import { loadOrCreateDevCredentials } from '../dev-credentials.js';
+import { mountDevRoutes } from '../dev-page/routes.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -70,8 +72,20 @@ export async function runDev(env: Env): Promise<void> {
     metrics: () => metrics.metrics(),
     metricsContentType: METRICS_CONTENT_TYPE,
   });
+  let port = 0;
+  const apiKey = devEnv['HERALD_API_KEYS']?.split(',')[0]?.trim();
+  mountDevRoutes(app, {
+    secret: devEnv['HERALD_JWT_SECRET'],
+    audience: gwConfig.JWT_AUDIENCE,
+    issuer: gwConfig.JWT_ISSUER,
+    publishUrl: () => `http://${loopbackHost(gwConfig.HOST)}:${port}`,
+    apiKey: apiKey === '' ? undefined : apiKey,
+    allowPublic: env['HERALD_DEV_PUBLIC'] === 'true',
+    logger,
+  });
   await gateway.start();
   const listening = await listen(app, gwConfig.HOST, gwConfig.PORT);
+  port = listening.port;
   // The banner (human) before the `listening` line (machines wait for it).
   const secret = devEnv['HERALD_JWT_SECRET'];
   if (secret !== undefined) {
@@ -100,6 +114,12 @@ export async function runDev(env: Env): Promise<void> {
   process.once('SIGINT', shutdown);
 }
 
+/** The address this process reaches itself on: the listen address unless it is a wildcard. */
+function loopbackHost(host: string): string {
+  if (host === '0.0.0.0' || host === '' || host === '::' || host === 'localhost') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 function devBanner(port: number, token: string, apiKey: string | undefined, generated: boolean): string {
   const base = `127.0.0.1:${port}`;
   const lines = [
@@ -107,6 +127,7 @@ function devBanner(port: number, token: string, apiKey: string | undefined, gene
     '  Herald dev is running (gateway + publish API, one process).',
     generated ? '  Development credentials are in .herald/dev.json: never use them in production.' : '',
     '',
+    `  Live page: http://${base}/`,
     `  WebSocket   ws://${base}/v1/ws`,
     `  Token       ${token}`,
     '              (sub "dev-user", every topic, valid 24 h; mint others with `herald token`)',

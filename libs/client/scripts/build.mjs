@@ -1,0 +1,26 @@
+// Builds @herald/client: dist/index.js (ESM, bundled: @herald/protocol's close-code table and
+// topic grammar are inlined, so the package has no runtime dependency), dist/*.d.ts (tsc,
+// stripInternal), and dist/herald-client.min.js (minified, for <script type="module">).
+// Prints the minified bundle's size, raw and gzipped.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+rmSync(dist, { recursive: true, force: true });
+
+const common = { entryPoints: [join(root, 'src/index.ts')], bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', logLevel: 'warning' };
+await build({ ...common, outfile: join(dist, 'index.js'), sourcemap: true });
+await build({ ...common, outfile: join(dist, 'herald-client.min.js'), minify: true, legalComments: 'none' });
+
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+
+const min = readFileSync(join(dist, 'herald-client.min.js'));
+const gz = gzipSync(min, { level: 9 }).length;
+console.log(`@herald/client: dist/herald-client.min.js ${min.length} B, ${(gz / 1024).toFixed(2)} KiB min+gz (${gz} B)`);

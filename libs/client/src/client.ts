@@ -1,0 +1,347 @@
+/**
+ * HeraldClient: the SDK's state machine (after centrifuge-js). connect → welcome → connected;
+ * a lost transport → reconnecting with full-jitter backoff → resubscribe with `since` →
+ * connected; the close-code table decides between reconnecting, a new token, asking the
+ * application (4003 → disconnected) and stopping. Frames and recovery live in delivery.ts,
+ * subscription state in subscriptions.ts, transports in transport-*.ts.
+ * @module
+ */
+import { isValidTopic } from '@herald/protocol';
+import { Acks } from './acks.js';
+import { SLOW_BACKOFF_STEPS, backoffDelay } from './backoff.js';
+import { Commands } from './commands.js';
+import { Delivery } from './delivery.js';
+import { Emitter } from './emitter.js';
+import { isOffline, watchEnvironment } from './environment.js';
+import { HeraldError, type HeraldErrorDetails } from './errors.js';
+import { settingsOf, type Settings } from './options.js';
+import { decide } from './reactions.js';
+import { Subscriptions } from './subscriptions.js';
+import { TokenSource } from './token.js';
+import type { CloseInfo, InboundFrame, Transport, TransportHandlers } from './transport.js';
+import { openSse } from './transport-sse.js';
+import { openWebSocket } from './transport-ws.js';
+import type {
+  CloseReaction, ConnectionState, FetchLike, HeraldClientEvents, HeraldClientOptions, MessageHandler, Subscription, TransportName,
+  WebSocketConstructor,
+} from './types.js';
+
+/** Added to 2 × heartbeat before a silent connection is declared dead (PROTOCOL §4). */
+const DEAD_GRACE_MS = 5000;
+
+type Timer = ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * A connection to a Herald gateway, kept alive across network loss, node restarts,
+ * drains and token expiry, with every subscription restored and every gap recovered.
+ * @example
+ * const client = new HeraldClient({ url: 'https://push.example.com', getToken: () => fetchToken() });
+ * client.on('state', (state) => console.log(state));
+ * client.subscribe('news', (m) => console.log(m.seq, m.data));
+ * client.connect();
+ */
+export class HeraldClient {
+  readonly #events = new Emitter<HeraldClientEvents>();
+  readonly #subs = new Subscriptions();
+  readonly #delivery: Delivery;
+  readonly #tokens: TokenSource;
+  readonly #acks: Acks;
+  readonly #commands: Commands;
+  readonly #o: Settings;
+  readonly #worked = new Set<TransportName>();
+  #state: ConnectionState = 'disconnected';
+  #transport: Transport | undefined;
+  #kind: TransportName;
+  #welcomed = false;
+  #hadWelcome = false;
+  #attempt = 0;
+  #failures = 0;
+  #gen = 0;
+  #retryTimer: Timer;
+  #connectTimer: Timer;
+  #deadTimer: Timer;
+  #drainTimer: Timer;
+  #drainAt: number | undefined;
+  #heardAt = 0;
+  #deadAfterMs = 0;
+  #stopEnv: (() => void) | undefined;
+  #syncQueued = false;
+
+  /**
+   * @example
+   * import WebSocket from 'ws'; // Node 20 has no global WebSocket
+   * const client = new HeraldClient({ url: 'http://127.0.0.1:8080', token, WebSocket });
+   */
+  constructor(options: HeraldClientOptions) {
+    const o = (this.#o = settingsOf(options));
+    this.#kind = o.transports[0];
+    this.#tokens = new TokenSource(options.token, options.getToken);
+    this.#acks = new Acks(o.ackTimeoutMs, () => this.#dead('ack timeout'));
+    this.#delivery = new Delivery(this.#subs, {
+      user: (m) => this.#events.emit('user', m),
+      unrecovered: (channel) => this.#events.emit('unrecovered', { channel }),
+      recover: (ch) => this.#commands.recover(ch),
+      refused: (topic, code) => this.#error(code, `subscription to ${topic} refused`, { topic }),
+    });
+    this.#commands = new Commands({
+      live: () => (this.#welcomed ? this.#transport : undefined),
+      error: (code, message, details) => this.#error(code, message, details),
+      subs: this.#subs, delivery: this.#delivery, tokens: this.#tokens, acks: this.#acks,
+      sseEndpoint: o.urls.sse, tokenIn: o.tokenIn, retryMs: o.baseMs,
+    });
+  }
+
+  /** The current state. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The transport in use while connected, else undefined. */
+  get transport(): TransportName | undefined {
+    return this.#welcomed ? this.#kind : undefined;
+  }
+
+  /**
+   * Adds an event handler; returns the function that removes it.
+   * @example
+   * client.on('unrecovered', ({ channel }) => reload(channel));
+   * client.on('error', (e) => { if (e.reaction === 'ask-app') showSignedOut(); });
+   */
+  on<K extends keyof HeraldClientEvents>(event: K, handler: (...args: HeraldClientEvents[K]) => void): () => void {
+    return this.#events.on(event, handler);
+  }
+
+  /**
+   * Removes an event handler.
+   * @example
+   * client.off('user', onUserMessage);
+   */
+  off<K extends keyof HeraldClientEvents>(event: K, handler: (...args: HeraldClientEvents[K]) => void): void {
+    this.#events.off(event, handler);
+  }
+
+  /**
+   * Starts connecting (from `disconnected`; a no-op while connecting or connected). After a
+   * 4003 or a `stop` close, calling it again is the application's decision to reconnect.
+   * @example
+   * client.on('error', (e) => { if (e.closeCode === 4003) askUser().then(() => client.connect()); });
+   */
+  connect(): void {
+    if (this.#state === 'closed') throw new TypeError('client closed');
+    if (this.#state !== 'disconnected') return;
+    this.#attempt = 0;
+    this.#failures = 0;
+    this.#hadWelcome = false;
+    this.#stopEnv ??= watchEnvironment({ offline: () => this.#dead('offline'), online: () => this.#resume(), visible: () => this.#resume() });
+    this.#setState('connecting');
+    this.#open();
+  }
+
+  /**
+   * Closes the connection for good and stops every timer. Final: create a new client to connect again.
+   * @example
+   * window.addEventListener('pagehide', () => client.close());
+   */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#gen++;
+    clearTimeout(this.#retryTimer);
+    this.#drop();
+    this.#stopEnv?.();
+    this.#setState('closed');
+  }
+
+  /**
+   * Subscribes to a topic. Works in any state: the subscription is sent once connected and
+   * restored (with recovery) after every reconnect. Throws TypeError on an invalid topic name.
+   * @example
+   * const sub = client.subscribe('orders.eu', (m) => render(m.data));
+   * const r = await sub.ready; // { ok: true } or { ok: false, code: 'forbidden' }
+   * sub.unsubscribe();
+   */
+  subscribe<T = unknown>(topic: string, onMessage: MessageHandler<T>): Subscription {
+    if (!isValidTopic(topic)) throw new TypeError(`invalid topic name: ${JSON.stringify(topic)}`);
+    const sub = this.#subs.add(topic, onMessage as MessageHandler, () => {
+      this.#delivery.left(topic);
+      this.#queueSync();
+    });
+    this.#queueSync();
+    return sub;
+  }
+
+  #setState(state: ConnectionState): void {
+    const previous = this.#state;
+    if (previous === state) return;
+    this.#state = state;
+    this.#events.emit('state', state, previous);
+  }
+
+  #error(code: string, message: string, details?: HeraldErrorDetails): void {
+    this.#events.emit('error', new HeraldError(code, message, details));
+  }
+
+  #open(): void {
+    clearTimeout(this.#retryTimer);
+    if (isOffline() || this.#transport !== undefined) return; // `online` resumes
+    const gen = ++this.#gen;
+    this.#tokens.usable(Date.now()).then(
+      (token) => {
+        if (gen === this.#gen) this.#start(token);
+      },
+      (err: unknown) => {
+        if (gen !== this.#gen) return;
+        this.#error('token_unavailable', 'getToken() failed', { cause: err });
+        this.#retry('reconnect');
+      },
+    );
+  }
+
+  #start(token: string | undefined): void {
+    const handlers: TransportHandlers = {
+      heard: () => void (this.#heardAt = Date.now()),
+      frame: (f, id) => {
+        if (id !== undefined) this.#commands.streamId = id;
+        this.#frame(f);
+      },
+      closed: (info) => this.#closed(info),
+    };
+    this.#welcomed = false;
+    try {
+      if (this.#kind === 'websocket') {
+        const pos = this.#delivery.positions;
+        const user = this.#delivery.userChannel;
+        const since = user === undefined ? undefined : pos.get(user);
+        const query = since === undefined || pos.epoch === undefined ? '' : `?since=${since}&epoch=${encodeURIComponent(pos.epoch)}`;
+        this.#transport = openWebSocket(this.#o.WebSocket as WebSocketConstructor, this.#o.urls.ws + query, token, handlers);
+      } else {
+        this.#transport = openSse(this.#o.fetch as FetchLike, this.#commands.sseRequest(token), handlers);
+      }
+    } catch (err) {
+      this.#closed({ code: 1006, reason: String(err) });
+      return;
+    }
+    this.#connectTimer = setTimeout(() => this.#dead('connect timeout'), this.#o.connectTimeoutMs);
+  }
+
+  #frame(f: InboundFrame): void {
+    switch (f.op) {
+      case 'msg':
+        return this.#delivery.msg(f);
+      case 'welcome':
+        return this.#welcome(f);
+      case 'ack':
+      case 'err':
+        if (!this.#acks.reply(f) && f.op === 'err') this.#error(String(f['code']), String(f['message']));
+        return;
+      case 'refresh':
+        return this.#commands.refresh();
+      case 'reconnect': {
+        const after = typeof f['after'] === 'number' ? Math.max(0, f['after']) : 0;
+        this.#drainAt = Date.now() + after;
+        clearTimeout(this.#drainTimer);
+        this.#drainTimer = setTimeout(() => this.#dead('draining', 1012), after);
+        return;
+      }
+      default: // hb, pong: `heard` already noted them
+    }
+  }
+
+  #welcome(f: InboundFrame): void {
+    clearTimeout(this.#connectTimer);
+    const quiet = this.#welcomed; // an SSE stream reopened for new topics or a new token
+    const sse = this.#kind === 'sse';
+    this.#welcomed = this.#hadWelcome = true;
+    this.#failures = this.#attempt = 0;
+    this.#worked.add(this.#kind);
+    const info = { transport: this.#kind, node: String(f['node']), conn: String(f['conn']), user: String(f['user']), epoch: String(f['epoch']) };
+    const recovered = sse || typeof f['recovered'] !== 'boolean' ? undefined : f['recovered'];
+    this.#delivery.welcome(recovered === undefined ? info : { ...info, recovered });
+    if (sse) {
+      if (this.#commands.sseResumed && f['recovered'] === false) this.#delivery.streamUnrecovered();
+      for (const t of this.#commands.sseTopics) this.#subs.live(t);
+    }
+    const heartbeat = typeof f['heartbeat'] === 'number' ? f['heartbeat'] : 25_000;
+    this.#deadAfterMs = 2 * heartbeat + DEAD_GRACE_MS;
+    this.#heardAt = Date.now();
+    this.#armDead();
+    if (quiet) return;
+    this.#setState('connected');
+    this.#events.emit('connected', info);
+    if (!sse) this.#commands.sync();
+  }
+
+  #armDead(): void {
+    clearTimeout(this.#deadTimer);
+    const wait = this.#heardAt + this.#deadAfterMs - Date.now();
+    if (wait <= 0) return this.#dead('heartbeat timeout');
+    this.#deadTimer = setTimeout(() => this.#armDead(), wait);
+  }
+
+  /** The transport is declared dead (silence, timeout, drain, offline): close it and react as to a dropped connection. */
+  #dead(reason: string, code = 1006): void {
+    if (this.#transport === undefined) return;
+    this.#transport.close();
+    this.#closed({ code, reason });
+  }
+
+  /** Forgets the current transport and everything tied to it. */
+  #drop(): void {
+    for (const t of [this.#connectTimer, this.#deadTimer, this.#drainTimer]) clearTimeout(t);
+    this.#transport?.close();
+    this.#transport = undefined;
+    this.#welcomed = false;
+    this.#acks.clear();
+    this.#subs.resetWire();
+  }
+
+  #closed(info: CloseInfo): void {
+    const kind = this.#kind;
+    if (!this.#welcomed) this.#failures++;
+    this.#transport = undefined;
+    this.#drop();
+    const d = decide(info, kind);
+    const details = { closeCode: info.code, reaction: d.reaction, transport: kind, status: info.status };
+    if (d.reaction === 'stop' || d.reaction === 'ask-app' || (d.reaction === 'new-token' && !this.#tokens.canRefresh)) {
+      this.#setState('disconnected');
+      this.#error(d.code, info.reason || d.code, details);
+      return;
+    }
+    if (d.reaction === 'new-token') this.#tokens.invalidate();
+    if (this.#failures >= this.#o.fallbackAfter && !this.#worked.has(kind)) {
+      const list = this.#o.transports;
+      const next = list[(list.indexOf(kind) + 1) % list.length] as TransportName;
+      if (next !== kind) [this.#kind, this.#failures, this.#attempt] = [next, 0, 0];
+    }
+    this.#retry(d.reaction, info.retryAfterMs);
+    this.#error(d.code, info.reason || d.code, details);
+  }
+
+  #retry(reaction: CloseReaction, retryAfterMs?: number): void {
+    this.#setState(this.#hadWelcome ? 'reconnecting' : 'connecting');
+    let delay: number;
+    if (this.#drainAt !== undefined) delay = Math.max(0, this.#drainAt - Date.now());
+    else delay = backoffDelay(this.#attempt++ + (reaction === 'reconnect-slow' ? SLOW_BACKOFF_STEPS : 0), this.#o.baseMs, this.#o.capMs);
+    this.#drainAt = undefined;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => this.#open(), Math.max(delay, retryAfterMs ?? 0));
+  }
+
+  /** Back online or visible again: retry now instead of waiting out the backoff; check a quiet connection. */
+  #resume(): void {
+    if (this.#transport !== undefined) {
+      if (this.#welcomed) this.#armDead();
+    } else if (this.#state === 'connecting' || this.#state === 'reconnecting') {
+      this.#attempt = 0;
+      this.#open();
+    }
+  }
+
+  #queueSync(): void {
+    if (this.#syncQueued) return;
+    this.#syncQueued = true;
+    queueMicrotask(() => {
+      this.#syncQueued = false;
+      this.#commands.sync();
+    });
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Inbound messages and subscription answers: dedupe by seq, gap detection by `prev`,
+ * dispatch to the personal channel or a topic's handlers, and the recovery outcomes
+ * (`recovered: false` → the `unrecovered` event, and the channel starts afresh).
+ * @module
+ */
+import { Positions } from './positions.js';
+import type { Subscriptions } from './subscriptions.js';
+import type { InboundFrame } from './transport.js';
+import type { HeraldMessage } from './types.js';
+
+const TOPIC = 'topic:';
+
+/** @internal */
+export interface DeliveryHooks {
+  user(message: HeraldMessage): void;
+  unrecovered(channel: string): void;
+  /** A gap on `channel`: ask the gateway for what was missed (once until answered). */
+  recover(channel: string): void;
+  refused(topic: string, code: string): void;
+}
+
+/** @internal What `welcome` says that delivery needs. */
+export interface WelcomeFacts {
+  readonly user: string;
+  readonly epoch: string;
+  readonly recovered?: boolean;
+}
+
+/** @internal */
+export class Delivery {
+  readonly positions = new Positions();
+  /** `user:<sub>` of the current (or last) connection. */
+  userChannel: string | undefined;
+  readonly #subs: Subscriptions;
+  readonly #hooks: DeliveryHooks;
+
+  constructor(subs: Subscriptions, hooks: DeliveryHooks) {
+    this.#subs = subs;
+    this.#hooks = hooks;
+  }
+
+  /**
+   * A new connection. Another epoch makes every held seq meaningless: those channels are
+   * reported unrecovered and start afresh. `recovered: false` (the URL asked to recover the
+   * personal channel and history no longer covers it) likewise for `user:<sub>`.
+   */
+  welcome(w: WelcomeFacts): void {
+    const pos = this.positions;
+    const lost = new Set<string>();
+    const userChannel = 'user:' + w.user;
+    if (this.userChannel !== undefined && this.userChannel !== userChannel) pos.forget(this.userChannel);
+    this.userChannel = userChannel;
+    if (pos.epoch !== undefined && pos.epoch !== w.epoch) {
+      for (const ch of pos.channels()) lost.add(ch);
+      pos.clear();
+    }
+    pos.epoch = w.epoch;
+    pos.recovering.clear();
+    if (w.recovered === false && pos.get(userChannel) !== undefined) {
+      lost.add(userChannel);
+      pos.forget(userChannel);
+    }
+    for (const ch of lost) this.#hooks.unrecovered(ch);
+  }
+
+  msg(f: InboundFrame): void {
+    const { ch, seq, prev, ts } = f;
+    if (typeof ch !== 'string' || typeof seq !== 'number') return;
+    const isUser = ch === this.userChannel;
+    const topic = ch.startsWith(TOPIC) ? ch.slice(TOPIC.length) : undefined;
+    if (!isUser && (topic === undefined || !this.#subs.has(topic))) return;
+    const verdict = this.positions.check(ch, seq, typeof prev === 'number' ? prev : 0);
+    if (verdict === 'duplicate') return;
+    if (verdict === 'gap') {
+      // Not delivered: the recovery replays it after what was missed, in order.
+      if (!this.positions.recovering.has(ch)) {
+        this.positions.recovering.add(ch);
+        this.#hooks.recover(ch);
+      }
+      return;
+    }
+    this.positions.advance(ch, seq);
+    const message: { -readonly [K in keyof HeraldMessage]: HeraldMessage[K] } = { ch, seq, data: f['data'], ts: typeof ts === 'number' ? ts : 0 };
+    if (typeof f['id'] === 'string') message.id = f['id'];
+    if (isUser) this.#hooks.user(message);
+    else this.#subs.dispatch(topic as string, message);
+  }
+
+  /** The `ack` of a `sub`; `since` is what that `sub` asked to recover. */
+  subAck(results: unknown, since: Readonly<Record<string, number>> | undefined): void {
+    if (typeof results !== 'object' || results === null) return;
+    for (const [ch, r] of Object.entries(results as Record<string, { ok?: unknown; recovered?: unknown; code?: unknown }>)) {
+      this.positions.recovering.delete(ch);
+      const topic = ch.startsWith(TOPIC) ? ch.slice(TOPIC.length) : undefined;
+      if (r.ok === true) {
+        if (since?.[ch] !== undefined && r.recovered === false) this.#lost(ch);
+        if (topic !== undefined) this.#subs.live(topic);
+      } else if (topic !== undefined) {
+        this.positions.forget(ch);
+        const code = typeof r.code === 'string' ? r.code : 'refused';
+        this.#subs.fail(topic, code);
+        this.#hooks.refused(topic, code);
+      }
+    }
+  }
+
+  /** `recovered: false` for a channel: tell the app, start afresh (accept the next message whatever its prev). */
+  #lost(ch: string): void {
+    this.positions.forget(ch);
+    this.#hooks.unrecovered(ch);
+  }
+
+  /** SSE `welcome` after a `Last-Event-ID`: `recovered: false` covers every channel held. */
+  streamUnrecovered(): void {
+    for (const ch of this.positions.channels()) this.#lost(ch);
+  }
+
+  /** A topic was left: its position goes too, so a later subscription does not replay old messages. */
+  left(topic: string): void {
+    this.positions.forget(TOPIC + topic);
+  }
+}

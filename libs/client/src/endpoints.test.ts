@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { endpoints } from './endpoints.js';
+import { Positions } from './positions.js';
+import { decodeBase64Url } from './encoding.js';
+
+describe('endpoints', () => {
+  it('derives /v1/ws and /v1/sse from http(s) and ws(s) bases, with a path prefix or an endpoint already given', () => {
+    expect(endpoints('http://127.0.0.1:8080')).toEqual({ ws: 'ws://127.0.0.1:8080/v1/ws', sse: 'http://127.0.0.1:8080/v1/sse' });
+    expect(endpoints('https://push.example.com/herald/')).toEqual({ ws: 'wss://push.example.com/herald/v1/ws', sse: 'https://push.example.com/herald/v1/sse' });
+    expect(endpoints('wss://x.example/v1/ws').sse).toBe('https://x.example/v1/sse');
+  });
+});
+
+describe('Positions', () => {
+  it('deliver / duplicate / gap', () => {
+    const p = new Positions();
+    expect(p.check('topic:a', 5, 3)).toBe('deliver'); // nothing held yet
+    p.advance('topic:a', 5);
+    expect(p.check('topic:a', 5, 3)).toBe('duplicate');
+    expect(p.check('topic:a', 4, 0)).toBe('duplicate');
+    expect(p.check('topic:a', 9, 5)).toBe('deliver');
+    expect(p.check('topic:a', 9, 7)).toBe('gap');
+  });
+  it('builds since maps and the SSE event id `<epoch>~<b64url(JSON)>`', () => {
+    const p = new Positions();
+    expect(p.eventId()).toBeUndefined();
+    p.epoch = 'E1';
+    p.advance('topic:a', 5);
+    p.advance('user:ü', 7);
+    expect(p.since(['topic:a', 'topic:b'])).toEqual({ 'topic:a': 5 });
+    expect(p.since(['topic:b'])).toBeUndefined();
+    const [epoch, b64] = (p.eventId() as string).split('~');
+    expect(epoch).toBe('E1');
+    expect(JSON.parse(decodeBase64Url(b64 as string))).toEqual({ 'topic:a': 5, 'user:ü': 7 });
+  });
+});

@@ -1,0 +1,23 @@
+/**
+ * The gateway's endpoints from its base URL: `http(s)://` or `ws(s)://`, with or without a
+ * path prefix, with or without `/v1/ws` or `/v1/sse` already at the end.
+ * @module
+ */
+
+/** @internal */
+export interface Endpoints {
+  readonly ws: string;
+  readonly sse: string;
+}
+
+/** @internal Relative URLs resolve against the page's location in a browser. */
+export function endpoints(url: string): Endpoints {
+  const here = (globalThis as { location?: { href?: string } }).location?.href;
+  const u = new URL(url, here);
+  const secure = u.protocol === 'https:' || u.protocol === 'wss:';
+  const path = u.pathname.replace(/\/+$/, '').replace(/\/v1\/(ws|sse)$/, '');
+  return {
+    ws: `${secure ? 'wss' : 'ws'}://${u.host}${path}/v1/ws`,
+    sse: `${secure ? 'https' : 'http'}://${u.host}${path}/v1/sse`,
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The topics the application wants, their handlers, and what the current connection holds.
+ * Subscriptions are state, not a queue: while disconnected nothing is sent or queued; on
+ * `welcome` the client sends what is wanted, with `since` for every channel it has seen.
+ * @module
+ */
+import { reportLater } from './emitter.js';
+import type { HeraldMessage, MessageHandler, SubscribeResult, Subscription } from './types.js';
+
+/** What the current connection holds of a topic. */
+type Wire = 'none' | 'pending' | 'live';
+
+interface Entry {
+  readonly handlers: Set<MessageHandler>;
+  wire: Wire;
+  /** Settles the `ready` promises of this topic's subscriptions not yet answered. */
+  settle: ((r: SubscribeResult) => void)[];
+}
+
+/** @internal */
+export class Subscriptions {
+  readonly #entries = new Map<string, Entry>();
+  /** Topics left by the application that the connection still holds: `unsub` them. */
+  readonly #leaving = new Set<string>();
+
+  /** Adds a handler; `onEmpty` runs when the subscription's last handler is removed. */
+  add(topic: string, handler: MessageHandler, onChange: () => void): Subscription {
+    let entry = this.#entries.get(topic);
+    if (entry === undefined) {
+      entry = { handlers: new Set(), wire: this.#leaving.delete(topic) ? 'live' : 'none', settle: [] };
+      this.#entries.set(topic, entry);
+    }
+    // A handler added twice must be removable twice: wrap it so each call is distinct.
+    const own: MessageHandler = (m) => handler(m);
+    entry.handlers.add(own);
+    const e = entry;
+    const ready = new Promise<SubscribeResult>((resolve) => (e.wire === 'live' ? resolve({ ok: true }) : e.settle.push(resolve)));
+    let active = true;
+    return {
+      topic,
+      ready,
+      unsubscribe: () => {
+        if (!active) return;
+        active = false;
+        if (this.#entries.get(topic) !== e || !e.handlers.delete(own) || e.handlers.size > 0) return;
+        this.#entries.delete(topic);
+        for (const s of e.settle) s({ ok: false, code: 'unsubscribed' });
+        if (e.wire !== 'none') this.#leaving.add(topic);
+        onChange();
+      },
+    };
+  }
+
+  /** Every topic wanted. */
+  topics(): string[] {
+    return [...this.#entries.keys()];
+  }
+
+  has(topic: string): boolean {
+    return this.#entries.has(topic);
+  }
+
+  /** Topics wanted that the connection does not hold or ask for yet; marks them pending. */
+  takeToSubscribe(): string[] {
+    const out: string[] = [];
+    for (const [topic, e] of this.#entries) {
+      if (e.wire === 'none') {
+        e.wire = 'pending';
+        out.push(topic);
+      }
+    }
+    return out;
+  }
+
+  /** Topics to `unsub`; forgets them. */
+  takeToUnsubscribe(): string[] {
+    const out = [...this.#leaving];
+    this.#leaving.clear();
+    return out;
+  }
+
+  /** The gateway answered `ok` (or the SSE stream carries the topic). */
+  live(topic: string): void {
+    const e = this.#entries.get(topic);
+    if (e === undefined) {
+      this.#leaving.add(topic); // left while the `sub` was in flight
+      return;
+    }
+    e.wire = 'live';
+    for (const s of e.settle.splice(0)) s({ ok: true });
+  }
+
+  /** Refused (`forbidden`, `invalid`, `limit`): the subscription ends; its handlers get nothing more. */
+  fail(topic: string, code: string): void {
+    const e = this.#entries.get(topic);
+    if (e === undefined) return;
+    this.#entries.delete(topic);
+    for (const s of e.settle) s({ ok: false, code });
+  }
+
+  /** A `sub` was not answered (err, lost connection): ask again on the next sync. */
+  retry(topic: string): void {
+    const e = this.#entries.get(topic);
+    if (e !== undefined && e.wire === 'pending') e.wire = 'none';
+  }
+
+  /** The connection is gone: it holds nothing. */
+  resetWire(): void {
+    for (const e of this.#entries.values()) e.wire = 'none';
+    this.#leaving.clear();
+  }
+
+  dispatch(topic: string, message: HeraldMessage): void {
+    const e = this.#entries.get(topic);
+    if (e === undefined) return;
+    for (const h of [...e.handlers]) {
+      try {
+        h(message);
+      } catch (err) {
+        reportLater(err);
+      }
+    }
+  }
+}

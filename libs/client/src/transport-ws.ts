@@ -1,0 +1,53 @@
+/**
+ * The WebSocket transport: the token in the `herald.bearer.<jwt>` subprotocol (PROTOCOL §1),
+ * text frames of JSON. Works with the browser's WebSocket and the `ws` package.
+ * @module
+ */
+import { parseFrame, type Transport, type TransportHandlers } from './transport.js';
+import type { WebSocketConstructor } from './types.js';
+
+const OPEN = 1;
+/** RFC 6455: no close frame was received (network loss, refused upgrade). */
+const ABNORMAL = 1006;
+
+/** @internal Opens a WebSocket to `url` (already carrying `?since=&epoch=` when recovering). */
+export function openWebSocket(Ctor: WebSocketConstructor, url: string, token: string | undefined, handlers: TransportHandlers): Transport {
+  const protocols = token === undefined ? ['herald.v1'] : ['herald.v1', 'herald.bearer.' + token];
+  const ws = new Ctor(url, protocols);
+  let done = false;
+  let status: number | undefined;
+  ws.addEventListener('message', (ev) => {
+    if (done) return;
+    handlers.heard();
+    const frame = typeof ev.data === 'string' ? parseFrame(ev.data) : undefined;
+    if (frame !== undefined) handlers.frame(frame);
+  });
+  ws.addEventListener('error', (ev) => {
+    // Browsers hide why an upgrade failed; `ws` says "Unexpected server response: 401".
+    const m = /response: (\d{3})/.exec(ev.message ?? '');
+    if (m?.[1] !== undefined) status = Number(m[1]);
+  });
+  ws.addEventListener('close', (ev) => {
+    if (done) return;
+    done = true;
+    const info = { code: ev.code ?? ABNORMAL, reason: ev.reason ?? '' };
+    handlers.closed(status === undefined ? info : { ...info, status });
+  });
+  return {
+    name: 'websocket',
+    send(frame) {
+      if (done || ws.readyState !== OPEN) return false;
+      ws.send(JSON.stringify(frame));
+      return true;
+    },
+    close() {
+      if (done) return;
+      done = true;
+      try {
+        ws.close(1000);
+      } catch {
+        /* already closing */
+      }
+    },
+  };
+}
