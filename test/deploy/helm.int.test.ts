@@ -357,6 +357,9 @@ describe('helm chart deploy/helm/herald', () => {
         const spec = ing['spec'] as { rules: { http: { paths: { path: string; backend: { service: { name: string; port: { name?: string; number?: number } } } }[] } }[] };
         const paths = spec.rules.flatMap((r) => r.http.paths);
         expect(paths.map((p) => p.path)).toContain('/v1/ws');
+        // SSE is served by the gateways too: it must not fall under the publish API's /v1 prefix
+        const gatewayOf = (path: string): string | undefined => paths.find((p) => p.path === path)?.backend.service.name;
+        expect(gatewayOf('/v1/sse')).toBe(gatewayOf('/v1/ws'));
         for (const p of paths) {
           const s = service(p.backend.service.name);
           expect(s.spec.ports.some((sp) => sp.name === p.backend.service.port.name || sp.port === p.backend.service.port.number)).toBe(true);
@@ -368,6 +371,8 @@ describe('helm chart deploy/helm/herald', () => {
       for (const route of byKind(objs, 'HTTPRoute')) {
         const spec = route['spec'] as { rules: { matches: { path: { value: string } }[]; backendRefs: { name: string; port: number }[] }[] };
         expect(spec.rules.flatMap((r) => r.matches.map((m) => m.path.value))).toContain('/v1/ws');
+        const ruleOf = (path: string) => spec.rules.find((r) => r.matches.some((m) => m.path.value === path));
+        expect(ruleOf('/v1/sse')?.backendRefs).toEqual(ruleOf('/v1/ws')?.backendRefs);
         for (const ref of spec.rules.flatMap((r) => r.backendRefs)) expect(service(ref.name).spec.ports.some((p) => p.port === ref.port)).toBe(true);
       }
       for (const sm of byKind(objs, 'ServiceMonitor')) {
