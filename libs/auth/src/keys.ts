@@ -1,4 +1,5 @@
 /** Key sources for token verification: an HMAC secret, one public key, or a remote JWKS. */
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS } from './algorithms.js';
 import { AuthConfigError } from './errors.js';
@@ -34,6 +35,8 @@ export interface KeySource {
   /** The algorithms this key can verify, before the configured allow-list narrows them. */
   readonly algorithms: readonly string[];
   readonly getKey: JWTVerifyGetKey;
+  /** Only for an HMAC secret: the same bytes as a node:crypto key, for the synchronous path (verify-hmac.ts). */
+  readonly hmacKey?: KeyObject;
 }
 
 /**
@@ -67,6 +70,7 @@ function hmacSource(secret: string): KeySource {
   return {
     kind: 'hmac',
     algorithms: HMAC_ALGORITHMS,
+    hmacKey: createSecretKey(bytes),
     getKey: async (header) => {
       const key = header.alg === undefined ? undefined : keys.get(header.alg);
       if (key === undefined) throw new TypeError('no HMAC key for this algorithm'); // unreachable behind the allow-list

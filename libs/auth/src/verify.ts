@@ -4,6 +4,7 @@ import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerif
 import { resolveAllowedAlgorithms } from './algorithms.js';
 import { AuthConfigError, AuthError } from './errors.js';
 import { createKeySource, type KeySourceConfig } from './keys.js';
+import { verifyHmacClaims, type HmacRules } from './verify-hmac.js';
 import { MAX_TOPIC_PATTERNS, compileTopicPatterns, type TopicMatcher } from './topic-patterns.js';
 
 /** Default leeway for `exp`, `nbf` and `iat`, in seconds: absorbs clock skew between issuer and gateway. */
@@ -47,6 +48,13 @@ export interface VerifiedToken {
 export interface TokenVerifier {
   /** Resolves with the granted identity, or rejects with an {@link AuthError}. */
   verify(token: string): Promise<VerifiedToken>;
+  /**
+   * Present only when the key source is an HMAC secret: the same verification without
+   * awaiting (node:crypto instead of WebCrypto), for callers that must answer within a
+   * synchronous callback. Accepts exactly what `verify` accepts; throws the same
+   * {@link AuthError} codes.
+   */
+  verifySync?: (token: string) => VerifiedToken;
 }
 
 /**
@@ -73,10 +81,9 @@ export function createTokenVerifier(config: VerifierConfig): TokenVerifier {
     }
   };
 
-  return {
+  const verifier: { verify: TokenVerifier['verify']; verifySync?: (token: string) => VerifiedToken } = {
     async verify(token: string): Promise<VerifiedToken> {
-      if (typeof token !== 'string' || token.length === 0) throw new AuthError('token_missing', 'token missing');
-      if (token.length > maxTokenChars) throw new AuthError('token_invalid', 'token too long');
+      checkLength(token, maxTokenChars);
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, getKey, options));
@@ -86,9 +93,31 @@ export function createTokenVerifier(config: VerifierConfig): TokenVerifier {
       return toVerifiedToken(payload);
     },
   };
+  if (source.hmacKey !== undefined) {
+    const rules: HmacRules = {
+      key: source.hmacKey,
+      algorithms: new Set(algorithms),
+      clockTolerance: options.clockTolerance as number,
+      requiredClaims: options.requiredClaims ?? [],
+      audience: config.audience,
+      issuer: config.issuer,
+    };
+    verifier.verifySync = (token: string): VerifiedToken => {
+      checkLength(token, maxTokenChars);
+      return toVerifiedToken(verifyHmacClaims(token, rules));
+    };
+  }
+  return verifier;
 }
 
-function toVerifiedToken(payload: JWTPayload): VerifiedToken {
+/** Checks shared by both paths, before any parsing. */
+function checkLength(token: string, maxTokenChars: number): void {
+  if (typeof token !== 'string' || token.length === 0) throw new AuthError('token_missing', 'token missing');
+  if (token.length > maxTokenChars) throw new AuthError('token_invalid', 'token too long');
+}
+
+/** Claims → VerifiedToken, after the signature and the registered claims were checked (both paths). */
+function toVerifiedToken(payload: JWTPayload | Record<string, unknown>): VerifiedToken {
   if (!isValidUserId(payload.sub)) throw new AuthError('claims_invalid', '"sub" claim is not a valid user id');
   const claim = payload['topics'];
   if (claim !== undefined && !Array.isArray(claim)) throw new AuthError('claims_invalid', '"topics" claim must be an array');

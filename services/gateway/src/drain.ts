@@ -7,8 +7,6 @@ import type { Sender } from './ws/send.js';
 export interface DrainDeps {
   readonly open: ReadonlySet<ConnState>;
   readonly sender: Sender;
-  /** Makes a connection that opened a moment ago live first (its first frame must be `welcome`). */
-  readonly goLive: (st: ConnState) => void;
   /** DRAIN_WINDOW_MS. */
   readonly windowMs: number;
   /** The `drain` component logger. */
@@ -33,7 +31,11 @@ export async function drainSockets(deps: DrainDeps): Promise<number> {
   const started = Date.now();
   let told = 0;
   for (const st of [...deps.open]) {
-    deps.goLive(st);
+    // Not live yet (its first frame must be `welcome`): no `reconnect`, just the drain's close.
+    if (st.pendingOpen !== undefined) {
+      deps.sender.close(st, CloseCode.Draining, 'draining');
+      continue;
+    }
     if (deps.sender.send(st, { op: 'reconnect', after: Math.floor(random() * deps.windowMs) })) told++;
   }
   deps.log.info({ connections: told, windowMs: deps.windowMs }, 'drain: reconnect sent');

@@ -77,13 +77,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     allowedOrigins: c.ALLOWED_ORIGINS, connections, upgradeRate: c.UPGRADE_RATE, perIpRate: c.MAX_UPGRADES_PER_IP_RATE,
   });
   const lifecycle = new Lifecycle({
-    nodeId, heartbeatMs: c.HEARTBEAT_MS, epoch: () => bus.epoch(), connections, subscriptions, recovery, sender, metrics, log: wsLog,
+    nodeId, heartbeatMs: c.HEARTBEAT_MS, epoch: () => bus.epoch(), connections, subscriptions, interest, recovery, sender,
+    draining: () => admission.draining, metrics, log: wsLog,
   });
-  const goLive = (st: Parameters<Lifecycle['goLive']>[0]): void => lifecycle.goLive(st);
   const inbound = new Inbound({
     commands: { subscriptions, verifier: deps.verifier, maxSubscriptions: c.MAX_SUBSCRIPTIONS_PER_CONN, log: wsLog },
     sender, metrics, log: wsLog, limits: { maxFrameBytes: c.WS_MAX_FRAME_BYTES },
-    cmdRate: c.CMD_RATE, cmdBurst: c.CMD_BURST, badFrameLimit: c.BAD_FRAME_LIMIT, goLive,
+    cmdRate: c.CMD_RATE, cmdBurst: c.CMD_BURST, badFrameLimit: c.BAD_FRAME_LIMIT,
   });
   const keepalive = new Keepalive({
     open: connections.open, sender, heartbeatMs: c.HEARTBEAT_MS, refreshBeforeS: c.REFRESH_BEFORE_S,
@@ -101,7 +101,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     metrics.draining.set(1);
     const drainLog = child('drain');
     drainLog.info({ connections: connections.size, windowMs: c.DRAIN_WINDOW_MS }, 'draining');
-    const work = drainSockets({ open: connections.open, sender, goLive, windowMs: c.DRAIN_WINDOW_MS, log: drainLog }).then(() => interest.close());
+    const work = drainSockets({ open: connections.open, sender, windowMs: c.DRAIN_WINDOW_MS, log: drainLog }).then(() => interest.close());
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(true), c.DRAIN_TIMEOUT_MS);
@@ -132,8 +132,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       fanout.attach(a);
       const ids = new ConnIds(nodeId);
       const upgrade = createUpgradeHandler({
-        admission, connections, verifier: deps.verifier, interest, recovery, ids, cmdBurst: c.CMD_BURST,
-        metrics, log: child('upgrade'),
+        admission, connections, verifier: deps.verifier, ids, cmdBurst: c.CMD_BURST, metrics, log: child('upgrade'),
       });
       a.ws(WS_PATH, toUwsBehavior(createBehavior({
         maxFrameBytes: c.WS_MAX_FRAME_BYTES, maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, idleTimeoutS: c.WS_IDLE_TIMEOUT_S,

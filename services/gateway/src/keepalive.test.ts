@@ -47,7 +47,7 @@ describe('Keepalive.tick', () => {
   it('closes a socket over the buffer limit with 4008 and skips sockets not yet live', async () => {
     const { st, ws } = await conn(undefined, 0);
     const pending = await conn(undefined, 0);
-    pending.st.pendingOpen = { resumeAsked: false, recovery: undefined };
+    pending.st.pendingOpen = { resumeAsked: false, resume: undefined };
     pending.ws.buffered = 5000;
     ws.buffered = 1001;
     new Keepalive({ open: new Set([st, pending.st]), sender, heartbeatMs: 1, refreshBeforeS: 0, log: silentLog }).tick(10);

@@ -104,6 +104,7 @@ export function makeHub(opts: { bus?: MemoryBus; maxRecovery?: number; backpress
       const ws = new RecordingSocket();
       ws.st = st;
       await interest.acquire(st.userChannel);
+      subscriptions.openedPersonal(st);
       st.ws = ws;
       ws.subscribe(st.userChannel);
       router.sockets.add(ws);

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectWs, runNode, spawnService, type ServiceProcess } from '@herald/testkit';
+import { connectWs, runNode, spawnService, waitFor, type ServiceProcess } from '@herald/testkit';
 
 const CLI = resolve(import.meta.dirname, '../dist/cli.js');
 
@@ -24,7 +24,8 @@ describe('herald dev (all-in-one, memory bus)', () => {
   });
 
   it('prints a ready token, the WebSocket URL and a curl command', async () => {
-    const banner = dev.lines.join('\n');
+    // The banner goes to stderr, the `listening` log to stdout: two pipes, read in any order.
+    const banner = await waitFor(() => dev.lines.some((l) => l.includes('curl -s')) && dev.lines.join('\n'), 5000, 'the banner');
     expect(banner).toContain(`ws://${base}/v1/ws`);
     expect(banner).toMatch(/Token\s+ey[\w-]+\.[\w-]+\.[\w-]+/);
     expect(banner).toContain(`curl -s -X POST http://${base}/v1/publish`);

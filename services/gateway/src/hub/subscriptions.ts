@@ -18,7 +18,7 @@ export interface Resume {
 
 /**
  * Ownership rule: a connection holds one interest reference per channel in `st.channels`
- * (plus its personal channel from open to close). Whoever removes a channel from the set
+ * (plus its personal channel while `st.personalHeld`). Whoever removes a channel from the set
  * releases that reference, exactly once.
  */
 export class Subscriptions {
@@ -71,8 +71,9 @@ export class Subscriptions {
     return true;
   }
 
-  /** The personal channel became live at open (its interest was taken during the upgrade). */
-  openedPersonal(): void {
+  /** `st` now holds the interest reference of its personal channel (taken by the go-live step or the SSE start). */
+  openedPersonal(st: ConnState): void {
+    st.personalHeld = true;
     this.#deps.metrics.subscriptions.inc();
   }
 
@@ -85,6 +86,9 @@ export class Subscriptions {
     }
     st.channels.clear();
     this.#deps.recovery.cancel(st, st.userChannel);
+    // Before go-live completes, the reference (if any) is the go-live step's to give back (ws/lifecycle.ts).
+    if (!st.personalHeld) return;
+    st.personalHeld = false;
     this.#deps.interest.release(st.userChannel);
     this.#deps.metrics.subscriptions.dec();
   }

@@ -161,7 +161,7 @@ function goLive(res: HttpResponse, ctx: StreamCtx, st: ConnState, s: LiveStart, 
   st.ws = sock;
   for (const ch of channels) if (ch !== st.userChannel) st.channels.add(ch); // released by the close path
   deps.connections.add(st);
-  deps.subscriptions.openedPersonal();
+  deps.subscriptions.openedPersonal(st);
   deps.metrics.subscriptions.inc(st.channels.size);
   deps.metrics.connections.set(deps.connections.size);
   deps.metrics.sseConnections.inc();

@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import { userChannel } from '@herald/protocol';
 import type { VerifiedToken } from '@herald/auth';
-import type { RecoveryBuffer, RecoveryPlan } from '../hub/recovery.js';
 
 /**
  * The part of a uWS WebSocket the gateway uses. uWS's `WebSocket<ConnState>` satisfies it
@@ -23,12 +22,12 @@ export interface WsLike {
   sendMsg?(channel: string, seq: number, frame: string): number;
 }
 
-/** Prepared during the upgrade, consumed by the deferred open step (see ws/behavior.ts). */
+/** Prepared during the upgrade, consumed by the go-live step after open (see ws/lifecycle.ts). */
 export interface PendingOpen {
   /** The URL had `since`: `welcome` carries `recovered` (false when `since` was unusable). */
   readonly resumeAsked: boolean;
-  /** Personal-channel recovery read during the upgrade, applied at open. */
-  readonly recovery: { readonly buffer: RecoveryBuffer; readonly plan: RecoveryPlan } | undefined;
+  /** A usable `since` (and `epoch`) of the URL: the personal channel is recovered from there. */
+  readonly resume: { readonly since: number; readonly epoch: string | undefined } | undefined;
 }
 
 /** One connection. Fields are plain values so a node with 100k connections stays small. */
@@ -56,8 +55,10 @@ export interface ConnState {
   closed: boolean;
   /** The socket, from `open` until `close`. */
   ws: WsLike | undefined;
-  /** Set between upgrade and the deferred open step. */
+  /** Set from the upgrade until `welcome` is sent (or the socket closes): nothing else may be sent meanwhile. */
   pendingOpen: PendingOpen | undefined;
+  /** The connection holds its interest reference on the personal channel (from go-live, or the SSE start, to close). */
+  personalHeld: boolean;
   /** Tail of this connection's command queue (sub/unsub/auth run one at a time, acks in order); undefined when idle. */
   queue: Promise<void> | undefined;
 }
@@ -101,6 +102,7 @@ export function newConnState(connId: string, token: VerifiedToken, cmdBurst: num
     closed: false,
     ws: undefined,
     pendingOpen: undefined,
+    personalHeld: false,
     queue: undefined,
   };
 }

@@ -19,8 +19,6 @@ export interface InboundDeps {
   readonly cmdBurst: number;
   /** BAD_FRAME_LIMIT. */
   readonly badFrameLimit: number;
-  /** Makes a connection live before its first reply (so `welcome` stays the first frame). */
-  readonly goLive: (st: ConnState) => void;
 }
 
 /**
@@ -36,7 +34,6 @@ export class Inbound {
 
   onMessage(st: ConnState, data: ArrayBuffer, isBinary: boolean): void {
     const d = this.#deps;
-    if (st.pendingOpen !== undefined) d.goLive(st);
     if (st.closed) return;
     // Every frame, good or bad, costs a token: a flood of garbage is a flood too.
     const now = Date.now();
@@ -64,18 +61,32 @@ export class Inbound {
       }
       const reply: { -readonly [K in keyof ErrFrame]: ErrFrame[K] } = { op: 'err', code: r.code, message: r.message };
       if (r.id !== undefined) reply.id = r.id;
-      d.sender.send(st, reply);
+      this.#reply(st, reply);
       return;
     }
     const frame = r.frame;
     d.metrics.framesIn.inc({ op: frame.op });
     if (frame.op === 'ping') {
-      d.sender.send(st, { op: 'pong', id: frame.id });
+      this.#reply(st, { op: 'pong', id: frame.id });
       return;
     }
     // sub/unsub/auth run one at a time per connection: no races between a sub and the
-    // unsub that follows it, and acks come back in command order.
-    const run = (): Promise<void> => this.#run(st, () => handleCommand(frame, st, d.commands), frame.id);
+    // unsub that follows it, and acks come back in command order. Until `welcome` was sent,
+    // the go-live step heads the queue (ws/lifecycle.ts): no command runs before it.
+    this.#enqueue(st, () => handleCommand(frame, st, d.commands), frame.id);
+  }
+
+  /** An immediate answer (`pong`, `err`); queued behind the go-live step while `welcome` is not sent yet. */
+  #reply(st: ConnState, frame: ServerFrame): void {
+    if (st.pendingOpen === undefined) {
+      this.#deps.sender.send(st, frame);
+      return;
+    }
+    this.#enqueue(st, () => frame, 0); // cannot fail: the id is never used
+  }
+
+  #enqueue(st: ConnState, task: () => ServerFrame | Promise<ServerFrame>, id: string | number): void {
+    const run = (): Promise<void> => this.#run(st, task, id);
     const tail = st.queue === undefined ? run() : st.queue.then(run);
     st.queue = tail;
     void tail.then(() => {

@@ -1,7 +1,8 @@
-/** Connection lifecycle: open (deferred go-live with `welcome`), and close (release everything, never send). */
-import type { WelcomeFrame } from '@herald/protocol';
+/** Connection lifecycle: open, the deferred asynchronous go-live (bus interest, recovery, `welcome`), and close (release everything, never send). */
+import { CloseCode, type WelcomeFrame } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
-import type { Recovery } from '../hub/recovery.js';
+import type { Interest } from '../hub/interest.js';
+import type { Recovery, RecoveryPlan } from '../hub/recovery.js';
 import type { Subscriptions } from '../hub/subscriptions.js';
 import { closeCodeLabel, type GatewayMetrics } from '../metrics.js';
 import type { ConnState, WsLike } from './conn-state.js';
@@ -14,25 +15,31 @@ export interface LifecycleDeps {
   readonly epoch: () => string;
   readonly connections: Connections;
   readonly subscriptions: Pick<Subscriptions, 'openedPersonal' | 'releaseAll'>;
-  readonly recovery: Pick<Recovery, 'apply' | 'end'>;
+  readonly interest: Pick<Interest, 'acquire' | 'release'>;
+  readonly recovery: Pick<Recovery, 'begin' | 'read' | 'apply' | 'end'>;
   readonly sender: Sender;
+  /** True once the node drains: a socket still going live is closed with 1012 instead. */
+  readonly draining: () => boolean;
   readonly metrics: Pick<GatewayMetrics, 'connections' | 'closes'>;
   /** The `ws` component logger. */
   readonly log: Logger;
 }
 
-function goLiveLater(lc: Lifecycle, st: ConnState): void {
-  lc.goLive(st);
-}
+/** Close code when the personal channel's bus subscription fails after open (the upgrade was already answered). */
+export const BUS_UNAVAILABLE_CLOSE = 1011;
 
 /**
- * Why the go-live step is deferred: with an asynchronous `res.cork(() => res.upgrade(...))`,
- * uWS v20.30 may tear the socket down right after `open` when `open` sends
- * (uWebSockets.js#1108, uWebSockets#1928, fixed upstream by PR #1929). So `open` only
- * registers the socket; `goLive` runs from setImmediate (or from the first inbound frame,
- * whichever comes first), checks the socket is still open, and then — corked, in one
- * synchronous block — sends `welcome`, replays the personal channel when the URL asked for
- * it, and subscribes the socket to `user:<sub>`.
+ * `open` only registers the socket. The go-live step runs from setImmediate (never inside
+ * `open`: with an asynchronous `res.cork(() => res.upgrade(...))` uWS v20.30 may tear a
+ * socket down when `open` sends, uWebSockets.js#1108) and is asynchronous: it takes the
+ * bus interest of `user:<sub>` (the recovery capture begins first when the URL has
+ * `since`), reads history when asked, then, corked and in one synchronous block, sends
+ * `welcome` (with `recovered`), the replay and flush, and subscribes the socket to
+ * `user:<sub>`. So the personal channel is live when `welcome` is sent.
+ *
+ * The step heads the connection's command queue: frames arriving meanwhile are answered
+ * after `welcome` (ws/inbound.ts). If the socket closes before the step completes, the step
+ * gives back what it took (the close path does not: `st.personalHeld` is still false).
  */
 export class Lifecycle {
   readonly #deps: LifecycleDeps;
@@ -45,26 +52,55 @@ export class Lifecycle {
   opened(st: ConnState, ws: WsLike): void {
     st.ws = ws;
     this.#deps.connections.add(st);
-    this.#deps.subscriptions.openedPersonal();
     this.#deps.metrics.connections.set(this.#deps.connections.size);
-    setImmediate(goLiveLater, this, st);
+    if (st.pendingOpen === undefined) return;
+    const live = new Promise<void>((resolve) => {
+      setImmediate(resolve);
+    }).then(() => this.goLive(st));
+    st.queue = live;
+    void live.then(() => {
+      if (st.queue === live) st.queue = undefined;
+    });
   }
 
-  /** Sends `welcome` and makes the personal channel live; a no-op once done or closed. */
-  goLive(st: ConnState): void {
+  /** Makes the personal channel live and sends `welcome`; a no-op once done or closed. Never rejects. */
+  async goLive(st: ConnState): Promise<void> {
     const pending = st.pendingOpen;
+    if (pending === undefined || st.closed || st.ws === undefined) return;
+    const d = this.#deps;
+    const { resume } = pending;
+    // The capture starts before the bus subscription, so no live message falls between the two.
+    const buffer = resume === undefined ? undefined : d.recovery.begin(st, st.userChannel, resume.since);
+    try {
+      await d.interest.acquire(st.userChannel);
+    } catch (err) {
+      if (buffer !== undefined) d.recovery.end(buffer);
+      if (st.closed) return;
+      if (d.draining()) return d.sender.close(st, CloseCode.Draining, 'draining');
+      d.log.warn({ conn: st.connId, user: st.sub, err, code: BUS_UNAVAILABLE_CLOSE }, 'closing: bus unavailable');
+      return d.sender.close(st, BUS_UNAVAILABLE_CLOSE, 'bus unavailable');
+    }
+    let plan: RecoveryPlan | undefined;
+    if (buffer !== undefined && resume !== undefined) plan = await d.recovery.read(st.userChannel, resume.since, resume.epoch); // never rejects
     const ws = st.ws;
-    if (pending === undefined || st.closed || ws === undefined) return;
+    if (st.closed || ws === undefined || d.draining()) {
+      // Gone (or draining) meanwhile: this step still owns the interest reference; give it back, once.
+      if (buffer !== undefined) d.recovery.end(buffer);
+      d.interest.release(st.userChannel);
+      if (!st.closed) d.sender.close(st, CloseCode.Draining, 'draining');
+      return;
+    }
     st.pendingOpen = undefined;
-    if (pending.recovery !== undefined) {
-      this.#deps.recovery.apply(pending.recovery.buffer, pending.recovery.plan, (recovered) => this.#welcome(st, recovered));
+    d.subscriptions.openedPersonal(st); // from here the close path releases the reference
+    if (buffer !== undefined && plan !== undefined) {
+      d.recovery.apply(buffer, plan, (recovered) => this.#welcome(st, recovered));
     } else {
       ws.cork(() => {
         if (!this.#welcome(st, pending.resumeAsked ? false : undefined)) return;
         ws.subscribe(st.userChannel);
       });
     }
-    this.#deps.log.debug({ conn: st.connId, user: st.sub }, 'connection open');
+    d.log.debug({ conn: st.connId, user: st.sub }, 'connection open');
   }
 
   /** uWS `close`: the socket is gone; give back every reference. Never sends. */
@@ -72,7 +108,7 @@ export class Lifecycle {
     if (st.closed) return;
     st.closed = true;
     st.ws = undefined;
-    if (st.pendingOpen?.recovery !== undefined) this.#deps.recovery.end(st.pendingOpen.recovery.buffer);
+    // A pending go-live step notices `closed` and gives back what it took itself.
     st.pendingOpen = undefined;
     this.#deps.connections.remove(st);
     this.#deps.subscriptions.releaseAll(st);

@@ -1,12 +1,10 @@
-/** HTTP → WebSocket: copy the request, admit synchronously, verify the JWT, prepare the personal channel, corked upgrade. */
+/** HTTP → WebSocket: copy the request, admit, verify the JWT, reserve the per-user slot, upgrade (synchronously with an HMAC secret). */
 import { AUTH_ERROR_HTTP_STATUS, AuthError, type TokenVerifier, type VerifiedToken } from '@herald/auth';
 import type { Logger } from '@herald/telemetry';
 import { guardResponse, writeError, type Behavior, type HttpResponse, type ResponseGuard, type us_socket_context_t } from '@herald/uws';
-import type { Interest } from '../hub/interest.js';
-import type { Recovery, RecoveryPlan } from '../hub/recovery.js';
 import type { GatewayMetrics, UpgradeResult } from '../metrics.js';
 import { DRAINING_REFUSAL, type Admission, type Refusal } from './admission.js';
-import { newConnState, type ConnIds, type ConnSlot } from './conn-state.js';
+import { newConnState, type ConnIds, type ConnSlot, type PendingOpen } from './conn-state.js';
 import type { Connections } from './connections.js';
 import { parseResume, pickToken, readUpgradeHead, selectProtocol, type UpgradeHead } from './upgrade-head.js';
 
@@ -14,8 +12,6 @@ export interface UpgradeDeps {
   readonly admission: Admission;
   readonly connections: Connections;
   readonly verifier: TokenVerifier;
-  readonly interest: Pick<Interest, 'acquire' | 'release'>;
-  readonly recovery: Pick<Recovery, 'begin' | 'read' | 'end'>;
   readonly ids: ConnIds;
   readonly cmdBurst: number;
   readonly metrics: Pick<GatewayMetrics, 'upgrades'>;
@@ -40,21 +36,52 @@ export function authRefusal(err: unknown): Refusal {
   return { status: 500, code: 'internal', message: 'token verification failed' };
 }
 
+/** What the go-live step needs from the URL (ws/lifecycle.ts reads `since` after open). */
+function pendingOpenOf(head: UpgradeHead): PendingOpen {
+  const resume = parseResume(head.query);
+  return {
+    resumeAsked: resume !== undefined,
+    resume: resume?.valid === true ? { since: resume.since, epoch: resume.epoch } : undefined,
+  };
+}
+
+const TOO_MANY: Refusal = { status: 429, code: 'too_many_connections', message: 'too many connections for this user' };
+
 /**
- * The uWS `upgrade` handler (STYLE §7): a synchronous head (copy, abort handler, admission),
- * an asynchronous body (verify, per-user slot, personal channel), a corked tail.
+ * The uWS `upgrade` handler (STYLE §7). With an HMAC secret (`verifier.verifySync`) the
+ * whole upgrade is synchronous: admission, token, per-user slot and `res.upgrade` inside
+ * the handler, which uWS corks itself. Otherwise (public key, JWKS) a synchronous head,
+ * an asynchronous verify, and a corked `res.upgrade`: that path stays exposed to
+ * uWebSockets.js#1108 (see the README). Bus interest and `since` recovery of the
+ * personal channel happen after open, in the go-live step (ws/lifecycle.ts).
  */
 export function createUpgradeHandler(deps: UpgradeDeps): NonNullable<Behavior<ConnSlot>['upgrade']> {
+  const verifySync = deps.verifier.verifySync;
   return (res, req, context) => {
     const head = readUpgradeHead(req, res);
     const refusal = deps.admission.check(head);
     if (refusal) return refuse(res, NOT_ABORTED, refusal, deps, head); // still inside the handler: corked
     const token = pickToken(head);
     if (token === undefined) return refuse(res, NOT_ABORTED, { status: 401, code: 'token_missing', message: 'token missing' }, deps, head);
+    if (verifySync !== undefined) return acceptSync(res, head, token, context, deps, verifySync);
     const guard = guardResponse(res);
     deps.connections.beginVerify();
     void accept(res, guard, head, token, context, deps);
   };
+}
+
+/** Everything inside the uWS handler: no await, no cork (uWS corks the handler), so uWebSockets.js#1108 cannot happen. */
+function acceptSync(
+  res: HttpResponse, head: UpgradeHead, jwt: string, context: us_socket_context_t, deps: UpgradeDeps, verifySync: (token: string) => VerifiedToken,
+): void {
+  let token: VerifiedToken;
+  try {
+    token = verifySync(jwt);
+  } catch (err) {
+    return refuse(res, NOT_ABORTED, authRefusal(err), deps, head);
+  }
+  if (!deps.connections.reserve(token.sub)) return refuse(res, NOT_ABORTED, TOO_MANY, deps, head);
+  upgrade(res, head, token, context, deps, false);
 }
 
 async function accept(res: HttpResponse, guard: ResponseGuard, head: UpgradeHead, jwt: string, context: us_socket_context_t, deps: UpgradeDeps): Promise<void> {
@@ -69,40 +96,22 @@ async function accept(res: HttpResponse, guard: ResponseGuard, head: UpgradeHead
   deps.connections.endVerify();
   if (guard.aborted) return void deps.metrics.upgrades.inc({ result: 'aborted' });
   if (deps.admission.draining) return refuse(res, guard, DRAINING_REFUSAL, deps, head);
-  if (!deps.connections.reserve(token.sub)) {
-    return refuse(res, guard, { status: 429, code: 'too_many_connections', message: 'too many connections for this user' }, deps, head);
-  }
+  if (!deps.connections.reserve(token.sub)) return refuse(res, guard, TOO_MANY, deps, head);
+  upgrade(res, head, token, context, deps, true);
+}
+
+/** The upgrade itself, for a reserved slot; `corked` after an await (uWS only corks the handler itself). */
+function upgrade(res: HttpResponse, head: UpgradeHead, token: VerifiedToken, context: us_socket_context_t, deps: UpgradeDeps, corked: boolean): void {
   const st = newConnState(deps.ids.next(), token, deps.cmdBurst, Date.now());
-  const resume = parseResume(head.query);
-  // The capture starts before the bus subscription, so no live message falls between the two.
-  const buffer = resume?.valid === true ? deps.recovery.begin(st, st.userChannel, resume.since) : undefined;
-  const undo = (interestHeld: boolean): void => {
-    if (buffer !== undefined) deps.recovery.end(buffer);
-    if (interestHeld) deps.interest.release(st.userChannel);
-    deps.connections.unreserve(st.sub);
-  };
+  st.pendingOpen = pendingOpenOf(head);
+  const slot: ConnSlot = { st };
+  const protocol = selectProtocol(head);
   try {
-    await deps.interest.acquire(st.userChannel);
-  } catch {
-    undo(false);
-    return refuse(res, guard, { status: 503, code: 'bus_unavailable', message: 'bus unavailable', retryAfterS: 1 }, deps, head);
-  }
-  let plan: RecoveryPlan | undefined;
-  if (buffer !== undefined && resume?.valid === true) plan = await deps.recovery.read(st.userChannel, resume.since, resume.epoch);
-  if (guard.aborted || deps.admission.draining) {
-    undo(true);
-    if (guard.aborted) return void deps.metrics.upgrades.inc({ result: 'aborted' });
-    return refuse(res, guard, DRAINING_REFUSAL, deps, head);
-  }
-  st.pendingOpen = {
-    resumeAsked: resume !== undefined,
-    recovery: buffer !== undefined && plan !== undefined ? { buffer, plan } : undefined,
-  };
-  try {
-    res.cork(() => res.upgrade<ConnSlot>({ st }, head.key, selectProtocol(head), head.extensions, context));
+    if (corked) res.cork(() => res.upgrade<ConnSlot>(slot, head.key, protocol, head.extensions, context));
+    else res.upgrade<ConnSlot>(slot, head.key, protocol, head.extensions, context);
   } catch (err) {
     // Only reachable if uWS refuses the upgrade itself; the socket never opened.
-    undo(true);
+    if (!st.closed && st.ws === undefined) deps.connections.unreserve(st.sub);
     deps.log.error({ err }, 'upgrade failed');
     return;
   }
