@@ -2,7 +2,7 @@
  * The ceiling baseline: a minimal raw uWebSockets.js server speaking Herald's frames
  * with nothing else: HS256 check at upgrade, `sub`, one serialization, native publish.
  * No history, no limits, no metrics. Herald is measured against it in the same run.
- * POST /publish {"topic","data"} publishes; logs {"msg":"listening","port"} when up.
+ * POST /publish {"topic"|"user","data"} publishes; CEILING_COMPRESSION picks permessage-deflate; logs {"msg":"listening","port"} when up.
  * @module
  */
 import { jwtVerify } from 'jose';
@@ -14,8 +14,13 @@ const secret = new TextEncoder().encode(process.env['HERALD_JWT_SECRET'] ?? '');
 const uws = loadUws();
 const app = asApp(uws.App());
 let seq = 0;
+/** CEILING_COMPRESSION: off | shared | dedicated (the same uWS options as HERALD_WS_COMPRESSION). */
+const compressionMode = process.env['CEILING_COMPRESSION'] ?? 'off';
+const compression = { off: uws.DISABLED, shared: uws.SHARED_COMPRESSOR | uws.SHARED_DECOMPRESSOR, dedicated: uws.DEDICATED_COMPRESSOR_4KB | uws.SHARED_DECOMPRESSOR }[compressionMode] ?? uws.DISABLED;
+const compress = compression !== uws.DISABLED;
 
 app.ws<Conn>('/v1/ws', {
+  compression,
   maxPayloadLength: 16 * 1024,
   idleTimeout: 120,
   maxBackpressure: 1024 * 1024,
@@ -55,10 +60,10 @@ app.post('/publish', (res) => {
   res.onData((chunk, isLast) => {
     chunks.push(Buffer.from(new Uint8Array(chunk)));
     if (!isLast) return;
-    const body = JSON.parse(Buffer.concat(chunks).toString()) as { topic: string; data: unknown };
+    const body = JSON.parse(Buffer.concat(chunks).toString()) as { topic?: string; user?: string; data: unknown };
     const s = ++seq;
-    const ch = 'topic:' + body.topic;
-    app.publish(ch, '{"op":"msg","ch":' + JSON.stringify(ch) + ',"seq":' + s + ',"prev":' + (s - 1) + ',"ts":' + Date.now() + ',"data":' + JSON.stringify(body.data) + '}');
+    const ch = body.user !== undefined ? 'user:' + body.user : 'topic:' + String(body.topic);
+    app.publish(ch, '{"op":"msg","ch":' + JSON.stringify(ch) + ',"seq":' + s + ',"prev":' + (s - 1) + ',"ts":' + Date.now() + ',"data":' + JSON.stringify(body.data) + '}', false, compress);
     if (!aborted) res.cork(() => res.end('{"ok":true}'));
   });
 });

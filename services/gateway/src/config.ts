@@ -43,6 +43,14 @@ export const gatewayConfigSchema = z
     WS_IDLE_TIMEOUT_S: int(0, 960)
       .refine((v) => v === 0 || v >= 8, 'must be 0 or between 8 and 960 (uWS rule)')
       .default(120),
+    /**
+     * permessage-deflate on `/v1/ws`, negotiated only with clients that offer it: `off`
+     * (default, measured in loadtest/bench), `shared` (one compressor per thread, no context
+     * takeover) or `dedicated` (a 4 KB-window compressor per socket: better ratio, more memory
+     * per socket). Takes effect where the gateway passes it to createBehavior and publishes
+     * with `compress` set.
+     */
+    WS_COMPRESSION: z.enum(['off', 'shared', 'dedicated']).default('off'),
     /** `hb` frame after this many ms without a direct send (PROTOCOL §4). */
     HEARTBEAT_MS: int(1000).default(25_000),
     /** Topic subscriptions one connection may hold (the personal channel is not counted). */

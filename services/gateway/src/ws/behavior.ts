@@ -24,7 +24,20 @@ export function uwsPayloadLimit(maxFrameBytes: number): number {
  */
 export const UWS_BACKPRESSURE_HEADROOM_BYTES = 16 * 1024 * 1024;
 
+/** permessage-deflate mode of `/v1/ws` (config WS_COMPRESSION). */
+export type WsCompression = 'off' | 'shared' | 'dedicated';
+
+/**
+ * uWS CompressOptions values (uWS.DISABLED, SHARED_COMPRESSOR | SHARED_DECOMPRESSOR,
+ * DEDICATED_COMPRESSOR_4KB | SHARED_DECOMPRESSOR), spelled out because this module does not
+ * load uWS. uWS negotiates deflate only with clients that offer it; others get plain frames.
+ * Frames are compressed only where a send or publish passes `compress = true`.
+ */
+export const UWS_COMPRESSION: Readonly<Record<WsCompression, number>> = { off: 0, shared: 1 | 256, dedicated: 146 | 256 };
+
 export interface BehaviorOptions {
+  /** permessage-deflate; default `off`. */
+  readonly compression?: WsCompression;
   readonly maxFrameBytes: number;
   readonly maxBackpressureBytes: number;
   readonly idleTimeoutS: number;
@@ -36,7 +49,7 @@ export interface BehaviorOptions {
 export function createBehavior(o: BehaviorOptions): Behavior<ConnSlot> {
   const { lifecycle, inbound } = o;
   return {
-    compression: 0, // uWS.DISABLED: per-message deflate costs memory per socket and defeats one-copy fan-out
+    compression: UWS_COMPRESSION[o.compression ?? 'off'],
     maxPayloadLength: uwsPayloadLimit(o.maxFrameBytes),
     maxBackpressure: o.maxBackpressureBytes + UWS_BACKPRESSURE_HEADROOM_BYTES,
     closeOnBackpressureLimit: false,

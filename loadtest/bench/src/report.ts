@@ -1,0 +1,145 @@
+/** Renders a bench run as a markdown report and a self-contained HTML page with inline SVG bar charts. */
+import type { CompressionResult, DeliveryResult, InterestResult, TargetResult } from './main.js';
+
+export interface Report {
+  at: string;
+  command: string;
+  cfg: Record<string, number>;
+  durationS: number;
+  results: TargetResult[];
+  interest: InterestResult | undefined;
+  compression: CompressionResult[];
+}
+
+const f = (v: number | undefined, d = 0): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
+const x = (v: number | undefined, base: number | undefined): string => (v !== undefined && base !== undefined && base > 0 && Number.isFinite(v) ? `${(v / base).toFixed(2)}×` : 'n/a');
+const lat = (d: DeliveryResult | undefined): string => (d ? `${f(d.latencyMs.p50)} / ${f(d.latencyMs.p99)} / ${f(d.latencyMs.p999)}` : 'n/a');
+
+interface Check { what: string; value: string; goal: string; ok: boolean | undefined }
+
+function checks(r: Report): Check[] {
+  const by = (k: string): TargetResult | undefined => r.results.find((t) => t.key === k);
+  const c = by('ceiling'), h = by('herald-dev'), n = by('herald-nats'), bh = by('byhand'), sio = by('socketio');
+  const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
+  const cpu = (t: TargetResult | undefined): number | undefined => t?.fanout?.serverCpuUsPerDelivery;
+  const out: Check[] = [];
+  const add = (what: string, v: number | undefined, goal: string, ok: (v: number) => boolean): void =>
+    void out.push({ what, value: v === undefined ? 'n/a' : `${v.toFixed(2)}×`, goal, ok: v === undefined ? undefined : ok(v) });
+  add('fan-out CPU/delivery, Herald dev vs ceiling', ratio(cpu(h), cpu(c)), '≤ 1.25×', (v) => v <= 1.25);
+  add('fan-out CPU/delivery, Herald on NATS vs ceiling', ratio(cpu(n), cpu(c)), '≤ 1.5×', (v) => v <= 1.5);
+  add('fan-out CPU/delivery, by hand vs Herald dev', ratio(cpu(bh), cpu(h)), '≥ 3×', (v) => v >= 3);
+  add('fan-out CPU/delivery, by hand vs Herald on NATS', ratio(cpu(bh), cpu(n)), '≥ 3×', (v) => v >= 3);
+  add('fan-out CPU/delivery, socket.io vs Herald dev', ratio(cpu(sio), cpu(h)), '≥ 3×', (v) => v >= 3);
+  add('per-user deliveries per CPU-s, Herald dev vs ceiling', ratio(h?.perUser?.deliveriesPerCpuS, c?.perUser?.deliveriesPerCpuS), '≥ 0.7×', (v) => v >= 0.7);
+  add('per-user deliveries per CPU-s, Herald on NATS vs ceiling', ratio(n?.perUser?.deliveriesPerCpuS, c?.perUser?.deliveriesPerCpuS), '≥ 0.7× (informative: 3 processes)', (v) => v >= 0.7);
+  add('connect rate, Herald dev vs ceiling', ratio(h?.connect?.connectPerS, c?.connect?.connectPerS), '≥ 0.7×', (v) => v >= 0.7);
+  add('memory per connection, Herald dev vs ceiling', ratio(h?.connect?.rssPerConnBytes, c?.connect?.rssPerConnBytes), '≤ 1.5×', (v) => v <= 1.5);
+  const worst = r.interest ? Math.max(...r.interest.nodes.map((nd) => nd.ratio)) : undefined;
+  add('NATS interest: messages in per useful message (worst node)', worst, '≤ 1.1×', (v) => v <= 1.1);
+  const heraldLoss = [h, n].reduce((a, t) => a + (t?.fanout?.lost ?? 0) + (t?.perUser?.lost ?? 0) + (t?.bigFanout?.lost ?? 0), 0) + (r.interest?.lost ?? 0);
+  out.push({ what: 'messages lost by Herald (all scenarios)', value: String(heraldLoss), goal: '0', ok: heraldLoss === 0 });
+  return out;
+}
+
+export function renderMarkdown(r: Report): string {
+  const cfg = r.cfg;
+  const c = r.results.find((t) => t.key === 'ceiling');
+  const L: string[] = [];
+  L.push(`Run ${r.at}, \`${r.command}\`, ${f(r.durationS)} s on a 2-core machine (other work may run meanwhile: compare ratios within this run).`);
+  L.push(`Sizes: ${cfg['conns']} authenticated connections (${cfg['connsPerUser']} per user), each subscribed to one topic; fan-out ${cfg['messages']} messages at ${cfg['rate']}/s; per-user ${cfg['userMessages']} messages at ${cfg['userRate']}/s to random users; ${cfg['loadgens']} load-generator processes. Payload: a ~250-byte JSON order notification.`);
+  L.push('');
+  L.push(`| target | connects/s (vs ceiling) | handshake p50 / p99 ms | RSS KiB/conn (vs ceiling) | fan-out published/s (target ${cfg['rate']}) | fan-out deliveries/s | lost | fan-out latency p50 / p99 / p99.9 ms | server CPU µs/delivery (vs ceiling) | per-user deliveries per CPU-s (vs ceiling) | per-user p99 ms | loadgen max % of a core |`);
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const t of r.results) {
+    if (t.error !== undefined && t.connect === undefined) { L.push(`| ${t.target} | ${t.error} ||||||||||| `); continue; }
+    const lost = (t.fanout?.lost ?? 0) + (t.perUser?.lost ?? 0);
+    const gen = Math.max(t.fanout?.loadgenCpuPctMax ?? 0, t.perUser?.loadgenCpuPctMax ?? 0);
+    L.push(`| ${t.target}${t.error ? ` (error: ${t.error})` : ''} | ${f(t.connect?.connectPerS)} (${x(t.connect?.connectPerS, c?.connect?.connectPerS)}) | ${f(t.connect?.handshakeMs.p50, 1)} / ${f(t.connect?.handshakeMs.p99, 1)} | ${f((t.connect?.rssPerConnBytes ?? NaN) / 1024, 1)} (${x(t.connect?.rssPerConnBytes, c?.connect?.rssPerConnBytes)}) | ${f(t.fanout?.publishedPerS)} | ${f(t.fanout?.deliveriesPerS)} | ${lost} | ${lat(t.fanout)} | ${f(t.fanout?.serverCpuUsPerDelivery, 2)} (${x(t.fanout?.serverCpuUsPerDelivery, c?.fanout?.serverCpuUsPerDelivery)}) | ${f(t.perUser?.deliveriesPerCpuS)} (${x(t.perUser?.deliveriesPerCpuS, c?.perUser?.deliveriesPerCpuS)}) | ${f(t.perUser?.latencyMs.p99)} | ${f(gen)}% |`);
+  }
+  const big = r.results.filter((t) => t.bigFanout);
+  if (big.length > 0) {
+    L.push('');
+    L.push(`Big fan-out: one topic, ${big[0]?.bigFanout?.subscribers} subscribers, ${cfg['bigMessages']} messages at ${cfg['bigRate']}/s.`);
+    L.push('');
+    L.push('| target | deliveries | lost | latency p50 / p99 / p99.9 ms | server CPU µs/delivery (vs ceiling) | loadgen max % of a core |');
+    L.push('|---|---|---|---|---|---|');
+    for (const t of big) {
+      const b = t.bigFanout!;
+      L.push(`| ${t.target} | ${b.deliveries}/${b.expected} | ${b.lost} | ${lat(b)} | ${f(b.serverCpuUsPerDelivery, 2)} (${x(b.serverCpuUsPerDelivery, c?.bigFanout?.serverCpuUsPerDelivery)}) | ${f(b.loadgenCpuPctMax)}% |`);
+    }
+  }
+  if (r.interest) {
+    L.push('');
+    L.push(`Herald on 2 NATS gateways: ${r.interest.connections} connections (each user's connections on one node), messages to random users; per node, bus messages received (\`herald_messages_in_total\`) per message one of its users needed (\`herald_deliveries_total\` / ${cfg['connsPerUser']}).`);
+    L.push('');
+    L.push('| node | messages in | deliveries | messages published for its users | messages in per useful message |');
+    L.push('|---|---|---|---|---|');
+    for (const nd of r.interest.nodes) L.push(`| gw-${nd.node} | ${nd.messagesIn} | ${nd.deliveries} | ${nd.messagesForNode} | ${nd.ratio.toFixed(3)}× |`);
+  }
+  if (r.compression.length > 0) {
+    L.push('');
+    L.push(`permessage-deflate: ${cfg['compressConns']} connections whose client (ws) offers permessage-deflate, ${cfg['compressMessages']} messages at ${cfg['rate']}/s to one topic. Wire bytes = TCP bytes the clients read per delivery (frame headers included).`);
+    L.push('');
+    L.push('| target | mode | negotiated | wire bytes/delivery | server CPU µs/delivery (vs off) | RSS KiB/conn | lost |');
+    L.push('|---|---|---|---|---|---|---|');
+    for (const cr of r.compression) {
+      const off = r.compression.find((o) => o.target === cr.target && o.mode === 'off');
+      L.push(`| ${cr.target} | ${cr.mode} | ${cr.extensions} | ${f(cr.fanout.wireBytesPerDelivery, 1)} (${x(cr.fanout.wireBytesPerDelivery, off?.fanout.wireBytesPerDelivery)}) | ${f(cr.fanout.serverCpuUsPerDelivery, 2)} (${x(cr.fanout.serverCpuUsPerDelivery, off?.fanout.serverCpuUsPerDelivery)}) | ${f(cr.rssPerConnBytes / 1024, 1)} | ${cr.fanout.lost} |`);
+    }
+  }
+  L.push('');
+  L.push('Issue targets (ratios from this run):');
+  L.push('');
+  L.push('| check | measured | goal | met |');
+  L.push('|---|---|---|---|');
+  for (const ck of checks(r)) L.push(`| ${ck.what} | ${ck.value} | ${ck.goal} | ${ck.ok === undefined ? 'n/a' : ck.ok ? 'yes' : 'no'} |`);
+  return L.join('\n') + '\n';
+}
+
+function bars(title: string, unit: string, rows: { label: string; value: number | undefined }[], lowerIsBetter: boolean): string {
+  const valid = rows.filter((r) => r.value !== undefined && Number.isFinite(r.value));
+  if (valid.length === 0) return '';
+  const max = Math.max(...valid.map((r) => r.value as number));
+  const h = 26, lw = 330, bw = 420;
+  const items = valid.map((r, i) => {
+    const w = max > 0 ? ((r.value as number) / max) * bw : 0;
+    const y = i * h + 28;
+    const color = r.label.startsWith('Herald') ? '#2f6fdf' : r.label.startsWith('ceiling') ? '#777' : '#e08a2c';
+    return `<text x="0" y="${y + 15}" font-size="13">${esc(r.label)}</text><rect x="${lw}" y="${y}" width="${w.toFixed(1)}" height="${h - 6}" fill="${color}"/><text x="${lw + w + 6}" y="${y + 15}" font-size="12">${(r.value as number).toFixed(r.value as number < 100 ? 2 : 0)} ${unit}</text>`;
+  });
+  return `<figure><svg xmlns="http://www.w3.org/2000/svg" width="${lw + bw + 160}" height="${valid.length * h + 36}"><text x="0" y="16" font-size="14" font-weight="bold">${esc(title)} (${lowerIsBetter ? 'lower' : 'higher'} is better)</text>${items.join('')}</svg></figure>`;
+}
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function mdTableToHtml(md: string): string {
+  const out: string[] = [];
+  let inTable = false;
+  for (const line of md.split('\n')) {
+    if (line.startsWith('|')) {
+      if (/^\|[-|]+\|$/.test(line)) continue;
+      const cells = line.slice(1, -1).split('|').map((s) => esc(s.trim()));
+      if (!inTable) { out.push('<table><tr>' + cells.map((c) => `<th>${c}</th>`).join('') + '</tr>'); inTable = true; }
+      else out.push('<tr>' + cells.map((c) => `<td>${c}</td>`).join('') + '</tr>');
+    } else {
+      if (inTable) { out.push('</table>'); inTable = false; }
+      if (line.trim()) out.push(`<p>${esc(line).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`);
+    }
+  }
+  if (inTable) out.push('</table>');
+  return out.join('\n');
+}
+
+export function renderHtml(r: Report, md: string): string {
+  const t = r.results;
+  const charts = [
+    bars('Server CPU per delivery, fan-out', 'µs', t.map((x) => ({ label: x.target, value: x.fanout?.serverCpuUsPerDelivery })), true),
+    bars('Per-user deliveries per server CPU-second', '/s', t.map((x) => ({ label: x.target, value: x.perUser?.deliveriesPerCpuS })), false),
+    bars('Connect rate', '/s', t.map((x) => ({ label: x.target, value: x.connect?.connectPerS })), false),
+    bars('Memory per connection', 'KiB', t.map((x) => ({ label: x.target, value: x.connect ? x.connect.rssPerConnBytes / 1024 : undefined })), true),
+    bars('Fan-out latency p99', 'ms', t.map((x) => ({ label: x.target, value: x.fanout?.latencyMs.p99 })), true),
+    bars('permessage-deflate: wire bytes per delivery', 'B', r.compression.map((c) => ({ label: `${c.target} ${c.mode}`, value: c.fanout.wireBytesPerDelivery })), true),
+    bars('permessage-deflate: server CPU per delivery', 'µs', r.compression.map((c) => ({ label: `${c.target} ${c.mode}`, value: c.fanout.serverCpuUsPerDelivery })), true),
+  ];
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Herald bench ${esc(r.at)}</title><style>body{font:14px system-ui,sans-serif;margin:24px;max-width:1400px}table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}th{background:#f3f3f3}figure{margin:16px 0}</style></head><body><h1>Herald bench</h1>${charts.join('\n')}<h2>Figures</h2>${mdTableToHtml(md)}</body></html>\n`;
+}
