@@ -79,6 +79,21 @@ describe('delivery and recovery', () => {
     expect(t.got.map((m) => m.seq)).toEqual([5, 40]);
   });
 
+  it('a channel that received nothing yet still recovers from the live position the ack and welcome told', async () => {
+    const t = setup();
+    t.client.subscribe('quiet', () => undefined);
+    t.server.welcomeExtra = { seq: 7 };
+    t.client.connect();
+    await tick();
+    t.server.last.ackSub(true, { 'topic:quiet': 12 });
+    t.server.welcomeExtra = {};
+    t.server.last.serverClose(1006);
+    await tick(250);
+    const sock = t.server.last;
+    expect(sock.url).toBe('ws://gw.test/v1/ws?since=7&epoch=e1');
+    expect(sock.ofOp('sub')).toEqual([{ op: 'sub', id: expect.any(Number), topics: ['quiet'], since: { 'topic:quiet': 12 }, epoch: 'e1' }]);
+  });
+
   it('a personal channel history that no longer reaches back is reported from `welcome`', async () => {
     const t = await connectedWith('a');
     t.server.last.msg('user:u1', 3, 0);

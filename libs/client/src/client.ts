@@ -255,7 +255,8 @@ export class HeraldClient {
     this.#worked.add(this.#kind);
     const info = { transport: this.#kind, node: String(f['node']), conn: String(f['conn']), user: String(f['user']), epoch: String(f['epoch']) };
     const recovered = sse || typeof f['recovered'] !== 'boolean' ? undefined : f['recovered'];
-    this.#delivery.welcome(recovered === undefined ? info : { ...info, recovered });
+    const seq = !sse && typeof f['seq'] === 'number' ? f['seq'] : undefined;
+    this.#delivery.welcome({ ...info, ...(recovered === undefined ? {} : { recovered }), ...(seq === undefined ? {} : { seq }) });
     if (sse) {
       if (this.#commands.sseResumed && f['recovered'] === false) this.#delivery.streamUnrecovered();
       for (const t of this.#commands.sseTopics) this.#subs.live(t);

@@ -25,6 +25,8 @@ export interface WelcomeFacts {
   readonly user: string;
   readonly epoch: string;
   readonly recovered?: boolean;
+  /** The personal channel's live position (WebSocket `welcome`). */
+  readonly seq?: number;
 }
 
 /** @internal */
@@ -62,6 +64,9 @@ export class Delivery {
       pos.forget(userChannel);
     }
     for (const ch of lost) this.#hooks.unrecovered(ch);
+    // Holding nothing of the personal channel yet: start from its live position, so that a
+    // reconnect before the first message still recovers what was published meanwhile.
+    if (w.seq !== undefined && pos.get(userChannel) === undefined) pos.advance(userChannel, w.seq);
   }
 
   msg(f: InboundFrame): void {
@@ -90,11 +95,13 @@ export class Delivery {
   /** The `ack` of a `sub`; `since` is what that `sub` asked to recover. */
   subAck(results: unknown, since: Readonly<Record<string, number>> | undefined): void {
     if (typeof results !== 'object' || results === null) return;
-    for (const [ch, r] of Object.entries(results as Record<string, { ok?: unknown; recovered?: unknown; code?: unknown }>)) {
+    for (const [ch, r] of Object.entries(results as Record<string, { ok?: unknown; recovered?: unknown; code?: unknown; seq?: unknown }>)) {
       this.positions.recovering.delete(ch);
       const topic = ch.startsWith(TOPIC) ? ch.slice(TOPIC.length) : undefined;
       if (r.ok === true) {
         if (since?.[ch] !== undefined && r.recovered === false) this.#lost(ch);
+        // A channel with nothing held starts from the live position the ack tells (see welcome).
+        if (typeof r.seq === 'number' && this.positions.get(ch) === undefined) this.positions.advance(ch, r.seq);
         if (topic !== undefined) this.#subs.live(topic);
       } else if (topic !== undefined) {
         this.positions.forget(ch);

@@ -46,6 +46,12 @@ export interface WelcomeFrame {
   readonly exp?: number;
   /** Present when the upgrade URL carried `since`. */
   readonly recovered?: boolean;
+  /**
+   * Live position of the personal channel when it went live: every message with a greater
+   * seq reaches this connection. A client holding nothing of the channel starts from it, so
+   * a reconnect recovers what was published in between.
+   */
+  readonly seq?: number;
 }
 
 /** A message. `data` is any JSON value. */
@@ -60,7 +66,8 @@ export interface MsgFrame {
 }
 
 export type SubResult =
-  | { readonly ok: true; readonly recovered: boolean }
+  /** `seq`: the channel's live position when it went live (see WelcomeFrame.seq). */
+  | { readonly ok: true; readonly recovered: boolean; readonly seq?: number }
   | { readonly ok: false; readonly code: 'forbidden' | 'invalid' | 'limit' };
 
 export interface AckFrame {

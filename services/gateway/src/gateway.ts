@@ -77,11 +77,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     allowedOrigins: c.ALLOWED_ORIGINS, connections, upgradeRate: c.UPGRADE_RATE, perIpRate: c.MAX_UPGRADES_PER_IP_RATE,
   });
   const lifecycle = new Lifecycle({
-    nodeId, heartbeatMs: c.HEARTBEAT_MS, epoch: () => bus.epoch(), connections, subscriptions, interest, recovery, sender,
+    nodeId, heartbeatMs: c.HEARTBEAT_MS, epoch: () => bus.epoch(), position: (ch) => bus.position(ch), connections, subscriptions, interest, recovery, sender,
     draining: () => admission.draining, metrics, log: wsLog,
   });
   const inbound = new Inbound({
-    commands: { subscriptions, verifier: deps.verifier, maxSubscriptions: c.MAX_SUBSCRIPTIONS_PER_CONN, log: wsLog },
+    commands: { subscriptions, verifier: deps.verifier, maxSubscriptions: c.MAX_SUBSCRIPTIONS_PER_CONN, position: (ch) => bus.position(ch), log: wsLog },
     sender, metrics, log: wsLog, limits: { maxFrameBytes: c.WS_MAX_FRAME_BYTES },
     cmdRate: c.CMD_RATE, cmdBurst: c.CMD_BURST, badFrameLimit: c.BAD_FRAME_LIMIT,
   });

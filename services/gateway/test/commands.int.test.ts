@@ -24,7 +24,7 @@ describe('sub', () => {
   it('answers per channel: ok, forbidden, invalid, limit; idempotent for held topics', async () => {
     const c = await client({ topics: ['news', 'orders.*', 'a', 'b'] });
     const ack = await c.request({ op: 'sub', id: 's1', topics: ['news', 'orders.eu', 'secret', 'bad..name', 'news', 'a', 'b'] });
-    expect(ack).toEqual({
+    expect(ack).toMatchObject({
       op: 'ack',
       id: 's1',
       results: {

@@ -70,10 +70,13 @@ export class FakeSocket implements WebSocketLike {
   }
 
   /** Acks the last `sub` with ok for each topic (recovered when `since` named it, unless told otherwise). */
-  ackSub(recovered = true): void {
+  ackSub(recovered = true, seqs: Readonly<Record<string, number>> = {}): void {
     const cmd = this.ofOp('sub').at(-1) as { id: number; topics: string[]; since?: Record<string, number> };
     const results: Record<string, unknown> = {};
-    for (const t of cmd.topics) results['topic:' + t] = { ok: true, recovered: cmd.since?.['topic:' + t] !== undefined && recovered };
+    for (const t of cmd.topics) {
+      const ch = 'topic:' + t;
+      results[ch] = { ok: true, recovered: cmd.since?.[ch] !== undefined && recovered, ...(seqs[ch] !== undefined ? { seq: seqs[ch] } : {}) };
+    }
     for (const ch of Object.keys(cmd.since ?? {})) if (ch.startsWith('user:')) results[ch] = { ok: true, recovered };
     this.push({ op: 'ack', id: cmd.id, results });
   }

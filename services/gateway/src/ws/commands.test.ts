@@ -22,10 +22,19 @@ class FailingBus extends MemoryBus {
 }
 
 function deps(hub: ReturnType<typeof makeHub>, maxSubscriptions = 3): CommandDeps {
-  return { subscriptions: hub.subscriptions, verifier, maxSubscriptions, log: silentLog };
+  return { subscriptions: hub.subscriptions, verifier, maxSubscriptions, position: (ch) => hub.bus.position(ch), log: silentLog };
 }
 
 describe('sub', () => {
+  it('tells the live position in each ok result, so a client holding nothing can recover from it later', async () => {
+    const hub = makeHub();
+    const { st } = await hub.connect({ topics: ['a'] });
+    await hub.bus.publish({ channel: 'topic:a', data: '1' });
+    const { seq } = await hub.bus.publish({ channel: 'topic:a', data: '2' });
+    const reply = await handleSub({ op: 'sub', id: 1, topics: ['a'] }, st, deps(hub));
+    expect(reply).toEqual({ op: 'ack', id: 1, results: { 'topic:a': { ok: true, recovered: false, seq } } });
+  });
+
   it('answers invalid, forbidden, limit and ok per channel, once per name, and subscribes natively', async () => {
     const hub = makeHub();
     const { st, ws } = await hub.connect({ topics: ['a', 'b', 'c', 'd', 'orders.*'] });
@@ -34,11 +43,11 @@ describe('sub', () => {
       op: 'ack',
       id: 1,
       results: {
-        'topic:a': { ok: true, recovered: false },
+        'topic:a': { ok: true, recovered: false, seq: 0 },
         'topic:x': { ok: false, code: 'forbidden' },
         'topic:no..': { ok: false, code: 'invalid' },
-        'topic:b': { ok: true, recovered: false },
-        'topic:orders.eu': { ok: true, recovered: false },
+        'topic:b': { ok: true, recovered: false, seq: 0 },
+        'topic:orders.eu': { ok: true, recovered: false, seq: 0 },
         'topic:c': { ok: false, code: 'limit' },
       },
     });
@@ -80,7 +89,7 @@ describe('sub', () => {
     const s2 = (await hub.bus.publish({ channel: 'user:me', data: '2' })).seq;
     ws.sent.length = 0;
     const reply = await handleSub({ op: 'sub', id: 1, topics: [], since: { 'user:me': s1, 'user:you': 0 } }, st, deps(hub));
-    expect(reply).toEqual({ op: 'ack', id: 1, results: { 'user:me': { ok: true, recovered: true }, 'user:you': { ok: false, code: 'forbidden' } } });
+    expect(reply).toMatchObject({ op: 'ack', id: 1, results: { 'user:me': { ok: true, recovered: true }, 'user:you': { ok: false, code: 'forbidden' } } });
     expect(ws.frames().map((f) => f['seq'])).toEqual([s2]);
     expect(ws.topics.has('user:me')).toBe(true);
   });

@@ -14,6 +14,8 @@ export interface CommandDeps {
   readonly verifier: TokenVerifier;
   /** MAX_SUBSCRIPTIONS_PER_CONN (topic channels; the personal channel is free). */
   readonly maxSubscriptions: number;
+  /** The bus's live position of a channel (Bus.position). */
+  readonly position: (channel: string) => number | undefined;
   /** The `ws` component logger. */
   readonly log: Logger;
 }
@@ -75,6 +77,12 @@ export async function handleSub(frame: SubFrame, st: ConnState, deps: CommandDep
   }
   await Promise.all(pending);
   if (failed) return err(frame.id, 'internal', 'subscription failed; retry');
+  // The live position at ack time: messages sent before the ack are at or below it, all later
+  // ones above it. A client that holds nothing of a channel starts from it (PROTOCOL §3).
+  for (const [channel, r] of Object.entries(results)) {
+    const seq = r.ok ? deps.position(channel) : undefined;
+    if (r.ok && seq !== undefined) results[channel] = { ...r, seq };
+  }
   return { op: 'ack', id: frame.id, results };
 }
 

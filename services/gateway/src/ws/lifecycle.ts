@@ -13,6 +13,8 @@ export interface LifecycleDeps {
   readonly nodeId: string;
   readonly heartbeatMs: number;
   readonly epoch: () => string;
+  /** The bus's live position of a channel (Bus.position), sent in `welcome` as `seq`. */
+  readonly position: (channel: string) => number | undefined;
   readonly connections: Connections;
   readonly subscriptions: Pick<Subscriptions, 'openedPersonal' | 'releaseAll'>;
   readonly interest: Pick<Interest, 'acquire' | 'release'>;
@@ -128,6 +130,9 @@ export class Lifecycle {
     };
     if (st.exp !== undefined) frame.exp = st.exp;
     if (recovered !== undefined) frame.recovered = recovered;
+    // Sent in the same synchronous step that subscribes the socket: later messages are above it.
+    const seq = this.#deps.position(st.userChannel);
+    if (seq !== undefined) frame.seq = seq;
     return this.#deps.sender.send(st, frame);
   }
 }
