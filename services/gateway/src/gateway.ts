@@ -65,10 +65,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const gwLog = child('gateway');
   const metrics = createGatewayMetrics(deps.metrics);
   const connections = new Connections(c.MAX_CONNECTIONS, c.MAX_CONNECTIONS_PER_USER);
-  const sender = new Sender({ maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, metrics, log: wsLog });
+  const compress = c.WS_COMPRESSION !== 'off';
+  const sender = new Sender({ maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, metrics, compress, log: wsLog });
   const recovery = new Recovery({ bus, sender, metrics, log: hubLog });
   const sse = new SseRegistry(sender);
-  const fanout = new Fanout({ metrics, recovery, sse, log: hubLog });
+  const fanout = new Fanout({ metrics, recovery, sse, compress, log: hubLog });
   const interest = new Interest({
     bus, onMessage: fanout.onMessage, lingerMs: c.UNSUBSCRIBE_LINGER_MS, log: hubLog, onCount: (n) => metrics.busChannels.set(n),
   });
@@ -136,7 +137,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       });
       a.ws(WS_PATH, toUwsBehavior(createBehavior({
         maxFrameBytes: c.WS_MAX_FRAME_BYTES, maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, idleTimeoutS: c.WS_IDLE_TIMEOUT_S,
-        upgrade, lifecycle, inbound,
+        compression: c.WS_COMPRESSION, upgrade, lifecycle, inbound,
       })));
       a.get(SSE_PATH, createSseHandler({
         admission, connections, verifier: deps.verifier, interest, recovery, registry: sse, bus, lifecycle, subscriptions,

@@ -17,6 +17,8 @@ export interface FanoutDeps {
   readonly recovery: Pick<Recovery, 'has' | 'offer'>;
   /** SSE streams (not reachable by app.publish); absent or empty: never consulted beyond a size check. */
   readonly sse?: Pick<SseRegistry, 'size' | 'deliver'>;
+  /** Ask uWS to deflate (only sockets that negotiated permessage-deflate get it compressed). */
+  readonly compress?: boolean;
   /** The `hub` component logger (trace only). */
   readonly log: Logger;
 }
@@ -30,11 +32,13 @@ export interface FanoutDeps {
 export class Fanout {
   readonly #deps: FanoutDeps;
   readonly #trace: boolean;
+  readonly #compress: boolean;
   #app: PublishTarget | undefined;
 
   constructor(deps: FanoutDeps) {
     this.#deps = deps;
     this.#trace = deps.log.isLevelEnabled('trace');
+    this.#compress = deps.compress === true;
   }
 
   /** Sets the uWS app (at mount). Messages before that have no local subscriber to reach. */
@@ -52,7 +56,7 @@ export class Fanout {
     if (this.#trace) this.#deps.log.trace({ channel: m.channel, seq: m.seq, subscribers: n }, 'fan-out');
     if (n > 0) {
       this.#deps.metrics.deliveries.inc(n);
-      app.publish(m.channel, frame, false, false);
+      app.publish(m.channel, frame, false, this.#compress);
     }
     // SSE streams get their copy after the native publish and before the recovery hook, for
     // the same reason: a stream that goes live inside `offer` must not get `m` twice.

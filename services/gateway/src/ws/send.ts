@@ -25,6 +25,8 @@ export interface SenderDeps {
   /** WS_MAX_BACKPRESSURE_BYTES: above it a socket is a slow consumer. */
   readonly maxBackpressureBytes: number;
   readonly metrics: Pick<GatewayMetrics, 'slowConsumers'>;
+  /** Ask uWS to deflate direct sends (only sockets that negotiated permessage-deflate get it compressed). */
+  readonly compress?: boolean;
   /** The `ws` component logger. */
   readonly log: Logger;
 }
@@ -39,8 +41,10 @@ export class Sender {
   readonly #limit: number;
   readonly #metrics: SenderDeps['metrics'];
   readonly #log: Logger;
+  readonly #compress: boolean;
 
   constructor(deps: SenderDeps) {
+    this.#compress = deps.compress === true;
     this.#limit = deps.maxBackpressureBytes;
     this.#metrics = deps.metrics;
     this.#log = deps.log;
@@ -55,7 +59,7 @@ export class Sender {
   sendText(st: ConnState, text: string): boolean {
     const ws = st.ws;
     if (st.closed || ws === undefined) return false;
-    return this.#sent(st, ws, ws.send(text, false, false));
+    return this.#sent(st, ws, ws.send(text, false, this.#compress));
   }
 
   /**
@@ -65,7 +69,7 @@ export class Sender {
   sendMsg(st: ConnState, channel: string, seq: number, frame: string): boolean {
     const ws = st.ws;
     if (st.closed || ws === undefined) return false;
-    return this.#sent(st, ws, ws.sendMsg === undefined ? ws.send(frame, false, false) : ws.sendMsg(channel, seq, frame));
+    return this.#sent(st, ws, ws.sendMsg === undefined ? ws.send(frame, false, this.#compress) : ws.sendMsg(channel, seq, frame));
   }
 
   /** Closes the socket with 4008 when its buffer passed the limit; false when it did. */
