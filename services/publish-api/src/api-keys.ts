@@ -1,5 +1,5 @@
 /** Bearer API-key check: constant-time comparison against every configured key. */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /**
  * Longest Authorization header we hash. Far above any sane key; a bound so a huge
@@ -17,7 +17,7 @@ const BEARER = /^Bearer +([^\s]+) *$/i;
 export type ApiKeyCheck = (authorization: string | undefined) => number | undefined;
 
 function digest(s: string): Buffer {
-  return createHash('sha256').update(s, 'utf8').digest();
+  return hash('sha256', s, 'buffer'); // one-shot: no Hash object per request
 }
 
 /**

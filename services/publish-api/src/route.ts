@@ -23,3 +23,17 @@ export interface Route {
   readonly name: string;
   readonly handle: RouteHandler;
 }
+
+/**
+ * A request's context. The child logger is made on first use: pino serializes a child's
+ * bindings when it is created, a cost not worth paying on every request that logs nothing.
+ */
+export function requestContext(logger: Logger, reqId: string): RequestContext {
+  let log: Logger | undefined;
+  return {
+    reqId,
+    get log(): Logger {
+      return (log ??= logger.child({ reqId }));
+    },
+  };
+}

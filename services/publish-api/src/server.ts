@@ -5,7 +5,7 @@ import { BodyTooLargeError, guardResponse, readBody, statusLine, type App, type 
 import { admit, bodyTooLarge, parseJsonBody, type AdmissionDeps, type RequestHead } from './admission.js';
 import { errorResult, failureResult, type HttpResult } from './http-result.js';
 import type { PublishMetrics } from './metrics.js';
-import type { RequestContext, Route } from './route.js';
+import { requestContext, type RequestContext, type Route } from './route.js';
 
 export interface ServerDeps {
   readonly logger: Logger;
@@ -124,7 +124,7 @@ function handler(route: Route, deps: ServerDeps): (res: HttpResponse, req: HttpR
     const guard = guardResponse(res, () => {
       if (reading) endOnce();
     });
-    const ex: Exchange = { res, guard, routeName: route.name, ctx: { reqId, log: deps.logger.child({ reqId }) }, started: performance.now() };
+    const ex: Exchange = { res, guard, routeName: route.name, ctx: requestContext(deps.logger, reqId), started: performance.now() };
     deps.inflight.begin();
     const finish = (result: HttpResult): void => {
       reading = false;
@@ -164,7 +164,7 @@ export function mountNotFound(app: App, deps: Pick<ServerDeps, 'logger' | 'metri
   app.any('/*', (res) => {
     const guard = guardResponse(res);
     const reqId = nextReqId();
-    const ex: Exchange = { res, guard, routeName: 'unknown', ctx: { reqId, log: deps.logger.child({ reqId }) }, started: performance.now() };
+    const ex: Exchange = { res, guard, routeName: 'unknown', ctx: requestContext(deps.logger, reqId), started: performance.now() };
     respond(deps.metrics, ex, errorResult('not_found', 'no such route'));
   });
 }

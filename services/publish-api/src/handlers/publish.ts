@@ -41,8 +41,9 @@ async function run(deps: PublishHandlerDeps, route: string, commands: readonly P
     const targets = countTargets(commands);
     deps.metrics.messages.inc({ result: 'stored' }, targets - duplicates);
     if (duplicates > 0) deps.metrics.messages.inc({ result: 'duplicate' }, duplicates);
-    // Counts only: never the data (it may be personal) and never the key.
-    ctx.log.info({ route, messages: commands.length, targets, duplicates, ms: Math.round(seconds * 1000) }, 'published');
+    // Counts only: never the data (it may be personal) and never the key. Debug: one line per
+    // publish is an access log, too costly at info on a busy API (metrics count publishes).
+    ctx.log.debug({ route, messages: commands.length, targets, duplicates, ms: Math.round(seconds * 1000) }, 'published');
     return grouped.map((g) => g.map(toChannelResult));
   } catch (err) {
     const failure = err instanceof PublishFailure ? err : undefined;
