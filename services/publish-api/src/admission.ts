@@ -27,6 +27,7 @@ const CHARSET_PARAM = /^[ \t]*charset[ \t]*=[ \t]*"?([^";]*)"?[ \t]*$/i;
 
 /** True for `application/json` with optional parameters; a `charset`, when given, must be UTF-8. */
 export function isJsonContentType(contentType: string): boolean {
+  if (contentType === 'application/json') return true; // what nearly every client sends
   const m = JSON_MEDIA_TYPE.exec(contentType.trim());
   if (!m) return false;
   for (const param of (m[1] ?? '').split(';')) {

@@ -32,6 +32,8 @@ export function countTargets(commands: readonly PublishCommand[]): number {
  * unobserved) and a PublishFailure is thrown.
  */
 export async function publishAll(bus: Bus, commands: readonly PublishCommand[], concurrency: number): Promise<PublishResult[][]> {
+  const single = commands.length === 1 ? (commands[0] as PublishCommand) : undefined;
+  if (single !== undefined && single.channels.length === 1) return [[await publishOne(bus, single)]];
   const results: PublishResult[][] = commands.map((c) => new Array<PublishResult>(c.channels.length));
   const total = countTargets(commands);
   let stored = 0;
@@ -61,4 +63,14 @@ export async function publishAll(bus: Bus, commands: readonly PublishCommand[], 
   await Promise.all(inFlight);
   if (failed) throw new PublishFailure(stored, total, failure);
   return results;
+}
+
+/** The common case (one message, one channel) without the pipelining machinery. */
+async function publishOne(bus: Bus, cmd: PublishCommand): Promise<PublishResult> {
+  const channel = cmd.channels[0] as string;
+  try {
+    return await bus.publish(cmd.id === undefined ? { channel, data: cmd.data } : { channel, data: cmd.data, id: cmd.id });
+  } catch (err) {
+    throw new PublishFailure(0, 1, err);
+  }
 }

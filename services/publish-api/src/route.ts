@@ -6,6 +6,11 @@ import type { HttpResult } from './http-result.js';
 export interface RequestContext {
   readonly reqId: string;
   readonly log: Logger;
+  /**
+   * Whether debug lines are written. Check it before `log.debug` on a hot path: reading
+   * `log` creates the child logger, which costs more than the publish it would describe.
+   */
+  readonly debug: boolean;
 }
 
 /** What a handler receives: the parsed JSON body (POST) and the query string. */
@@ -32,6 +37,7 @@ export function requestContext(logger: Logger, reqId: string): RequestContext {
   let log: Logger | undefined;
   return {
     reqId,
+    debug: logger.isLevelEnabled('debug'),
     get log(): Logger {
       return (log ??= logger.child({ reqId }));
     },

@@ -57,6 +57,8 @@ function nextReqId(): string {
   return `${REQ_ID_PREFIX}-${reqCounter.toString(36)}`;
 }
 
+const NO_QUERY: URLSearchParams = new URLSearchParams();
+
 function readHead(req: HttpRequest): RequestHead {
   return {
     method: req.getMethod().toUpperCase(),
@@ -88,12 +90,12 @@ function respond(metrics: PublishMetrics, ex: Exchange, answer: HttpResult): voi
   const { res, guard, ctx } = ex;
   const { result, text } = serialize(ctx, answer);
   const status = result.status;
-  metrics.requests.inc({ route: ex.routeName, status: String(status) });
+  metrics.countRequest(ex.routeName, status);
   const ms = Math.round(performance.now() - ex.started);
   if (status >= 500) ctx.log.warn({ route: ex.routeName, status, code: result.code, ms }, 'request failed');
-  else if (status >= 400) ctx.log.debug({ route: ex.routeName, status, code: result.code, ms }, 'request refused');
+  else if (status >= 400 && ctx.debug) ctx.log.debug({ route: ex.routeName, status, code: result.code, ms }, 'request refused');
   if (guard.aborted) {
-    ctx.log.debug({ route: ex.routeName, status }, 'client went away before the answer');
+    if (ctx.debug) ctx.log.debug({ route: ex.routeName, status }, 'client went away before the answer');
     return;
   }
   res.cork(() => {
@@ -112,7 +114,9 @@ function handler(route: Route, deps: ServerDeps): (res: HttpResponse, req: HttpR
   return (res, req) => {
     // HttpRequest is only valid during this call: copy what we need first.
     const head = readHead(req);
-    const query = new URLSearchParams(req.getQuery() ?? '');
+    const rawQuery = req.getQuery() ?? '';
+    // Most requests (every publish) have no query: share one empty, never-mutated instance.
+    const query = rawQuery === '' ? NO_QUERY : new URLSearchParams(rawQuery);
     const reqId = nextReqId();
     let reading = false;
     let ended = false;

@@ -14,7 +14,7 @@ class DownBus extends MemoryBus {
 
 function call(bus: MemoryBus, name: string, input: { body?: unknown; query?: string }): Promise<HttpResult> {
   const route = adminRoutes(bus).find((r) => r.name === name) as Route;
-  const ctx = { reqId: 'r', log: createLogger({ level: 'silent', node: 't' }) };
+  const ctx = { reqId: 'r', debug: false, log: createLogger({ level: 'silent', node: 't' }) };
   return route.handle({ body: input.body, query: new URLSearchParams(input.query ?? '') }, ctx);
 }
 

@@ -23,7 +23,7 @@ function setup(): { bus: FlakyBus; call: (route: 'publish' | 'batch', body: unkn
   const registry = createMetricsRegistry();
   const lines: string[] = [];
   const destination = new Writable({ write: (chunk: Buffer, _enc, cb) => { lines.push(chunk.toString()); cb(); } });
-  const ctx: RequestContext = { reqId: 'r1', log: createLogger({ level: 'debug', node: 't', destination }).child({ reqId: 'r1' }) };
+  const ctx: RequestContext = { reqId: 'r1', debug: true, log: createLogger({ level: 'debug', node: 't', destination }).child({ reqId: 'r1' }) };
   const routes = publishRoutes({ bus, limits: { maxDataBytes: 1000, maxTargets: 10, maxBatch: 10 }, concurrency: 8, metrics: createPublishMetrics(registry) });
   const byName = new Map<string, Route>(routes.map((r) => [r.name, r]));
   const call = (route: 'publish' | 'batch', body: unknown): Promise<HttpResult> => (byName.get(route) as Route).handle({ body, query: new URLSearchParams() }, ctx);

@@ -35,20 +35,20 @@ async function run(deps: PublishHandlerDeps, route: string, commands: readonly P
   try {
     const grouped = await publishAll(deps.bus, commands, deps.concurrency);
     const seconds = (performance.now() - started) / 1000;
-    deps.metrics.duration.observe({ route }, seconds);
+    deps.metrics.observeDuration(route, seconds);
     let duplicates = 0;
     for (const group of grouped) for (const r of group) if (r.duplicate) duplicates++;
     const targets = countTargets(commands);
-    deps.metrics.messages.inc({ result: 'stored' }, targets - duplicates);
-    if (duplicates > 0) deps.metrics.messages.inc({ result: 'duplicate' }, duplicates);
+    deps.metrics.countMessages('stored', targets - duplicates);
+    if (duplicates > 0) deps.metrics.countMessages('duplicate', duplicates);
     // Counts only: never the data (it may be personal) and never the key. Debug: one line per
     // publish is an access log, too costly at info on a busy API (metrics count publishes).
-    ctx.log.debug({ route, messages: commands.length, targets, duplicates, ms: Math.round(seconds * 1000) }, 'published');
+    if (ctx.debug) ctx.log.debug({ route, messages: commands.length, targets, duplicates, ms: Math.round(seconds * 1000) }, 'published');
     return grouped.map((g) => g.map(toChannelResult));
   } catch (err) {
     const failure = err instanceof PublishFailure ? err : undefined;
     const cause = failure ? failure.cause : err;
-    if (failure && failure.stored > 0) deps.metrics.messages.inc({ result: 'stored' }, failure.stored);
+    if (failure && failure.stored > 0) deps.metrics.countMessages('stored', failure.stored);
     return busFailureResult(cause, {
       stored: failure?.stored ?? 0,
       total: failure?.total ?? countTargets(commands),
