@@ -47,6 +47,30 @@ describe('delivery and recovery', () => {
     expect(t.unrecovered).toEqual([]);
   });
 
+  it('accepts the gap of a `conflated` message as it is: delivered, flagged, no recovery, and the channel continues from it', async () => {
+    const t = setup();
+    const got: HeraldMessage[] = [];
+    const sub = t.client.subscribe('prices', (m) => got.push(m));
+    t.client.connect();
+    await tick();
+    const sock = t.server.last;
+    const cmd = sock.ofOp('sub').at(-1) as { id: number };
+    sock.push({ op: 'ack', id: cmd.id, results: { 'topic:prices': { ok: true, recovered: false, seq: 4, conflate: true } } });
+    await expect(sub.ready).resolves.toEqual({ ok: true, conflate: true });
+    sock.msg('topic:prices', 5, 4);
+    sock.push({ op: 'msg', ch: 'topic:prices', seq: 40, prev: 39, conflated: true, ts: 1, data: 'newest' });
+    sock.msg('topic:prices', 41, 40);
+    sock.msg('topic:prices', 30, 29); // older than what is held: a duplicate, never delivered after a newer one
+    await tick();
+    expect(got.map((m) => [m.seq, m.conflated])).toEqual([[5, undefined], [40, true], [41, undefined]]);
+    expect(sock.ofOp('sub')).toHaveLength(1); // no recovery asked
+    expect(t.unrecovered).toEqual([]);
+    // An unflagged gap on the same channel is still recovered from the new position.
+    sock.msg('topic:prices', 50, 45);
+    await tick();
+    expect(sock.ofOp('sub').at(-1)).toMatchObject({ topics: ['prices'], since: { 'topic:prices': 41 } });
+  });
+
   it('recovers a gap on the personal channel with `topics: []`', async () => {
     const t = await connectedWith('a');
     const sock = t.server.last;

@@ -1,5 +1,6 @@
 /**
- * Inbound messages and subscription answers: dedupe by seq, gap detection by `prev`,
+ * Inbound messages and subscription answers: dedupe by seq, gap detection by `prev` (a
+ * `conflated` message's gap is accepted as it is),
  * dispatch to the personal channel or a topic's handlers, and the recovery outcomes
  * (`recovered: false` → the `unrecovered` event, and the channel starts afresh).
  * @module
@@ -75,9 +76,12 @@ export class Delivery {
     const isUser = ch === this.userChannel;
     const topic = ch.startsWith(TOPIC) ? ch.slice(TOPIC.length) : undefined;
     if (!isUser && (topic === undefined || !this.#subs.has(topic))) return;
+    const conflated = f['conflated'] === true;
     const verdict = this.positions.check(ch, seq, typeof prev === 'number' ? prev : 0);
     if (verdict === 'duplicate') return;
-    if (verdict === 'gap') {
+    // A conflated message skips older ones on purpose (a conflated topic, the client fell
+    // behind): the gap is no loss, so no recovery; the channel continues from its seq.
+    if (verdict === 'gap' && !conflated) {
       // Not delivered: the recovery replays it after what was missed, in order.
       if (!this.positions.recovering.has(ch)) {
         this.positions.recovering.add(ch);
@@ -88,6 +92,7 @@ export class Delivery {
     this.positions.advance(ch, seq);
     const message: { -readonly [K in keyof HeraldMessage]: HeraldMessage[K] } = { ch, seq, data: f['data'], ts: typeof ts === 'number' ? ts : 0 };
     if (typeof f['id'] === 'string') message.id = f['id'];
+    if (conflated) message.conflated = true;
     if (isUser) this.#hooks.user(message);
     else this.#subs.dispatch(topic as string, message);
   }
@@ -95,14 +100,14 @@ export class Delivery {
   /** The `ack` of a `sub`; `since` is what that `sub` asked to recover. */
   subAck(results: unknown, since: Readonly<Record<string, number>> | undefined): void {
     if (typeof results !== 'object' || results === null) return;
-    for (const [ch, r] of Object.entries(results as Record<string, { ok?: unknown; recovered?: unknown; code?: unknown; seq?: unknown }>)) {
+    for (const [ch, r] of Object.entries(results as Record<string, { ok?: unknown; recovered?: unknown; code?: unknown; seq?: unknown; conflate?: unknown }>)) {
       this.positions.recovering.delete(ch);
       const topic = ch.startsWith(TOPIC) ? ch.slice(TOPIC.length) : undefined;
       if (r.ok === true) {
         if (since?.[ch] !== undefined && r.recovered === false) this.#lost(ch);
         // A channel with nothing held starts from the live position the ack tells (see welcome).
         if (typeof r.seq === 'number' && this.positions.get(ch) === undefined) this.positions.advance(ch, r.seq);
-        if (topic !== undefined) this.#subs.live(topic);
+        if (topic !== undefined) this.#subs.live(topic, r.conflate === true);
       } else if (topic !== undefined) {
         this.positions.forget(ch);
         const code = typeof r.code === 'string' ? r.code : 'refused';

@@ -7,12 +7,18 @@
 import { reportLater } from './emitter.js';
 import type { HeraldMessage, MessageHandler, SubscribeResult, Subscription } from './types.js';
 
+function liveResult(conflate: boolean): SubscribeResult {
+  return conflate ? { ok: true, conflate: true } : { ok: true };
+}
+
 /** What the current connection holds of a topic. */
 type Wire = 'none' | 'pending' | 'live';
 
 interface Entry {
   readonly handlers: Set<MessageHandler>;
   wire: Wire;
+  /** The gateway said the topic is conflated (`conflate: true` in its `sub` result). */
+  conflate: boolean;
   /** Settles the `ready` promises of this topic's subscriptions not yet answered. */
   settle: ((r: SubscribeResult) => void)[];
 }
@@ -27,14 +33,14 @@ export class Subscriptions {
   add(topic: string, handler: MessageHandler, onChange: () => void): Subscription {
     let entry = this.#entries.get(topic);
     if (entry === undefined) {
-      entry = { handlers: new Set(), wire: this.#leaving.delete(topic) ? 'live' : 'none', settle: [] };
+      entry = { handlers: new Set(), wire: this.#leaving.delete(topic) ? 'live' : 'none', conflate: false, settle: [] };
       this.#entries.set(topic, entry);
     }
     // A handler added twice must be removable twice: wrap it so each call is distinct.
     const own: MessageHandler = (m) => handler(m);
     entry.handlers.add(own);
     const e = entry;
-    const ready = new Promise<SubscribeResult>((resolve) => (e.wire === 'live' ? resolve({ ok: true }) : e.settle.push(resolve)));
+    const ready = new Promise<SubscribeResult>((resolve) => (e.wire === 'live' ? resolve(liveResult(e.conflate)) : e.settle.push(resolve)));
     let active = true;
     return {
       topic,
@@ -79,15 +85,16 @@ export class Subscriptions {
     return out;
   }
 
-  /** The gateway answered `ok` (or the SSE stream carries the topic). */
-  live(topic: string): void {
+  /** The gateway answered `ok` (or the SSE stream carries the topic); `conflate`: its result said so. */
+  live(topic: string, conflate = false): void {
     const e = this.#entries.get(topic);
     if (e === undefined) {
       this.#leaving.add(topic); // left while the `sub` was in flight
       return;
     }
     e.wire = 'live';
-    for (const s of e.settle.splice(0)) s({ ok: true });
+    e.conflate = conflate;
+    for (const s of e.settle.splice(0)) s(liveResult(conflate));
   }
 
   /** Refused (`forbidden`, `invalid`, `limit`): the subscription ends; its handlers get nothing more. */

@@ -25,13 +25,23 @@ export interface HeraldMessage<T = unknown> {
   readonly ts: number;
   /** The publisher's idempotency key, when it gave one. */
   readonly id?: string;
+  /**
+   * `true` on a message of a conflated topic that skips older messages on purpose: the
+   * connection fell behind and the gateway sent the channel's newest message instead of every
+   * one. Treat it as the current state; nothing was lost that recovery would bring back.
+   */
+  readonly conflated?: true;
 }
 
 /** Receives the messages of one subscription. */
 export type MessageHandler<T = unknown> = (message: HeraldMessage<T>) => void;
 
-/** The answer to a subscription: live, or refused with the gateway's code. */
-export type SubscribeResult = { readonly ok: true } | { readonly ok: false; readonly code: string };
+/**
+ * The answer to a subscription: live, or refused with the gateway's code. `conflate: true`:
+ * the gateway conflates the topic (a client that falls behind gets the newest message, flagged
+ * `conflated`, instead of every one).
+ */
+export type SubscribeResult = { readonly ok: true; readonly conflate?: true } | { readonly ok: false; readonly code: string };
 
 /** A handle on one `subscribe()` call. */
 export interface Subscription {

@@ -91,6 +91,11 @@ describe('encodeMsgFrame', () => {
     expect(JSON.parse(text)).toEqual({ op: 'msg', ch: 'user:a"b', seq: 12, prev: 7, ts: 1700000000000, id: 'key-1', data: { x: [1, 2] } });
     expect(JSON.parse(encodeMsgFrame('topic:n', 1, 0, 'null', 1))).not.toHaveProperty('id');
   });
+
+  it('adds the `conflated` flag only when asked', () => {
+    expect(JSON.parse(encodeMsgFrame('topic:p', 9, 8, '1', 5, undefined, true))).toEqual({ op: 'msg', ch: 'topic:p', seq: 9, prev: 8, conflated: true, ts: 5, data: 1 });
+    expect(JSON.parse(encodeMsgFrame('topic:p', 9, 8, '1', 5, 'k', false))).not.toHaveProperty('conflated');
+  });
 });
 
 describe('close codes', () => {

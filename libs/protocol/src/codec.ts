@@ -159,11 +159,13 @@ export function encodeServerFrame(frame: ServerFrame): string {
 /**
  * Encodes a `msg` frame around data that is already JSON text, so the fan-out path
  * never parses and re-serializes a payload. `dataJson` must be valid JSON (the
- * publish API validated it before it was stored).
+ * publish API validated it before it was stored). `conflated` adds `"conflated":true`
+ * (the messages between the client's last one and this one were skipped on purpose).
  */
-export function encodeMsgFrame(ch: string, seq: number, prev: number, dataJson: string, ts: number, id?: string): string {
+export function encodeMsgFrame(ch: string, seq: number, prev: number, dataJson: string, ts: number, id?: string, conflated = false): string {
   const idPart = id === undefined ? '' : ',"id":' + JSON.stringify(id);
-  return '{"op":"msg","ch":' + JSON.stringify(ch) + ',"seq":' + seq + ',"prev":' + prev + ',"ts":' + ts + idPart + ',"data":' + dataJson + '}';
+  const flag = conflated ? ',"conflated":true' : '';
+  return '{"op":"msg","ch":' + JSON.stringify(ch) + ',"seq":' + seq + ',"prev":' + prev + flag + ',"ts":' + ts + idPart + ',"data":' + dataJson + '}';
 }
 
 /** Decodes a server frame (for clients and tests). Returns undefined on anything that is not a frame. */

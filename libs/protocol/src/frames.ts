@@ -63,11 +63,22 @@ export interface MsgFrame {
   readonly data: unknown;
   readonly ts: number;
   readonly id?: string;
+  /**
+   * Present (always `true`) on a message of a conflated topic that skips messages on purpose:
+   * the connection fell behind, the gateway dropped the messages between the last one it got
+   * and this one, and this is the channel's newest. A client accepts the `prev` gap as it
+   * is (no recovery) and continues from `seq`.
+   */
+  readonly conflated?: true;
 }
 
 export type SubResult =
-  /** `seq`: the channel's live position when it went live (see WelcomeFrame.seq). */
-  | { readonly ok: true; readonly recovered: boolean; readonly seq?: number }
+  /**
+   * `seq`: the channel's live position when it went live (see WelcomeFrame.seq).
+   * `conflate`: present (always `true`) when the gateway conflates the topic: a connection
+   * that falls behind gets the newest message (flagged `conflated`) instead of every one.
+   */
+  | { readonly ok: true; readonly recovered: boolean; readonly seq?: number; readonly conflate?: true }
   | { readonly ok: false; readonly code: 'forbidden' | 'invalid' | 'limit' };
 
 export interface AckFrame {

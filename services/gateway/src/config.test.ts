@@ -43,6 +43,16 @@ describe('gatewayConfigSchema', () => {
     expect(issues({ JWT_SECRET: SECRET, DRAIN_WINDOW_MS: '5000', DRAIN_TIMEOUT_MS: '1000' })).toEqual([expect.stringContaining('HERALD_DRAIN_TIMEOUT_MS')]);
   });
 
+  it('parses conflated topic patterns and names each invalid one', () => {
+    expect(load({ JWT_SECRET: SECRET }).CONFLATE_TOPICS).toBeUndefined();
+    expect(load({ JWT_SECRET: SECRET, CONFLATE_TOPICS: 'prices.*, state.>,ticker' }).CONFLATE_TOPICS).toEqual(['prices.*', 'state.>', 'ticker']);
+    const bad = issues({ JWT_SECRET: SECRET, CONFLATE_TOPICS: 'ok.*,a..b,x.>.y' });
+    expect(bad).toEqual([
+      expect.stringMatching(/HERALD_CONFLATE_TOPICS.*"a\.\.b" is not a topic pattern/),
+      expect.stringMatching(/HERALD_CONFLATE_TOPICS.*"x\.>\.y" is not a topic pattern/),
+    ]);
+  });
+
   it('parses the origin list and maps JWT keys onto the verifier config', () => {
     const c = load({ JWT_SECRET: SECRET, ALLOWED_ORIGINS: 'https://a.example, https://b.example', JWT_AUDIENCE: 'herald', JWT_ALLOW_NO_EXP: 'true' });
     expect(c.ALLOWED_ORIGINS).toEqual(['https://a.example', 'https://b.example']);

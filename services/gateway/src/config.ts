@@ -1,7 +1,10 @@
 /** The gateway's configuration schema (`HERALD_*` variables, prefix stripped by loadConfig), with units and defaults. */
 import { csv, historyConfig, int, jwtConfig, logConfig, natsConfig, nodeConfig, port } from '@herald/config';
-import type { VerifierConfig } from '@herald/auth';
+import { isValidTopicPattern, type VerifierConfig } from '@herald/auth';
 import { z } from 'zod';
+
+/** isValidTopicPattern without its type guard (a string that fails it is still a string). */
+const isTopicPattern: (p: string) => boolean = isValidTopicPattern;
 
 /** The three JWT key sources; the gateway needs exactly one of them. */
 const KEY_SOURCES = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWKS_URL'] as const;
@@ -51,6 +54,23 @@ export const gatewayConfigSchema = z
      * with `compress` set.
      */
     WS_COMPRESSION: z.enum(['off', 'shared', 'dedicated']).default('off'),
+    /**
+     * Conflated topics: comma-separated topic patterns in the grammar of the token's `topics`
+     * claim (`prices`, `prices.*`, `state.>`). A connection that falls behind on such a topic
+     * gets its newest message (flagged `conflated`) instead of every one, and is not closed
+     * with 4008 for that traffic (docs/operations.md, "Conflation"). Unset: none.
+     */
+    CONFLATE_TOPICS: csv
+      .superRefine((patterns, ctx) => {
+        for (const p of patterns) {
+          if (isTopicPattern(p)) continue;
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${p.slice(0, 80)}" is not a topic pattern (segments of [A-Za-z0-9_-]{1,64} joined by ".", "*" for one segment, a final ">" for one or more)`,
+          });
+        }
+      })
+      .optional(),
     /** `hb` frame after this many ms without a direct send (PROTOCOL §4). */
     HEARTBEAT_MS: int(1000).default(25_000),
     /** Topic subscriptions one connection may hold (the personal channel is not counted). */

@@ -7,6 +7,7 @@ import { toUwsBehavior, type App, type Readiness } from '@herald/uws';
 import type { GatewayConfig } from './config.js';
 import { createControlHandlers } from './control.js';
 import { drainSockets } from './drain.js';
+import { Conflation } from './hub/conflation.js';
 import { Fanout } from './hub/fanout.js';
 import { Interest } from './hub/interest.js';
 import { Recovery } from './hub/recovery.js';
@@ -18,7 +19,7 @@ import { createSseHandler } from './sse/handler.js';
 import { SseRegistry } from './sse/registry.js';
 import { Admission } from './ws/admission.js';
 import { createBehavior } from './ws/behavior.js';
-import { ConnIds } from './ws/conn-state.js';
+import { ConnIds, type ConnState } from './ws/conn-state.js';
 import { Connections } from './ws/connections.js';
 import { Inbound } from './ws/inbound.js';
 import { Lifecycle } from './ws/lifecycle.js';
@@ -66,14 +67,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const metrics = createGatewayMetrics(deps.metrics);
   const connections = new Connections(c.MAX_CONNECTIONS, c.MAX_CONNECTIONS_PER_USER);
   const compress = c.WS_COMPRESSION !== 'off';
-  const sender = new Sender({ maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, metrics, compress, log: wsLog });
+  const conflation = new Conflation({
+    patterns: c.CONFLATE_TOPICS ?? [], maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, sender: (): Sender => sender,
+    position: (ch) => bus.position(ch), metrics, log: hubLog,
+  });
+  const conflating: Conflation | undefined = conflation.enabled ? conflation : undefined;
+  const sender = new Sender({ maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, metrics, compress, relief: conflating, log: wsLog });
   const recovery = new Recovery({ bus, sender, metrics, log: hubLog });
   const sse = new SseRegistry(sender);
-  const fanout = new Fanout({ metrics, recovery, sse, compress, log: hubLog });
+  const fanout = new Fanout({ metrics, recovery, sse, conflation: conflating, compress, log: hubLog });
   const interest = new Interest({
     bus, onMessage: fanout.onMessage, lingerMs: c.UNSUBSCRIBE_LINGER_MS, log: hubLog, onCount: (n) => metrics.busChannels.set(n),
   });
-  const subscriptions = new Subscriptions({ interest, recovery, metrics });
+  const subscriptions = new Subscriptions({ interest, recovery, metrics, conflation: conflating });
   const admission = new Admission({
     allowedOrigins: c.ALLOWED_ORIGINS, connections, upgradeRate: c.UPGRADE_RATE, perIpRate: c.MAX_UPGRADES_PER_IP_RATE,
   });
@@ -82,7 +88,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     draining: () => admission.draining, metrics, log: wsLog,
   });
   const inbound = new Inbound({
-    commands: { subscriptions, verifier: deps.verifier, maxSubscriptions: c.MAX_SUBSCRIPTIONS_PER_CONN, position: (ch) => bus.position(ch), log: wsLog },
+    commands: {
+      subscriptions, verifier: deps.verifier, maxSubscriptions: c.MAX_SUBSCRIPTIONS_PER_CONN, position: (ch) => bus.position(ch),
+      ...(conflating ? { isConflated: (ch: string) => conflating.isConflated(ch) } : {}), log: wsLog,
+    },
     sender, metrics, log: wsLog, limits: { maxFrameBytes: c.WS_MAX_FRAME_BYTES },
     cmdRate: c.CMD_RATE, cmdBurst: c.CMD_BURST, badFrameLimit: c.BAD_FRAME_LIMIT,
   });
@@ -112,6 +121,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     if (late) drainLog.warn({ timeoutMs: c.DRAIN_TIMEOUT_MS }, 'drain timed out');
     keepalive.stop();
     probe.stop();
+    conflation.stop();
     // TODO(bus): Bus has no way to stop serving control for one node; bus.close() (by the caller) ends it.
     drainLog.info({}, 'drained');
   };
@@ -119,6 +129,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const runClose = async (): Promise<void> => {
     keepalive.stop();
     probe.stop();
+    conflation.stop();
     const wasDraining = admission.draining;
     admission.draining = true;
     for (const st of [...connections.open]) sender.close(st, wasDraining ? 1012 : GOING_AWAY, wasDraining ? 'draining' : 'going away');
@@ -138,6 +149,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       a.ws(WS_PATH, toUwsBehavior(createBehavior({
         maxFrameBytes: c.WS_MAX_FRAME_BYTES, maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, idleTimeoutS: c.WS_IDLE_TIMEOUT_S,
         compression: c.WS_COMPRESSION, upgrade, lifecycle, inbound,
+        ...(conflating ? { drained: (st: ConnState) => conflating.drained(st) } : {}),
       })));
       a.get(SSE_PATH, createSseHandler({
         admission, connections, verifier: deps.verifier, interest, recovery, registry: sse, bus, lifecycle, subscriptions,

@@ -1,4 +1,4 @@
-/** One node-wide sweep per second: `hb` after silence, `refresh` then 4001 on token expiry, 4008 for slow consumers. */
+/** One node-wide sweep per second: `hb` after silence, `refresh` then 4001 on token expiry, 4008 for slow consumers (after conflation had its say, hub/conflation.ts). */
 import { CloseCode, encodeServerFrame } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
 import type { ConnState } from './ws/conn-state.js';

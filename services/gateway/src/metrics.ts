@@ -14,6 +14,8 @@ export interface GatewayMetrics {
   readonly upgrades: Counter<'result'>;
   readonly recoveries: Counter<'outcome'>;
   readonly slowConsumers: Counter;
+  readonly conflations: Counter;
+  readonly conflatedMessages: Counter;
   readonly canarySeconds: Histogram;
   readonly draining: Gauge;
   readonly sseConnections: Gauge;
@@ -55,6 +57,8 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     upgrades: labelled('herald_upgrades_total', 'Upgrade requests by result (ok or HTTP status)', 'result'),
     recoveries: labelled('herald_recoveries_total', 'Recoveries with since, by outcome', 'outcome'),
     slowConsumers: counter('herald_slow_consumers_total', 'Connections closed with 4008 (send buffer overflow)'),
+    conflations: counter('herald_conflations_total', 'Times a connection that fell behind was paused on its conflated topics (HERALD_CONFLATE_TOPICS)'),
+    conflatedMessages: counter('herald_conflated_messages_total', 'Conflated-topic messages skipped by paused connections (each got the newest instead)'),
     canarySeconds: getOrCreate(registry, 'herald_canary_seconds', () => new Histogram({
       name: 'herald_canary_seconds',
       help: 'Bus canary round trip (NATS mode)',

@@ -2,6 +2,7 @@
 import { createTokenVerifier, type VerifiedToken } from '@herald/auth';
 import { MemoryBus } from '@herald/bus';
 import { createLogger, createMetricsRegistry } from '@herald/telemetry';
+import { Conflation } from '../src/hub/conflation.js';
 import { Interest } from '../src/hub/interest.js';
 import { Recovery } from '../src/hub/recovery.js';
 import { Subscriptions } from '../src/hub/subscriptions.js';
@@ -43,6 +44,9 @@ export class RecordingSocket implements WsLike {
   unsubscribe(topic: string): boolean {
     return this.topics.delete(topic);
   }
+  isSubscribed(topic: string): boolean {
+    return this.topics.has(topic);
+  }
   cork(cb: () => void): this {
     cb();
     return this;
@@ -81,24 +85,30 @@ export interface Hub {
   readonly interest: Interest;
   readonly subscriptions: Subscriptions;
   readonly router: TopicRouter;
+  readonly conflation: Conflation;
   /** A connection whose socket is open and whose personal channel is live. */
   connect(claims?: Record<string, unknown>): Promise<{ st: ConnState; ws: RecordingSocket }>;
 }
 
 /** The hub parts wired as in createGateway, on a real MemoryBus. */
-export function makeHub(opts: { bus?: MemoryBus; maxRecovery?: number; backpressure?: number } = {}): Hub {
+export function makeHub(opts: { bus?: MemoryBus; maxRecovery?: number; backpressure?: number; conflate?: readonly string[] } = {}): Hub {
   const bus = opts.bus ?? new MemoryBus({ history: { maxPerChannel: 10_000 } });
   const metrics = createGatewayMetrics(createMetricsRegistry());
-  const sender = new Sender({ maxBackpressureBytes: opts.backpressure ?? 1024 * 1024, metrics, log: silentLog });
+  const maxBackpressureBytes = opts.backpressure ?? 1024 * 1024;
+  const conflation = new Conflation({
+    patterns: opts.conflate ?? [], maxBackpressureBytes, sender: (): Sender => sender, position: (ch) => bus.position(ch), metrics, log: silentLog,
+  });
+  const conflating = conflation.enabled ? conflation : undefined;
+  const sender = new Sender({ maxBackpressureBytes, metrics, relief: conflating, log: silentLog });
   const recovery = new Recovery({ bus, sender, metrics, log: silentLog, ...(opts.maxRecovery ? { maxMessages: opts.maxRecovery } : {}) });
   const router = new TopicRouter();
-  const fanout = new Fanout({ metrics, recovery, log: silentLog });
+  const fanout = new Fanout({ metrics, recovery, conflation: conflating, log: silentLog });
   fanout.attach(router);
   const interest = new Interest({ bus, onMessage: fanout.onMessage, lingerMs: 0, log: silentLog });
-  const subscriptions = new Subscriptions({ interest, recovery, metrics });
+  const subscriptions = new Subscriptions({ interest, recovery, metrics, conflation: conflating });
   let n = 0;
   return {
-    bus, metrics, sender, recovery, interest, subscriptions, router,
+    bus, metrics, sender, recovery, interest, subscriptions, router, conflation,
     async connect(claims = {}) {
       const st = newConnState(`c${++n}`, await verified(claims), 100, Date.now());
       const ws = new RecordingSocket();

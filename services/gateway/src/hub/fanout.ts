@@ -4,6 +4,7 @@ import { encodeMsgFrame } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SseRegistry } from '../sse/registry.js';
+import type { Conflation } from './conflation.js';
 import type { Recovery } from './recovery.js';
 
 /** The two uWS app calls the fan-out makes. */
@@ -17,6 +18,8 @@ export interface FanoutDeps {
   readonly recovery: Pick<Recovery, 'has' | 'offer'>;
   /** SSE streams (not reachable by app.publish); absent or empty: never consulted beyond a size check. */
   readonly sse?: Pick<SseRegistry, 'size' | 'deliver'>;
+  /** Conflated topics: keeps each one's newest message for connections paused on it; absent or empty: one size check. */
+  readonly conflation?: Pick<Conflation, 'size' | 'offer'>;
   /** Ask uWS to deflate (only sockets that negotiated permessage-deflate get it compressed). */
   readonly compress?: boolean;
   /** The `hub` component logger (trace only). */
@@ -27,7 +30,9 @@ export interface FanoutDeps {
  * Fans bus messages out. No per-socket JavaScript: uWS copies the frame to each subscribed
  * socket in C++. No await or setImmediate per message either: messages published in one
  * event-loop turn reach uWS in that turn, so it batches writes per socket (cork).
- * Per-socket backpressure is left to uWS here and policed by the keepalive sweep.
+ * Per-socket backpressure is left to uWS here and policed by the keepalive sweep, and for
+ * conflated topics by hub/conflation.ts, which unsubscribes a socket that falls behind (so it
+ * is no subscriber here) and resubscribes it once drained.
  */
 export class Fanout {
   readonly #deps: FanoutDeps;
@@ -68,5 +73,7 @@ export class Fanout {
     // Only connections mid-recovery need a copy (one Map lookup when any exist). After the
     // native publish on purpose: a connection that goes native here must not get `m` twice.
     if (this.#deps.recovery.has(m.channel)) this.#deps.recovery.offer(m.channel, m.seq, frame);
+    const conflation = this.#deps.conflation;
+    if (conflation !== undefined && conflation.size !== 0) conflation.offer(m);
   };
 }

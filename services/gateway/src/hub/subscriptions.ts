@@ -1,6 +1,7 @@
 /** Joins and leaves one connection to channels: bus interest, optional recovery, native uWS subscription. */
 import type { GatewayMetrics } from '../metrics.js';
 import type { ConnState } from '../ws/conn-state.js';
+import type { Conflation } from './conflation.js';
 import type { Interest } from './interest.js';
 import type { Recovery } from './recovery.js';
 
@@ -8,6 +9,8 @@ export interface SubscriptionsDeps {
   readonly interest: Pick<Interest, 'acquire' | 'release'>;
   readonly recovery: Recovery;
   readonly metrics: Pick<GatewayMetrics, 'subscriptions'>;
+  /** Told of every channel added to or removed from `st.channels`; absent: no conflation. */
+  readonly conflation?: Pick<Conflation, 'joined' | 'left' | 'reset' | 'releaseAll'>;
 }
 
 /** A recovery request for one channel. */
@@ -36,16 +39,22 @@ export class Subscriptions {
   async join(st: ConnState, channel: string, resume?: Resume): Promise<boolean> {
     const held = channel === st.userChannel || st.channels.has(channel);
     if (held && resume === undefined) return false;
+    // A recovery takes over delivery of a channel the connection may be paused on.
+    if (held) this.#deps.conflation?.reset(st, channel);
     const buf = resume === undefined ? undefined : this.#deps.recovery.begin(st, channel, resume.since);
     try {
       if (!held) {
         st.channels.add(channel);
+        this.#deps.conflation?.joined(st, channel);
         this.#deps.metrics.subscriptions.inc();
         try {
           await this.#deps.interest.acquire(channel);
         } catch (err) {
           // The failed acquire holds no reference; only take the channel back if nobody else did.
-          if (st.channels.delete(channel)) this.#deps.metrics.subscriptions.dec();
+          if (st.channels.delete(channel)) {
+            this.#deps.conflation?.left(st, channel);
+            this.#deps.metrics.subscriptions.dec();
+          }
           throw err;
         }
       }
@@ -64,6 +73,7 @@ export class Subscriptions {
   /** Unsubscribes `st` from a topic channel; false when it did not hold it. */
   leave(st: ConnState, channel: string): boolean {
     if (!st.channels.delete(channel)) return false;
+    this.#deps.conflation?.left(st, channel);
     this.#deps.recovery.cancel(st, channel);
     if (!st.closed) st.ws?.unsubscribe(channel);
     this.#deps.interest.release(channel);
@@ -85,6 +95,7 @@ export class Subscriptions {
       this.#deps.metrics.subscriptions.dec();
     }
     st.channels.clear();
+    this.#deps.conflation?.releaseAll(st);
     this.#deps.recovery.cancel(st, st.userChannel);
     // Before go-live completes, the reference (if any) is the go-live step's to give back (ws/lifecycle.ts).
     if (!st.personalHeld) return;

@@ -1,6 +1,6 @@
 /** The uWS WebSocketBehavior of `/v1/ws`: options and thin handlers delegating to upgrade, lifecycle and inbound. */
 import type { Behavior } from '@herald/uws';
-import type { ConnSlot } from './conn-state.js';
+import type { ConnSlot, ConnState } from './conn-state.js';
 import type { Inbound } from './inbound.js';
 import type { Lifecycle } from './lifecycle.js';
 
@@ -44,11 +44,13 @@ export interface BehaviorOptions {
   readonly upgrade: NonNullable<Behavior<ConnSlot>['upgrade']>;
   readonly lifecycle: Lifecycle;
   readonly inbound: Inbound;
+  /** uWS `drain` (a socket's buffer shrank): conflation resumes paused sockets here. Absent: no drain handler. */
+  readonly drained?: (st: ConnState) => void;
 }
 
 export function createBehavior(o: BehaviorOptions): Behavior<ConnSlot> {
-  const { lifecycle, inbound } = o;
-  return {
+  const { lifecycle, inbound, drained } = o;
+  const behavior: Behavior<ConnSlot> = {
     compression: UWS_COMPRESSION[o.compression ?? 'off'],
     maxPayloadLength: uwsPayloadLimit(o.maxFrameBytes),
     maxBackpressure: o.maxBackpressureBytes + UWS_BACKPRESSURE_HEADROOM_BYTES,
@@ -61,4 +63,7 @@ export function createBehavior(o: BehaviorOptions): Behavior<ConnSlot> {
     message: (ws, data, isBinary) => inbound.onMessage(ws.getUserData().st, data, isBinary),
     close: (ws, code) => lifecycle.closed(ws.getUserData().st, code), // never send from close
   };
+  // Only with conflation: otherwise uWS has no JavaScript to call on each drain.
+  if (drained !== undefined) behavior.drain = (ws) => drained(ws.getUserData().st);
+  return behavior;
 }

@@ -16,6 +16,8 @@ export interface CommandDeps {
   readonly maxSubscriptions: number;
   /** The bus's live position of a channel (Bus.position). */
   readonly position: (channel: string) => number | undefined;
+  /** True for a conflated topic channel (its `sub` result says `conflate: true`); absent: none is. */
+  readonly isConflated?: (channel: string) => boolean;
   /** The `ws` component logger. */
   readonly log: Logger;
 }
@@ -80,8 +82,10 @@ export async function handleSub(frame: SubFrame, st: ConnState, deps: CommandDep
   // The live position at ack time: messages sent before the ack are at or below it, all later
   // ones above it. A client that holds nothing of a channel starts from it (PROTOCOL §3).
   for (const [channel, r] of Object.entries(results)) {
-    const seq = r.ok ? deps.position(channel) : undefined;
-    if (r.ok && seq !== undefined) results[channel] = { ...r, seq };
+    if (!r.ok) continue;
+    const seq = deps.position(channel);
+    const conflate = deps.isConflated?.(channel) === true;
+    if (seq !== undefined || conflate) results[channel] = { ...r, ...(seq !== undefined ? { seq } : {}), ...(conflate ? { conflate: true as const } : {}) };
   }
   return { op: 'ack', id: frame.id, results };
 }

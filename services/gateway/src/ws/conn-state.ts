@@ -15,6 +15,8 @@ export interface WsLike {
   subscribe(topic: string): boolean;
   unsubscribe(topic: string): boolean;
   cork(cb: () => void): unknown;
+  /** uWS sockets have it; SSE streams do not (they are never conflated). */
+  isSubscribed?(topic: string): boolean;
   /**
    * Only SSE streams have it: sends a `msg` frame of `channel` at `seq` (the stream's event
    * id carries every channel's position). Without it, `msg` frames go through `send`.
@@ -28,6 +30,28 @@ export interface PendingOpen {
   readonly resumeAsked: boolean;
   /** A usable `since` (and `epoch`) of the URL: the personal channel is recovered from there. */
   readonly resume: { readonly since: number; readonly epoch: string | undefined } | undefined;
+}
+
+/** A conflated channel a connection was paused on (hub/conflation.ts). */
+export interface PausedChannel {
+  /** The channel's last seq fanned out before the pause: the socket holds everything up to it. */
+  readonly lastSeq: number;
+  /** The channel's message count (ChannelRecord.count) at the pause: skipped = count now − this − 1. */
+  readonly count: number;
+}
+
+/** The conflated channels of a connection; absent while it holds none. */
+export interface ConnConflation {
+  /** Conflated topic channels this connection holds (a subset of `channels`). */
+  readonly held: Set<string>;
+  /** Those it is paused on: natively unsubscribed because its send buffer passed the high-water mark. */
+  readonly paused: Map<string, PausedChannel>;
+  /**
+   * Bytes the buffer held above the high-water mark when the current pause began: the 4008
+   * limit is raised by this much while paused, so conflated traffic queued before the pause
+   * does not count against the connection. 0 when not paused.
+   */
+  slack: number;
 }
 
 /** One connection. Fields are plain values so a node with 100k connections stays small. */
@@ -61,6 +85,8 @@ export interface ConnState {
   personalHeld: boolean;
   /** Tail of this connection's command queue (sub/unsub/auth run one at a time, acks in order); undefined when idle. */
   queue: Promise<void> | undefined;
+  /** Set while the connection holds a conflated topic (hub/conflation.ts). */
+  conflate: ConnConflation | undefined;
 }
 
 /**
@@ -104,5 +130,6 @@ export function newConnState(connId: string, token: VerifiedToken, cmdBurst: num
     pendingOpen: undefined,
     personalHeld: false,
     queue: undefined,
+    conflate: undefined,
   };
 }

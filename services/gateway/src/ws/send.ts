@@ -5,6 +5,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { ConnState, WsLike } from './conn-state.js';
 
 /** uWS `send` results. */
+const SEND_SENT = 1;
 const SEND_DROPPED = 2;
 
 /** Cuts a close reason to RFC 6455's 123 bytes without splitting a character. */
@@ -29,6 +30,17 @@ export interface SenderDeps {
   readonly compress?: boolean;
   /** The `ws` component logger. */
   readonly log: Logger;
+  /**
+   * Conflation (hub/conflation.ts), asked whenever a connection holding a conflated topic
+   * has bytes buffered: it may pause or resume the connection, and returns how many bytes its
+   * 4008 limit is raised by. Absent: no conflation.
+   */
+  readonly relief?: BackpressureRelief;
+}
+
+/** See SenderDeps.relief. */
+export interface BackpressureRelief {
+  relieve(st: ConnState, buffered: number): number;
 }
 
 /**
@@ -42,9 +54,11 @@ export class Sender {
   readonly #metrics: SenderDeps['metrics'];
   readonly #log: Logger;
   readonly #compress: boolean;
+  readonly #relief: BackpressureRelief | undefined;
 
   constructor(deps: SenderDeps) {
     this.#compress = deps.compress === true;
+    this.#relief = deps.relief;
     this.#limit = deps.maxBackpressureBytes;
     this.#metrics = deps.metrics;
     this.#log = deps.log;
@@ -77,8 +91,8 @@ export class Sender {
     const ws = st.ws;
     if (st.closed || ws === undefined) return false;
     const buffered = ws.getBufferedAmount();
-    if (buffered <= this.#limit) return true;
-    this.#closeSlow(st, buffered);
+    if (this.#withinLimit(st, buffered)) return true;
+    if (!st.closed) this.#closeSlow(st, buffered);
     return false;
   }
 
@@ -91,11 +105,17 @@ export class Sender {
 
   #sent(st: ConnState, ws: WsLike, result: number): boolean {
     st.lastSendAt = Date.now();
-    if (result === SEND_DROPPED || (result !== 1 && ws.getBufferedAmount() > this.#limit)) {
-      this.#closeSlow(st, ws.getBufferedAmount());
-      return false;
-    }
-    return true;
+    if (result === SEND_SENT) return true;
+    const buffered = ws.getBufferedAmount();
+    if (result !== SEND_DROPPED && this.#withinLimit(st, buffered)) return true;
+    if (!st.closed) this.#closeSlow(st, buffered);
+    return false;
+  }
+
+  /** Within WS_MAX_BACKPRESSURE_BYTES, raised by conflation's slack for a connection paused on conflated topics. */
+  #withinLimit(st: ConnState, buffered: number): boolean {
+    const extra = st.conflate === undefined || this.#relief === undefined ? 0 : this.#relief.relieve(st, buffered);
+    return buffered <= this.#limit + extra;
   }
 
   #closeSlow(st: ConnState, buffered: number): void {
