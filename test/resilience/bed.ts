@@ -7,6 +7,7 @@
  * channel.
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import WebSocket from 'ws';
@@ -14,6 +15,7 @@ import { connect as natsConnect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { signToken } from '@herald/auth';
 import { HeraldClient, type HeraldErrorLike, type HeraldMessage } from '@herald/client';
+import type { IncomingMessage } from 'node:http';
 import { spawnService, startNatsCluster, waitFor, type NatsClusterHandle, type ServiceProcess } from '@herald/testkit';
 
 export const CLI = resolve(import.meta.dirname, '../../services/herald/dist/cli.js');
@@ -60,8 +62,9 @@ export class LoadBalancer {
     this.#server = createServer((client) => this.#accept(client, 0));
   }
 
-  async listen(): Promise<this> {
-    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', () => r()));
+  /** `backlog`: the listen queue (Node's default 511; a crowd arriving at once needs more). */
+  async listen(backlog?: number): Promise<this> {
+    await new Promise<void>((r) => this.#server.listen({ port: 0, host: '127.0.0.1', ...(backlog === undefined ? {} : { backlog }) }, () => r()));
     const addr = this.#server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : 0;
     return this;
@@ -149,7 +152,13 @@ export class LoadBalancer {
 
 export interface BedOptions {
   readonly gatewayEnv?: Record<string, string>;
+  /** Extra environment for one gateway (`gw-1`, `gw-2`, `gw-3`), over `gatewayEnv`. */
+  readonly gatewayEnvById?: Record<string, Record<string, string>>;
+  /** Node flags for the gateway processes (e.g. `--max-old-space-size=256`). */
+  readonly gatewayNodeArgs?: readonly string[];
   readonly apiEnv?: Record<string, string>;
+  /** Listen queue of the load balancer (see LoadBalancer.listen). */
+  readonly lbBacklog?: number;
 }
 
 export interface Gateway {
@@ -186,8 +195,11 @@ export class Bed {
 
   async spawnGateway(id: string): Promise<ServiceProcess> {
     const proc = await spawnService({
-      args: [CLI, 'gateway'],
-      env: { ...this.#common(), HERALD_NODE_ID: id, HERALD_HEARTBEAT_MS: '1000', HERALD_DRAIN_WINDOW_MS: '2000', HERALD_DRAIN_TIMEOUT_MS: '5000', HERALD_CANARY_INTERVAL_MS: '1000', ...(this.#opts.gatewayEnv ?? {}) },
+      args: [...(this.#opts.gatewayNodeArgs ?? []), CLI, 'gateway'],
+      env: {
+        ...this.#common(), HERALD_NODE_ID: id, HERALD_HEARTBEAT_MS: '1000', HERALD_DRAIN_WINDOW_MS: '2000', HERALD_DRAIN_TIMEOUT_MS: '5000', HERALD_CANARY_INTERVAL_MS: '1000',
+        ...(this.#opts.gatewayEnv ?? {}), ...(this.#opts.gatewayEnvById?.[id] ?? {}),
+      },
       timeoutMs: 30_000,
     });
     this.allProcs.push(proc);
@@ -205,7 +217,7 @@ export class Bed {
     );
     this.apis.push(...apis);
     this.allProcs.push(...apis);
-    this.lb = await new LoadBalancer(this.livePorts()).listen();
+    this.lb = await new LoadBalancer(this.livePorts()).listen(this.#opts.lbBacklog);
     await Promise.all(this.allProcs.map((p) => waitFor(async () => (await status(p.port, '/readyz')) === 200, 20_000, `readiness of ${p.port}`)));
     return this;
   }
@@ -499,4 +511,171 @@ export async function startClients(url: string, tag: string, count: number, topi
 
 export function report(name: string, t: Tally, extra: Record<string, unknown> = {}): void {
   console.log(`[resilience] ${name}: ${JSON.stringify({ published: t.published, delivered: t.delivered, lost: t.lost, duplicated: t.duplicated, outOfOrder: t.outOfOrder, ...extra })}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Crowds and their cost
+
+/** Full jitter, as the SDK's backoff.ts: attempt n waits random(0, min(cap, base·2^n)). */
+export function fullJitter(attempt: number, baseMs: number, capMs: number): number {
+  return Math.floor(Math.random() * Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30)));
+}
+
+/**
+ * A cheap client for crowds: a raw `ws` socket that subscribes to its topics, reconnects
+ * after a drop with the SDK's full-jitter backoff (same base and cap as startClient), and on
+ * a refused upgrade waits at least the `Retry-After` the gateway sent. It does not recover or
+ * record messages (the SDK clients of a test do that); it only counts them.
+ */
+export class RawClient {
+  /** Time and node of every `welcome`. */
+  readonly welcomes: { at: number; node: string }[] = [];
+  /** HTTP status → refused upgrades. */
+  readonly refusals = new Map<number, number>();
+  /** Refusals with a Retry-After, and the retries it made wait longer than the backoff. */
+  retryAfterSeen = 0;
+  retryAfterStretched = 0;
+  messages = 0;
+  /** When each socket closed, and when each connection attempt began. */
+  readonly drops: number[] = [];
+  readonly attempts: number[] = [];
+  #ws: WebSocket | undefined;
+  #attempt = 0;
+  #live = false;
+  #subscribed = false;
+  #closed = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #onSubscribed: (() => void) | undefined;
+
+  constructor(
+    readonly wsUrl: string,
+    readonly token: string,
+    readonly topics: readonly string[],
+    readonly opts: { baseMs: number; capMs: number } = { baseMs: 100, capMs: 2000 },
+  ) {}
+
+  /** Welcomed and subscribed on an open socket. */
+  get live(): boolean {
+    return this.#live && this.#subscribed;
+  }
+
+  /** Connects; resolves once the first subscription was acked. */
+  start(): Promise<void> {
+    const p = new Promise<void>((r) => (this.#onSubscribed = r));
+    this.#open();
+    return p;
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#ws?.terminate();
+  }
+
+  #open(): void {
+    if (this.#closed) return;
+    let retryAfterMs = 0;
+    this.attempts.push(Date.now());
+    const ws = (this.#ws = new WebSocket(this.wsUrl, ['herald.v1', `herald.bearer.${this.token}`], { perMessageDeflate: false, handshakeTimeout: 10_000 }));
+    ws.on('unexpected-response', (_req, res: IncomingMessage) => {
+      const status = res.statusCode ?? 0;
+      this.refusals.set(status, (this.refusals.get(status) ?? 0) + 1);
+      const ra = Number(res.headers['retry-after']);
+      if (ra > 0) {
+        this.retryAfterSeen++;
+        retryAfterMs = ra * 1000;
+      }
+      res.resume();
+      ws.terminate(); // aborts the handshake: `error`, then `close`
+    });
+    ws.on('error', () => undefined);
+    ws.on('message', (d) => {
+      if (this.#subscribed) {
+        this.messages++;
+        return;
+      }
+      const f = JSON.parse(String(d)) as { op: string; node?: string; id?: unknown };
+      if (f.op === 'welcome') {
+        this.#live = true;
+        this.#attempt = 0;
+        this.welcomes.push({ at: Date.now(), node: String(f.node) });
+        ws.send(JSON.stringify({ op: 'sub', id: 1, topics: this.topics }));
+      } else if (f.op === 'ack' && f.id === 1) {
+        this.#subscribed = true;
+        this.#onSubscribed?.();
+        this.#onSubscribed = undefined;
+      } else if (f.op === 'msg') this.messages++;
+    });
+    ws.on('close', () => {
+      this.drops.push(Date.now());
+      this.#live = this.#subscribed = false;
+      if (this.#closed) return;
+      const backoff = fullJitter(this.#attempt++, this.opts.baseMs, this.opts.capMs);
+      if (retryAfterMs > backoff) this.retryAfterStretched++;
+      this.#timer = setTimeout(() => this.#open(), Math.max(backoff, retryAfterMs));
+    });
+  }
+}
+
+/** VmRSS and VmHWM (peak RSS) of a process, MB; undefined once it is gone. */
+export function memoryMb(pid: number): { rss: number; hwm: number } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? 0);
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples the VmRSS of processes every `intervalMs` and keeps each one's peak. */
+export class RssSampler {
+  readonly peakMb = new Map<number, number>();
+  samples = 0;
+  readonly #timer: ReturnType<typeof setInterval>;
+
+  constructor(readonly pids: readonly number[], intervalMs = 50) {
+    this.#sample();
+    this.#timer = setInterval(() => this.#sample(), intervalMs);
+  }
+
+  #sample(): void {
+    this.samples++;
+    for (const pid of this.pids) {
+      const m = memoryMb(pid);
+      if (m) this.peakMb.set(pid, Math.max(this.peakMb.get(pid) ?? 0, m.rss));
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#sample();
+  }
+}
+
+/** The sum of one metric on a node's /metrics over the series whose labels contain `match` (e.g. `result="503"`). */
+export async function metric(port: number, name: string, match = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm'))) if ((m[1] ?? '').includes(match)) sum += Number(m[2]);
+  return sum;
+}
+
+/** p-quantile of sorted numbers (nearest rank). */
+export function quantile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number;
+}
+
+/** The kernel's TcpExt counters (/proc/net/netstat), e.g. ListenOverflows: system-wide, so other processes count too. */
+export function tcpExt(): Map<string, number> {
+  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+  const out = new Map<string, number>();
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const keys = (lines[i] as string).split(/\s+/);
+    const vals = (lines[i + 1] as string).split(/\s+/);
+    if (keys[0] !== 'TcpExt:') continue;
+    keys.forEach((k, j) => j > 0 && out.set(k, Number(vals[j])));
+  }
+  return out;
 }
