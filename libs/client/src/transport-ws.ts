@@ -10,12 +10,49 @@ const OPEN = 1;
 /** RFC 6455: no close frame was received (network loss, refused upgrade). */
 const ABNORMAL = 1006;
 
+/** The response of a refused upgrade as the Node `ws` package hands it over (`unexpected-response`). */
+interface RefusedUpgradeResponse {
+  readonly statusCode?: number;
+  readonly headers?: Record<string, string | string[] | undefined>;
+  resume?(): void;
+}
+
+/** The part of the Node `ws` package's socket that exposes a refused upgrade (absent in browsers). */
+interface NodeWsExtras {
+  on(event: 'unexpected-response', listener: (req: unknown, res: RefusedUpgradeResponse) => void): void;
+  terminate(): void;
+}
+
+function hasNodeExtras(ws: object): ws is NodeWsExtras {
+  return typeof (ws as Partial<NodeWsExtras>).on === 'function' && typeof (ws as Partial<NodeWsExtras>).terminate === 'function';
+}
+
+/** `Retry-After` in ms when it holds delay-seconds (an HTTP date is rare from a gateway and ignored). */
+export function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(header) ? header[0] : header;
+  if (v === undefined || !/^\s*\d{1,6}\s*$/.test(v)) return undefined;
+  const s = Number(v);
+  return s > 0 ? s * 1000 : undefined;
+}
+
 /** @internal Opens a WebSocket to `url` (already carrying `?since=&epoch=` when recovering). */
 export function openWebSocket(Ctor: WebSocketConstructor, url: string, token: string | undefined, handlers: TransportHandlers): Transport {
   const protocols = token === undefined ? ['herald.v1'] : ['herald.v1', 'herald.bearer.' + token];
   const ws = new Ctor(url, protocols);
   let done = false;
   let status: number | undefined;
+  let retryAfter: number | undefined;
+  if (hasNodeExtras(ws)) {
+    // Node's `ws` hands over the refused response (browsers hide it): read the status and
+    // Retry-After, so a 503 from a node at its upgrade rate paces the retry. With a listener
+    // `ws` no longer aborts by itself: terminate, which still ends in `close` (1006).
+    ws.on('unexpected-response', (_req, res) => {
+      status = res.statusCode;
+      retryAfter = retryAfterMs(res.headers?.['retry-after']);
+      res.resume?.();
+      ws.terminate();
+    });
+  }
   ws.addEventListener('message', (ev) => {
     if (done) return;
     handlers.heard();
@@ -31,7 +68,7 @@ export function openWebSocket(Ctor: WebSocketConstructor, url: string, token: st
     if (done) return;
     done = true;
     const info = { code: ev.code ?? ABNORMAL, reason: ev.reason ?? '' };
-    handlers.closed(status === undefined ? info : { ...info, status });
+    handlers.closed(status === undefined ? info : retryAfter === undefined ? { ...info, status } : { ...info, status, retryAfterMs: retryAfter });
   });
   return {
     name: 'websocket',

@@ -52,3 +52,43 @@ describe('@herald/client in Node', () => {
     expect(client.state).toBe('closed');
   });
 });
+
+describe('@herald/client in Node: a node at its upgrade rate', () => {
+  let limited: ServiceProcess | undefined;
+  afterAll(async () => {
+    await limited?.kill();
+  });
+
+  it('waits out Retry-After on a 503 instead of retrying at its (much shorter) backoff', async () => {
+    // One upgrade per second, burst 1: a refused client that ignored Retry-After (1 s) would
+    // retry every ≤ 50 ms here and be refused about twenty times before the bucket refills.
+    limited = await spawnService({
+      args: [CLI, 'dev'],
+      env: { HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_JWT_SECRET: SECRET, HERALD_API_KEYS: API_KEY, HERALD_UPGRADE_RATE: '1' },
+      cwd: dir,
+    });
+    const base = `http://127.0.0.1:${limited.port}`;
+    const token = await signToken({ secret: SECRET, sub: 'paced', topics: ['>'], ttlSec: 600 });
+    // Take the only upgrade token of this second.
+    const first = new WebSocket(`ws://127.0.0.1:${limited.port}/v1/ws`, ['herald.v1', `herald.bearer.${token}`]);
+    await new Promise<void>((res, rej) => {
+      first.once('message', () => res());
+      first.once('error', rej);
+    });
+    const client = new HeraldClient({ url: base, token, WebSocket, transports: ['websocket'], minReconnectDelayMs: 10, maxReconnectDelayMs: 50 });
+    const refusals: number[] = [];
+    client.on('error', (e) => {
+      if (e.status === 503) refusals.push(Date.now());
+    });
+    const started = Date.now();
+    const connected = new Promise<void>((res) => client.on('connected', () => res()));
+    client.connect();
+    await connected;
+    const waited = Date.now() - started;
+    client.close();
+    first.terminate();
+    expect(refusals.length).toBeGreaterThanOrEqual(1);
+    expect(refusals.length).toBeLessThanOrEqual(2);
+    expect(waited).toBeGreaterThanOrEqual(900);
+  });
+});
