@@ -76,9 +76,21 @@ class Walk {
 /** Reads history and last seqs of subjects of one stream. */
 export class HistoryReader {
   readonly #o: HistoryReaderOptions;
+  /**
+   * Reads in flight by (subject, since, limit). After a node dies its clients recover at
+   * once, most of them from the same position of the same topic: they share one read
+   * instead of each costing JetStream a consumer (a storm of consumers slows every read
+   * past its timeout). Pages are immutable, so sharing them is safe.
+   */
+  readonly #inflight = new Map<string, Promise<RawPage>>();
 
   constructor(options: HistoryReaderOptions) {
     this.#o = options;
+  }
+
+  /** Number of distinct reads in flight (for tests). */
+  get inflight(): number {
+    return this.#inflight.size;
   }
 
   /** Seq of the newest held message of a subject, 0 when none. */
@@ -112,7 +124,16 @@ export class HistoryReader {
    *    `since` that was evicted without loss after it, can answer false (the reader
    *    reloads its state), never a wrong true.
    */
-  async read(channel: string, subject: string, since: number, limit: number): Promise<RawPage> {
+  read(channel: string, subject: string, since: number, limit: number): Promise<RawPage> {
+    const key = subject + ' ' + since + ' ' + limit;
+    const shared = this.#inflight.get(key);
+    if (shared !== undefined) return shared;
+    const p = this.#read(channel, subject, since, limit).finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, p);
+    return p;
+  }
+
+  async #read(channel: string, subject: string, since: number, limit: number): Promise<RawPage> {
     let held = false;
     // The first message after `since` is fetched along with the check (it is the answer when `since` is held).
     let prefetched: Msg | null | undefined;
@@ -169,6 +190,9 @@ export class HistoryReader {
     const finished = new Promise<void>((resolve, reject) => {
       finish = (err) => (err ? reject(err) : resolve());
     });
+    // The timeout or a subscription error can settle it before it is awaited below: without
+    // a handler that would be an unhandled rejection, which ends the process.
+    finished.catch(() => undefined);
     const sub: Subscription = nc.subscribe(createInbox(), {
       callback: (err, m) => {
         if (err) return finish(err);
@@ -184,8 +208,12 @@ export class HistoryReader {
     });
     const timer = setTimeout(() => finish(new BusError('timeout', `history read of ${subject} took over ${timeoutMs} ms`)), timeoutMs);
     let consumer: string | undefined;
-    try {
-      const info = await jsm.consumers.add(stream, {
+    let over = false;
+    // Not awaited on its own: the read's timeout must hold even while JetStream is slow to
+    // create the consumer (a reconnect storm creates many). The add settles `finished` only
+    // through `finish`; a consumer created after the read gave up is deleted right away.
+    jsm.consumers
+      .add(stream, {
         deliver_subject: sub.getSubject(),
         filter_subject: subject,
         deliver_policy: DeliverPolicy.StartSequence,
@@ -194,14 +222,25 @@ export class HistoryReader {
         mem_storage: true,
         num_replicas: 1,
         inactive_threshold: 10_000_000_000, // 10 s in ns: the server cleans up if our delete is lost
-      });
-      consumer = info.name;
-      if (received === 0 && info.num_pending === 0 && info.delivered.consumer_seq === 0) {
-        walk.done = true;
-        finish();
-      }
+      })
+      .then(
+        (info) => {
+          if (over) {
+            jsm.consumers.delete(stream, info.name).catch(() => undefined);
+            return;
+          }
+          consumer = info.name;
+          if (received === 0 && info.num_pending === 0 && info.delivered.consumer_seq === 0) {
+            walk.done = true;
+            finish();
+          }
+        },
+        (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
+      );
+    try {
       await finished;
     } finally {
+      over = true;
       clearTimeout(timer);
       sub.unsubscribe();
       if (consumer !== undefined) jsm.consumers.delete(stream, consumer).catch(() => undefined);

@@ -6,7 +6,7 @@ import { startNatsServer, waitFor, type NatsServerHandle } from '@herald/testkit
 import { NatsBus } from '../src/nats-bus.js';
 import { openBus } from '../src/open-bus.js';
 import { BusError } from '../src/errors.js';
-import { DIRECT_GETS } from '../src/nats-history.js';
+import { DIRECT_GETS, HistoryReader } from '../src/nats-history.js';
 import { inSubject, outSubject } from '../src/subjects.js';
 
 describe('NatsBus on nats-server 2.9', () => {
@@ -95,6 +95,48 @@ describe('NatsBus on nats-server 2.9', () => {
     expect(page.messages.map((m) => m.seq)).toEqual(mine.slice(20));
     expect(page.messages[0]?.prev).toBe(mine[19]);
     expect(page.complete).toBe(true);
+  });
+
+  it('clients recovering from the same position share one read', async () => {
+    const ch = 'topic:shared.read';
+    const first = await bus.publish({ channel: ch, data: '0' });
+    for (let i = 1; i < 3 * DIRECT_GETS; i++) await bus.publish({ channel: ch, data: String(i) }); // needs a consumer
+    const reader = new HistoryReader({ nc, jsm: await jetstreamManager(nc), stream: 'HERALD', timeoutMs: 5_000 });
+    const reads = Array.from({ length: 50 }, () => reader.read(ch, inSubject(ch), first.seq, 100));
+    expect(reader.inflight).toBe(1);
+    const other = reader.read(ch, inSubject(ch), first.seq + 1, 100); // another position: its own read
+    expect(reader.inflight).toBe(2);
+    const pages = await Promise.all(reads);
+    expect(pages[0]?.messages).toHaveLength(3 * DIRECT_GETS - 1);
+    for (const p of pages) expect(p).toBe(pages[0]);
+    expect((await other).messages).toHaveLength(3 * DIRECT_GETS - 2);
+    expect(reader.inflight).toBe(0);
+  });
+
+  it('a read that times out while its consumer is being created fails cleanly (no unhandled rejection)', async () => {
+    const ch = 'topic:slow.consumer.add';
+    for (let i = 0; i < 3 * DIRECT_GETS; i++) await bus.publish({ channel: ch, data: String(i) });
+    const jsm = await jetstreamManager(nc);
+    // A JetStream that takes longer to create a consumer than the read may last (as under a
+    // reconnect storm): the timeout fires while consumers.add is still pending.
+    let releaseAdd: () => void = () => undefined;
+    const addGate = new Promise<void>((r) => (releaseAdd = r));
+    const slowAdd: typeof jsm.consumers.add = async (...args) => {
+      await addGate;
+      return jsm.consumers.add(...args);
+    };
+    const slowJsm = { ...jsm, consumers: Object.assign(Object.create(jsm.consumers) as typeof jsm.consumers, { add: slowAdd }) } as typeof jsm;
+    const reader = new HistoryReader({ nc, jsm: slowJsm, stream: 'HERALD', timeoutMs: 300 });
+    const err: unknown = await reader.read(ch, inSubject(ch), 0, 100).then(
+      () => undefined,
+      (e: unknown) => {
+        releaseAdd();
+        return e;
+      },
+    );
+    releaseAdd();
+    expect(err).toBeInstanceOf(BusError);
+    expect((err as BusError).code).toBe('timeout');
   });
 
   it('answers complete: false after eviction by age, exactly', async () => {
