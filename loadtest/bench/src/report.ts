@@ -1,12 +1,21 @@
 /** Renders a bench run as a markdown report and a self-contained HTML page with inline SVG bar charts. */
-import type { CompressionResult, DeliveryResult, InterestResult, TargetResult } from './main.js';
+import { CAPACITY_P99_MS } from './capacity.js';
+import type { CompressionResult } from './compression.js';
+import type { IdleResult } from './idle.js';
+import type { InterestResult } from './interest.js';
+import type { TargetResult } from './main.js';
+import type { DeliveryResult } from './phases.js';
+import { PUBLISH_MAX_IN_FLIGHT } from './workers.js';
 
 export interface Report {
   at: string;
   command: string;
   cfg: Record<string, number>;
   durationS: number;
+  /** 1-minute load average at the start and the end of the run (other work on the machine). */
+  loadAvg: [number, number];
   results: TargetResult[];
+  idle: IdleResult[];
   interest: InterestResult | undefined;
   compression: CompressionResult[];
 }
@@ -34,10 +43,20 @@ function checks(r: Report): Check[] {
   add('per-user deliveries per CPU-s, Herald on NATS vs ceiling', ratio(n?.perUser?.deliveriesPerCpuS, c?.perUser?.deliveriesPerCpuS), '≥ 0.7× (informative: 3 processes)', (v) => v >= 0.7);
   add('connect rate, Herald dev vs ceiling', ratio(h?.connect?.connectPerS, c?.connect?.connectPerS), '≥ 0.7×', (v) => v >= 0.7);
   add('memory per connection, Herald dev vs ceiling', ratio(h?.connect?.rssPerConnBytes, c?.connect?.rssPerConnBytes), '≤ 1.5×', (v) => v <= 1.5);
+  const cap = (t: TargetResult | undefined): number | undefined => t?.capacity?.messagesPerS;
+  add('sustained fan-out capacity, Herald dev vs ceiling', ratio(cap(h), cap(c)), '≥ 0.8×', (v) => v >= 0.8);
+  add('sustained fan-out capacity, Herald on NATS vs ceiling', ratio(cap(n), cap(c)), '≥ 0.8× (informative: 3 processes)', (v) => v >= 0.8);
+  const half = (t: TargetResult | undefined): number | undefined => t?.halfLoad?.latencyMs.p99;
+  add('p99 at half the ceiling\'s capacity, Herald dev vs ceiling', ratio(half(h), half(c)), '≤ 1.5×', (v) => v <= 1.5);
+  add('p99 at half the ceiling\'s capacity, Herald on NATS vs ceiling', ratio(half(n), half(c)), '≤ 1.5×', (v) => v <= 1.5);
+  const idle = (k: string): number | undefined => r.idle.find((i) => i.key === k)?.bytesPerConn;
+  add(`memory per idle connection at ~${r.cfg['idleConns']}, Herald dev vs ceiling`, ratio(idle('herald-dev'), idle('ceiling')), '≤ 1.5×', (v) => v <= 1.5);
+  add(`memory per idle connection at ~${r.cfg['idleConns']}, Herald on NATS gateway vs ceiling`, ratio(idle('herald-nats'), idle('ceiling')), '≤ 1.5×', (v) => v <= 1.5);
   const worst = r.interest ? Math.max(...r.interest.nodes.map((nd) => nd.ratio)) : undefined;
   add('NATS interest: messages in per useful message (worst node)', worst, '≤ 1.1×', (v) => v <= 1.1);
-  const heraldLoss = [h, n].reduce((a, t) => a + (t?.fanout?.lost ?? 0) + (t?.perUser?.lost ?? 0) + (t?.bigFanout?.lost ?? 0), 0) + (r.interest?.lost ?? 0);
-  out.push({ what: 'messages lost by Herald (all scenarios)', value: String(heraldLoss), goal: '0', ok: heraldLoss === 0 });
+  // capacity probes are meant to overload, so only the runs below capacity count here
+  const heraldLoss = [h, n].reduce((a, t) => a + (t?.fanout?.lost ?? 0) + (t?.perUser?.lost ?? 0) + (t?.bigFanout?.lost ?? 0) + (t?.halfLoad?.lost ?? 0), 0) + (r.interest?.lost ?? 0);
+  out.push({ what: 'messages lost by Herald (all scenarios but capacity probes)', value: String(heraldLoss), goal: '0', ok: heraldLoss === 0 });
   return out;
 }
 
@@ -45,8 +64,8 @@ export function renderMarkdown(r: Report): string {
   const cfg = r.cfg;
   const c = r.results.find((t) => t.key === 'ceiling');
   const L: string[] = [];
-  L.push(`Run ${r.at}, \`${r.command}\`, ${f(r.durationS)} s on a 2-core machine (other work may run meanwhile: compare ratios within this run).`);
-  L.push(`Sizes: ${cfg['conns']} authenticated connections (${cfg['connsPerUser']} per user), each subscribed to one topic; fan-out ${cfg['messages']} messages at ${cfg['rate']}/s; per-user ${cfg['userMessages']} messages at ${cfg['userRate']}/s to random users; ${cfg['loadgens']} load-generator processes. Payload: a ~250-byte JSON order notification.`);
+  L.push(`Run ${r.at}, \`${r.command}\`, ${f(r.durationS)} s on a 2-core machine (other work may run meanwhile: compare ratios within this run; 1-minute load average ${f(r.loadAvg[0], 1)} at the start, ${f(r.loadAvg[1], 1)} at the end).`);
+  L.push(`Sizes: ${cfg['conns']} authenticated connections (${cfg['connsPerUser']} per user), each subscribed to one topic; fan-out ${cfg['messages']} messages at ${cfg['rate']}/s; per-user ${cfg['userMessages']} messages at ${cfg['userRate']}/s to random users; ${cfg['loadgens']} load-generator processes. Payload: a ~250-byte JSON order notification. Messages come from a separate publisher process, open-loop (each sent at its scheduled time, up to ${PUBLISH_MAX_IN_FLIGHT} requests in flight on keep-alive connections); published/s is the rate it achieved, and its CPU is not server CPU.`);
   L.push('');
   L.push(`| target | connects/s (vs ceiling) | handshake p50 / p99 ms | RSS KiB/conn (vs ceiling) | fan-out published/s (target ${cfg['rate']}) | fan-out deliveries/s | lost | fan-out latency p50 / p99 / p99.9 ms | server CPU µs/delivery (vs ceiling) | per-user deliveries per CPU-s (vs ceiling) | per-user p99 ms | loadgen max % of a core |`);
   L.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -67,6 +86,45 @@ export function renderMarkdown(r: Report): string {
       const b = t.bigFanout!;
       L.push(`| ${t.target} | ${b.deliveries}/${b.expected} | ${b.lost} | ${lat(b)} | ${f(b.serverCpuUsPerDelivery, 2)} (${x(b.serverCpuUsPerDelivery, c?.bigFanout?.serverCpuUsPerDelivery)}) | ${f(b.loadgenCpuPctMax)}% |`);
     }
+  }
+  const capRows = r.results.filter((t) => t.capacity || t.halfLoad);
+  if (capRows.length > 0) {
+    const subs = capRows.find((t) => t.capacity)?.capacity?.subscribers ?? cfg['conns'];
+    L.push('');
+    L.push(`Sustained capacity: the highest rate of messages to one topic with ${subs} subscribers that a target holds for ${cfg['sustainS']} s with no loss and p99 under ${CAPACITY_P99_MS} ms (and the publisher reaching 95% of the rate). Probes of ${cfg['probeS']} s grow ×1.5 from an estimate until one fails, bisect twice, then a ${cfg['sustainS']} s run confirms (15% lower after a failed confirm). ✓/✗ list the probes in order (c = confirm).`);
+    L.push('');
+    L.push('| target | capacity messages/s (vs ceiling) | deliveries/s | confirm: lost, p50 / p99 / p99.9 ms | confirm: server CPU % of a core | confirm: publisher / loadgen max % of a core | probes |');
+    L.push('|---|---|---|---|---|---|---|');
+    for (const t of capRows) {
+      const k = t.capacity;
+      if (!k) { L.push(`| ${t.target} | skipped (budget) | | | | | |`); continue; }
+      const cf = k.confirm;
+      const probes = k.probes.map((p) => `${p.confirm ? 'c' : ''}${p.rate}${p.pass ? '✓' : '✗'}`).join(' ');
+      const last = k.probes[k.probes.length - 1];
+      const notHeld = last?.confirm ? `not held (last confirm ${last.rate}/s: ${last.why})` : 'no probe held';
+      L.push(`| ${t.target} | ${k.messagesPerS === undefined ? notHeld : `${f(k.messagesPerS)} (${x(k.messagesPerS, c?.capacity?.messagesPerS)})`} | ${f(k.deliveriesPerS)} | ${cf ? `${cf.lost}, ${lat(cf)}` : 'n/a'} | ${f(cf?.serverCpuPct)}% | ${f(cf?.publisherCpuPct)}% / ${f(cf?.loadgenCpuPctMax)}% | ${probes} |`);
+    }
+    const halves = capRows.filter((t) => t.halfLoad);
+    if (halves.length > 0) {
+      L.push('');
+      L.push(`Latency at half the ceiling's sustained capacity (${halves[0]?.halfLoad?.rate} messages/s to the same ${subs} subscribers, ${cfg['halfS']} s).`);
+      L.push('');
+      L.push('| target | published/s | deliveries | lost | latency p50 / p99 / p99.9 ms | p99 vs ceiling | server CPU % of a core |');
+      L.push('|---|---|---|---|---|---|---|');
+      for (const t of halves) {
+        const hl = t.halfLoad!;
+        L.push(`| ${t.target} | ${f(hl.publishedPerS)} | ${hl.deliveries}/${hl.expected} | ${hl.lost} | ${lat(hl)} | ${x(hl.latencyMs.p99, c?.halfLoad?.latencyMs.p99)} | ${f(hl.serverCpuPct)}% |`);
+      }
+    }
+  }
+  if (r.idle.length > 0) {
+    const ci = r.idle.find((i) => i.key === 'ceiling');
+    L.push('');
+    L.push(`Memory per idle connection: ${cfg['idleConns']} connections (not 20,000: one process may hold at most 20,000 descriptors here, \`ulimit -n\`, and the hard limit cannot be raised), one user each, authenticated with an HS256 token and subscribed to one topic (plus the personal channel: implicit in Herald, \`user:<sub>\` in the ceiling); opened in batches of 2500, then idle; RSS growth of the process holding the sockets (the gateway for Herald on NATS) once it settles, divided by the connections.`);
+    L.push('');
+    L.push('| target | connections (failed) | RSS before → after MiB | KiB/conn (vs ceiling) | connect s | load generators |');
+    L.push('|---|---|---|---|---|---|');
+    for (const i of r.idle) L.push(`| ${i.target} | ${i.connections} (${i.failed}) | ${f(i.rssBeforeBytes / 2 ** 20)} → ${f(i.rssAfterBytes / 2 ** 20)} | ${f(i.bytesPerConn / 1024, 1)} (${x(i.bytesPerConn, ci?.bytesPerConn)}) | ${f(i.connectS)} | ${i.loadgens} |`);
   }
   if (r.interest) {
     L.push('');
@@ -138,6 +196,9 @@ export function renderHtml(r: Report, md: string): string {
     bars('Connect rate', '/s', t.map((x) => ({ label: x.target, value: x.connect?.connectPerS })), false),
     bars('Memory per connection', 'KiB', t.map((x) => ({ label: x.target, value: x.connect ? x.connect.rssPerConnBytes / 1024 : undefined })), true),
     bars('Fan-out latency p99', 'ms', t.map((x) => ({ label: x.target, value: x.fanout?.latencyMs.p99 })), true),
+    bars('Sustained fan-out capacity', 'msg/s', t.map((x) => ({ label: x.target, value: x.capacity?.messagesPerS })), false),
+    bars("Latency p99 at half the ceiling's capacity", 'ms', t.map((x) => ({ label: x.target, value: x.halfLoad?.latencyMs.p99 })), true),
+    bars(`Memory per idle connection (${r.cfg['idleConns']} connections)`, 'KiB', r.idle.map((i) => ({ label: i.target, value: i.bytesPerConn / 1024 })), true),
     bars('permessage-deflate: wire bytes per delivery', 'B', r.compression.map((c) => ({ label: `${c.target} ${c.mode}`, value: c.fanout.wireBytesPerDelivery })), true),
     bars('permessage-deflate: server CPU per delivery', 'µs', r.compression.map((c) => ({ label: `${c.target} ${c.mode}`, value: c.fanout.serverCpuUsPerDelivery })), true),
   ];

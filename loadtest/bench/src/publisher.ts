@@ -1,0 +1,149 @@
+/**
+ * The publisher: a separate process (like the load generators, so its CPU is never counted
+ * as server CPU and the bench's main process stays off the hot path) that POSTs messages
+ * open-loop: message i is due at start + i / rate whatever earlier answers did, with at most
+ * `maxInFlight` requests outstanding on keep-alive connections. A sequential loop would
+ * slow down with the server and hide overload; here falling behind shows as a lower
+ * achieved rate and a growing lag.
+ * @module
+ */
+import { Agent, request } from 'node:http';
+import { notification } from './common.js';
+
+/** What each message targets: one topic, or a random user among `users` (`u0`…). */
+export type BodySpec = { kind: 'topic'; topic: string } | { kind: 'user'; users: number };
+
+export interface PublishCmd {
+  type: 'publish';
+  url: string;
+  apiKey: string;
+  rate: number;
+  messages: number;
+  body: BodySpec;
+  maxInFlight: number;
+}
+
+export interface Published {
+  type: 'published';
+  /** Answered 2xx. */
+  ok: number;
+  /** Non-2xx answers, network errors and timeouts. */
+  errors: number;
+  firstError: string;
+  /** Messages sent over the time it took to send them (the requested rate when on schedule). */
+  achievedPerS: number;
+  /** Worst delay of a send behind its schedule, ms. */
+  lagMaxMs: number;
+  cpuMs: number;
+  wallMs: number;
+  /** Messages per user index (kind 'user' only). */
+  perUser: number[];
+}
+
+/** A request that gets no answer within this long counts as an error (never wait forever). */
+const REQUEST_TIMEOUT_MS = 10_000;
+/** Shorter than uWS's 10 s HTTP idle timeout, so we close idle keep-alive sockets first. */
+const FREE_SOCKET_TIMEOUT_MS = 4000;
+
+function publish(cmd: PublishCmd): Promise<Published> {
+  // idle sockets are dropped after FREE_SOCKET_TIMEOUT_MS, before the server's own idle timeout closes them
+  const agent = new Agent({ keepAlive: true, maxSockets: cmd.maxInFlight, timeout: FREE_SOCKET_TIMEOUT_MS });
+  const url = new URL(cmd.url);
+  const perUser = cmd.body.kind === 'user' ? new Array<number>(cmd.body.users).fill(0) : [];
+  const intervalMs = 1000 / cmd.rate;
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  let next = 0;
+  let inFlight = 0;
+  let ok = 0;
+  let errors = 0;
+  let firstError = '';
+  let lagMaxMs = 0;
+  let lastSendAt = start;
+  let timer: NodeJS.Timeout | undefined;
+
+  const bodyOf = (i: number): string => {
+    if (cmd.body.kind === 'topic') return JSON.stringify({ topic: cmd.body.topic, data: notification(i) });
+    const u = Math.floor(Math.random() * cmd.body.users);
+    perUser[u] = (perUser[u] ?? 0) + 1;
+    return JSON.stringify({ user: `u${u}`, data: notification(i) });
+  };
+
+  return new Promise((resolveDone) => {
+    const fail = (why: string): void => {
+      errors++;
+      if (!firstError) firstError = why;
+    };
+    const send = (i: number, done: () => void): void => {
+      const now = performance.now();
+      lagMaxMs = Math.max(lagMaxMs, now - (start + i * intervalMs));
+      lastSendAt = now;
+      post(bodyOf(i), true, done);
+    };
+    const post = (body: string, mayRetry: boolean, done: () => void): void => {
+      let settled = false;
+      let answered = false;
+      const settle = (): void => { if (!settled) { settled = true; done(); } };
+      const req = request(url, {
+        method: 'POST', agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${cmd.apiKey}` },
+        timeout: REQUEST_TIMEOUT_MS,
+      }, (res) => {
+        answered = true;
+        const status = res.statusCode ?? 0;
+        res.resume();
+        res.once('end', () => {
+          if (status >= 200 && status < 300) ok++;
+          else fail(`HTTP ${status}`);
+          settle();
+        });
+        res.once('error', (err) => { fail(err.message); settle(); });
+      });
+      req.once('timeout', () => req.destroy(new Error('timeout')));
+      req.once('error', (err: NodeJS.ErrnoException) => {
+        if (settled) return;
+        // The server may close an idle keep-alive socket just as we reuse it; the request
+        // then never reached it, so sending it again cannot duplicate (Node's documented retry).
+        if (mayRetry && !answered && req.reusedSocket && err.code === 'ECONNRESET') { settled = true; post(body, false, done); return; }
+        fail(err.message);
+        settle();
+      });
+      req.end(body);
+    };
+    const finish = (): void => {
+      const cpu = process.cpuUsage(cpu0);
+      agent.destroy();
+      const sentS = (lastSendAt - start) / 1000 + 1 / cmd.rate;
+      resolveDone({
+        type: 'published', ok, errors, firstError, achievedPerS: cmd.messages / sentS, lagMaxMs,
+        cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - start, perUser,
+      });
+    };
+    // Sends whatever is due and allowed, then sleeps until the next message is due.
+    const pump = (): void => {
+      const due = Math.min(cmd.messages, Math.floor((performance.now() - start) / intervalMs) + 1);
+      while (next < due && inFlight < cmd.maxInFlight) {
+        inFlight++;
+        send(next++, () => { inFlight--; pump(); });
+      }
+      if (next >= cmd.messages) {
+        if (inFlight === 0) finish();
+        return;
+      }
+      if (timer === undefined && inFlight < cmd.maxInFlight) {
+        timer = setTimeout(() => { timer = undefined; pump(); }, Math.max(0, start + next * intervalMs - performance.now()));
+      }
+    };
+    if (cmd.messages <= 0) finish();
+    else pump();
+  });
+}
+
+process.on('message', (cmd: PublishCmd | { type: 'exit' }) => {
+  if (cmd.type === 'exit') process.exit(0);
+  publish(cmd).then(
+    (r) => process.send?.(r),
+    (err: unknown) => process.send?.({ type: 'error', message: String(err) }),
+  );
+});
+process.send?.({ type: 'ready' });
