@@ -16,7 +16,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { signToken } from '@herald/auth';
 import { HeraldClient, type HeraldErrorLike, type HeraldMessage } from '@herald/client';
 import type { IncomingMessage } from 'node:http';
-import { spawnService, startNatsCluster, waitFor, type NatsClusterHandle, type ServiceProcess } from '@herald/testkit';
+import { httpStatus, spawnService, startNatsCluster, waitFor, type NatsClusterHandle, type ServiceProcess } from '@herald/testkit';
 
 export const CLI = resolve(import.meta.dirname, '../../services/herald/dist/cli.js');
 export const SECRET = 'resilience-bed-secret-0123456789abcdef';
@@ -274,15 +274,8 @@ export class Bed {
   }
 }
 
-export async function status(port: number, path: string): Promise<number> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2000) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return 0;
-  }
-}
+/** HTTP status of GET `path` on a bed process, 0 on a transport error. */
+export const status = httpStatus;
 
 // ---------------------------------------------------------------------------------------------
 // Publishers

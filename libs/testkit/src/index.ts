@@ -10,3 +10,4 @@ export type { WsClientOptions, Refusal, CloseInfo } from './ws-client.js';
 export { spawnService, runNode } from './process.js';
 export type { ServiceProcess, SpawnOptions } from './process.js';
 export { waitFor } from './wait.js';
+export { httpStatus } from './http.js';

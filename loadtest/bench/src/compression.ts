@@ -6,7 +6,7 @@
 import { TOPIC, log } from './common.js';
 import { connectPhase, deliveryPhase, tokensFor, type DeliveryResult } from './phases.js';
 import { ceiling, heraldDev, type TargetDef } from './targets.js';
-import { LoadGens, Publisher } from './workers.js';
+import { endRun, LoadGens, Publisher } from './workers.js';
 
 export interface CompressionResult { target: string; mode: string; extensions: string; rssPerConnBytes: number; fanout: DeliveryResult }
 
@@ -34,10 +34,7 @@ export async function runCompression(o: CompressionOpts): Promise<CompressionRes
       out.push({ target: cs.t.name, mode: cs.mode, extensions: c.extensions || '(none)', rssPerConnBytes: c.rssPerConnBytes, fanout: d });
       log(`  negotiated "${c.extensions}", ${d.wireBytesPerDelivery.toFixed(1)} wire bytes/delivery, ${d.serverCpuUsPerDelivery.toFixed(2)} µs CPU/delivery, ${(c.rssPerConnBytes / 1024).toFixed(1)} KiB/conn, lost ${d.lost}`);
     } finally {
-      await gens.close().catch(() => undefined);
-      gens.exit();
-      pub.exit();
-      await run.stop();
+      await endRun(gens, pub, run);
     }
   }
   return out;

@@ -10,7 +10,7 @@
 import { log, progress, sleep } from './common.js';
 import { rssOf } from './phases.js';
 import type { TargetDef } from './targets.js';
-import { LoadGens } from './workers.js';
+import { endRun, LoadGens } from './workers.js';
 
 export interface IdleResult {
   key: string; target: string; connections: number; failed: number; loadgens: number;
@@ -68,8 +68,6 @@ export async function runIdle(t: TargetDef, tokens: string[], minLoadgens: numbe
     log(`  ${held} idle connections (${failed} failed) in ${connectS.toFixed(0)} s; RSS ${(before.rss / 2 ** 20).toFixed(0)} → ${(after.rss / 2 ** 20).toFixed(0)} MiB: ${(r.bytesPerConn / 1024).toFixed(1)} KiB/conn`);
     return r;
   } finally {
-    await gens.close().catch(() => undefined);
-    gens.exit();
-    await run.stop();
+    await endRun(gens, undefined, run);
   }
 }

@@ -6,7 +6,7 @@
 import { log } from './common.js';
 import { measure, tokensFor } from './phases.js';
 import { heraldNats } from './targets.js';
-import { LoadGens, Publisher } from './workers.js';
+import { endRun, LoadGens, Publisher } from './workers.js';
 
 export interface InterestResult { nodes: { node: number; messagesIn: number; deliveries: number; messagesForNode: number; ratio: number }[]; connections: number; lost: number }
 
@@ -44,9 +44,6 @@ export async function runInterest(connsPerUser: number, rate: number): Promise<I
     for (const nd of nodes) log(`  node ${nd.node}: messages in ${nd.messagesIn}, deliveries ${nd.deliveries} (${nd.messagesForNode} messages for its users): ${nd.ratio.toFixed(3)}×`);
     return { nodes, connections: c.count, lost: d.lost };
   } finally {
-    await gens.close().catch(() => undefined);
-    gens.exit();
-    pub.exit();
-    await run.stop();
+    await endRun(gens, pub, run);
   }
 }

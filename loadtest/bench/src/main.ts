@@ -28,7 +28,7 @@ import { runIdle, type IdleResult } from './idle.js';
 import { runInterest, type InterestResult } from './interest.js';
 import { connectPhase, deliveryPhase, fmtD, tokensFor, type Clients, type ConnectResult, type DeliveryResult } from './phases.js';
 import { ROOT, byHand, ceiling, heraldDev, heraldNats, socketIo, type Running, type TargetDef } from './targets.js';
-import { LoadGens, Publisher } from './workers.js';
+import { endRun, LoadGens, Publisher } from './workers.js';
 import { renderHtml, renderMarkdown, type Report } from './report.js';
 
 const env = (k: string, d: number): number => Number(process.env[k] ?? d);
@@ -130,10 +130,7 @@ async function runTarget(t: TargetDef, idx: string, tokens: string[], users: num
     out.error = err instanceof Error ? err.message : String(err);
     log(`  FAILED: ${out.error}`);
   } finally {
-    await gens.close().catch(() => undefined);
-    gens.exit();
-    pub.exit();
-    await run.stop();
+    await endRun(gens, pub, run);
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { httpStatus } from '@herald/testkit';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(here, '../../..');
@@ -166,16 +167,6 @@ export function startHerald(name: string, role: string, env: Record<string, stri
   });
 }
 
-/** HTTP status of GET `path`, 0 on a transport error (bounded to 2 s). */
-export async function httpStatus(port: number, path: string): Promise<number> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2000) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return 0;
-  }
-}
 
 export async function waitReady(p: HeraldProc, timeoutMs = 30_000): Promise<void> {
   if (!(await pollUntil(async () => (await httpStatus(p.port, '/readyz')) === 200, timeoutMs, 100))) {

@@ -108,3 +108,14 @@ export class Publisher {
     if (this.child.connected) this.child.send({ type: 'exit' });
   }
 }
+
+/**
+ * Ends one target's run: closes the load generators' sockets, stops the helper processes,
+ * then the target. Never throws for the helpers (the target's stop is what must happen).
+ */
+export async function endRun(gens: LoadGens, pub: Publisher | undefined, run: { stop(): Promise<void> }): Promise<void> {
+  await gens.close().catch(() => undefined);
+  gens.exit();
+  pub?.exit();
+  await run.stop();
+}
