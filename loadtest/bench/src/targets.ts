@@ -36,7 +36,8 @@ export interface Running {
 export interface TargetDef {
   readonly key: string;
   readonly name: string;
-  start(extraEnv?: Record<string, string>): Promise<Running>;
+  /** `nodeArgs` go before the script (e.g. `--cpu-prof`); with any, stop() ends the process with SIGTERM so it can write its profile. */
+  start(extraEnv?: Record<string, string>, nodeArgs?: readonly string[]): Promise<Running>;
 }
 
 function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -71,6 +72,16 @@ async function kill(child: ChildProcess): Promise<void> {
   const gone = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGKILL');
   await gone;
+}
+
+/** SIGTERM first (a profiled process writes its profile on exit), SIGKILL after `graceMs`. */
+async function stopProc(child: ChildProcess, graceful: boolean, graceMs = 15_000): Promise<void> {
+  if (!graceful || child.exitCode !== null || child.signalCode !== null) return kill(child);
+  const gone = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await gone;
+  clearTimeout(timer);
 }
 
 async function waitReady(port: number, timeoutMs = 20_000): Promise<void> {
@@ -109,9 +120,9 @@ async function nats(): Promise<{ handle: NatsServerHandle; pid: number }> {
 const plain = (key: string, name: string, file: string, protocol: Protocol, withNats: boolean): TargetDef => ({
   key,
   name,
-  async start(extraEnv = {}) {
+  async start(extraEnv = {}, nodeArgs = []) {
     const n = withNats ? await nats() : undefined;
-    const p = await startProc(name, [join(here, file)], baseEnv({ ...extraEnv, ...(n ? { HERALD_NATS_URL: n.handle.url } : {}) }));
+    const p = await startProc(name, [...nodeArgs, join(here, file)], baseEnv({ ...extraEnv, ...(n ? { HERALD_NATS_URL: n.handle.url } : {}) }));
     const prefix = protocol === 'sio' ? 'http' : 'ws';
     return {
       protocol,
@@ -121,7 +132,7 @@ const plain = (key: string, name: string, file: string, protocol: Protocol, with
       pids: [p.child.pid as number, ...(n ? [n.pid] : [])],
       socketPids: [p.child.pid as number],
       async stop() {
-        await kill(p.child);
+        await stopProc(p.child, nodeArgs.length > 0);
         await n?.handle.stop();
       },
     };
@@ -135,8 +146,8 @@ export const socketIo = plain('socketio', 'socket.io (rooms)', 'sio.js', 'sio', 
 export const heraldDev: TargetDef = {
   key: 'herald-dev',
   name: 'Herald dev (memory bus)',
-  async start(extraEnv = {}) {
-    const p = await startProc('herald dev', [CLI, 'dev'], baseEnv(extraEnv));
+  async start(extraEnv = {}, nodeArgs = []) {
+    const p = await startProc('herald dev', [...nodeArgs, CLI, 'dev'], baseEnv(extraEnv));
     await waitReady(p.port);
     return {
       protocol: 'herald',
@@ -145,7 +156,7 @@ export const heraldDev: TargetDef = {
       metricsUrls: [`http://127.0.0.1:${p.port}/metrics`],
       pids: [p.child.pid as number],
       socketPids: [p.child.pid as number],
-      stop: () => kill(p.child),
+      stop: () => stopProc(p.child, nodeArgs.length > 0),
     };
   },
 };

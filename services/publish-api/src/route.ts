@@ -32,14 +32,26 @@ export interface Route {
 /**
  * A request's context. The child logger is made on first use: pino serializes a child's
  * bindings when it is created, a cost not worth paying on every request that logs nothing.
+ * A class (not an object literal with a getter, which V8 builds on a slow path) because one
+ * is made per request.
  */
+class LazyRequestContext implements RequestContext {
+  readonly reqId: string;
+  readonly debug: boolean;
+  readonly #logger: Logger;
+  #log: Logger | undefined;
+
+  constructor(logger: Logger, reqId: string) {
+    this.#logger = logger;
+    this.reqId = reqId;
+    this.debug = logger.isLevelEnabled('debug');
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.#logger.child({ reqId: this.reqId }));
+  }
+}
+
 export function requestContext(logger: Logger, reqId: string): RequestContext {
-  let log: Logger | undefined;
-  return {
-    reqId,
-    debug: logger.isLevelEnabled('debug'),
-    get log(): Logger {
-      return (log ??= logger.child({ reqId }));
-    },
-  };
+  return new LazyRequestContext(logger, reqId);
 }

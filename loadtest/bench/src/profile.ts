@@ -1,0 +1,130 @@
+/**
+ * `npm run bench:profile`: the profile evidence behind the bench's ratios. Runs the ceiling
+ * and Herald dev under `node --cpu-prof` through the same per-user and fan-out load as
+ * `npm run bench` (after a warm-up, so JIT compilation is not what is measured), then
+ * writes each V8 CPU profile (open it in Chrome DevTools → Performance, or speedscope, for
+ * a flame graph) and a summary: CPU per delivery of the whole process (kernel included),
+ * the share the JavaScript profile accounts for, and the functions with the most self time.
+ *
+ * PROFILE_CONNS (1000), PROFILE_USER_MESSAGES (2000 measured, as many before as warm-up),
+ * PROFILE_USER_RATE (400/s), PROFILE_FANOUT_MESSAGES (300 at PROFILE_FANOUT_RATE 100/s).
+ * Writes loadtest/bench/results/profile/{ceiling,herald-dev}.cpuprofile and profile.md.
+ * @module
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { log } from './common.js';
+import { cpuOf, connectPhase, deliveryPhase, tokensFor, type DeliveryResult } from './phases.js';
+import { ROOT, ceiling, heraldDev, type TargetDef } from './targets.js';
+import { endRun, LoadGens, Publisher } from './workers.js';
+
+const env = (k: string, d: number): number => Number(process.env[k] ?? d);
+const CONNS = env('PROFILE_CONNS', 1000);
+const USER_MESSAGES = env('PROFILE_USER_MESSAGES', 2000);
+const USER_RATE = env('PROFILE_USER_RATE', 400);
+const FANOUT_MESSAGES = env('PROFILE_FANOUT_MESSAGES', 300);
+const FANOUT_RATE = env('PROFILE_FANOUT_RATE', 100);
+const OUT = join(ROOT, 'loadtest/bench/results/profile');
+
+/** The parts of a V8 `.cpuprofile` the summary reads. */
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+interface FunctionTime { name: string; ms: number; share: number }
+interface ProfileSummary { totalMs: number; idleMs: number; gcMs: number; busyMs: number; top: FunctionTime[] }
+
+/** Self time per function (`name file:line`), with idle, GC and the rest of the profile apart. */
+export function summarizeProfile(p: CpuProfile, topN = 20): ProfileSummary {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  let idle = 0;
+  let gc = 0;
+  p.samples.forEach((id, i) => {
+    const us = p.timeDeltas[i] ?? 0;
+    total += us;
+    const frame = byId.get(id)?.callFrame;
+    if (!frame) return;
+    if (frame.functionName === '(idle)') { idle += us; return; }
+    if (frame.functionName === '(garbage collector)') gc += us;
+    const file = frame.url.replace(/^file:\/\//, '').replace(ROOT + '/', '');
+    const key = `${frame.functionName || '(anonymous)'} ${file}${file ? ':' + (frame.lineNumber + 1) : ''}`;
+    self.set(key, (self.get(key) ?? 0) + us);
+  });
+  const busy = total - idle;
+  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, topN).map(([name, us]) => ({ name, ms: us / 1000, share: busy > 0 ? us / busy : 0 }));
+  return { totalMs: total / 1000, idleMs: idle / 1000, gcMs: gc / 1000, busyMs: busy / 1000, top };
+}
+
+interface TargetProfile { target: string; perUser: DeliveryResult; fanout: DeliveryResult; processCpuMs: number; summary: ProfileSummary; file: string }
+
+async function profileTarget(t: TargetDef, tokens: string[], users: number): Promise<TargetProfile> {
+  const dir = join(OUT, `tmp-${t.key}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  log(`▶ ${t.name} under --cpu-prof`);
+  // A short drain, so that SIGTERM ends Herald (and the profile is written) within seconds.
+  const run = await t.start({ HERALD_DRAIN_WINDOW_MS: '100', HERALD_DRAIN_TIMEOUT_MS: '2000' }, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const gens = await LoadGens.start(2);
+  const pub = await Publisher.start();
+  const cl = { gens, pub };
+  let perUser: DeliveryResult;
+  let fanout: DeliveryResult;
+  let cpu0 = 0;
+  let cpu1 = 0;
+  try {
+    const c = await connectPhase(run, gens, tokens, false);
+    const per = c.connections / users;
+    log(`  ${c.connections} connected; warm-up: ${USER_MESSAGES} per-user messages`);
+    await deliveryPhase(run, cl, 'warm-up', USER_MESSAGES, USER_RATE, per * USER_MESSAGES, { kind: 'user', users });
+    cpu0 = cpuOf(run.pids);
+    perUser = await deliveryPhase(run, cl, 'per-user', USER_MESSAGES, USER_RATE, per * USER_MESSAGES, { kind: 'user', users });
+    fanout = await deliveryPhase(run, cl, 'fan-out', FANOUT_MESSAGES, FANOUT_RATE, c.connections * FANOUT_MESSAGES, { kind: 'topic', topic: 'bench' });
+    cpu1 = cpuOf(run.pids);
+  } finally {
+    await endRun(gens, pub, run);
+  }
+  const written = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (written === undefined) throw new Error(`${t.name} wrote no profile`);
+  const file = join(OUT, `${t.key}.cpuprofile`);
+  renameSync(join(dir, written), file);
+  rmSync(dir, { recursive: true, force: true });
+  const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+  return { target: t.name, perUser, fanout, processCpuMs: cpu1 - cpu0, summary, file };
+}
+
+function render(results: TargetProfile[]): string {
+  const out: string[] = [];
+  out.push(`# CPU profiles (npm run bench:profile, ${new Date().toISOString()})`, '');
+  out.push(`${CONNS} connections (2 per user); per-user: ${USER_MESSAGES} messages at ${USER_RATE}/s after as many as warm-up; fan-out: ${FANOUT_MESSAGES} messages at ${FANOUT_RATE}/s to all. Server CPU from /proc (kernel included); JavaScript busy time from the V8 profile of the whole process life (start-up and connects included).`, '');
+  out.push('| target | per-user µs CPU/delivery | fan-out µs CPU/delivery | profile: busy ms (GC ms) of the process life | profile file |', '|---|---|---|---|---|');
+  for (const r of results) {
+    out.push(`| ${r.target} | ${r.perUser.serverCpuUsPerDelivery.toFixed(1)} | ${r.fanout.serverCpuUsPerDelivery.toFixed(2)} | ${r.summary.busyMs.toFixed(0)} (${r.summary.gcMs.toFixed(0)}) | ${r.file.replace(ROOT + '/', '')} |`);
+  }
+  for (const r of results) {
+    out.push('', `## ${r.target}: top functions by self time (share of busy time)`, '', '| ms | share | function |', '|---|---|---|');
+    for (const f of r.summary.top) out.push(`| ${f.ms.toFixed(1)} | ${(f.share * 100).toFixed(1)}% | \`${f.name}\` |`);
+  }
+  out.push('', 'Open a .cpuprofile in Chrome DevTools (Performance → Load profile) or https://www.speedscope.app for the flame graph.');
+  return out.join('\n') + '\n';
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  const users = Math.max(1, Math.floor(CONNS / 2));
+  const tokens = await tokensFor(0, users * 2, users);
+  const results: TargetProfile[] = [];
+  for (const t of [ceiling, heraldDev]) results.push(await profileTarget(t, tokens, users));
+  const md = render(results);
+  writeFileSync(join(OUT, 'profile.md'), md);
+  process.stdout.write('\n' + md);
+  log(`written: ${OUT.replace(ROOT + '/', '')}/{ceiling,herald-dev}.cpuprofile and profile.md`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:profile failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
