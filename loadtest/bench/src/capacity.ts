@@ -17,7 +17,8 @@ const GROWTH = 1.5;
 const BISECTIONS = 2;
 const MAX_PROBES = 9;
 const CONFIRM_STEP_DOWN = 0.85;
-const MAX_CONFIRMS = 3;
+// A 4 s probe can pass where 30 s do not (queues build slowly on a busy 2-core box): keep stepping down.
+const MAX_CONFIRMS = 5;
 // Probes end as soon as deliveries stop for a second: a late delivery arriving in the next
 // probe would hide its loss, and an overloaded probe must not eat the budget.
 const PROBE_WAIT: WaitOpts = { quietMs: 1000, maxMs: 8000 };
