@@ -4,7 +4,7 @@
  * @module
  */
 import { errorBody } from '@herald/protocol';
-import type { HttpResponse, HttpRequest, us_listen_socket } from 'uWebSockets.js';
+import type { HttpResponse, HttpRequest, us_listen_socket } from 'uws-20-57';
 import { loadUws } from './load.js';
 import { LISTEN_EXCLUSIVE_PORT, type App } from './types.js';
 

@@ -2,8 +2,8 @@
  * @herald/uws: the native uWebSockets.js loader, local type fixes and HTTP helpers.
  * @module
  */
-export { loadUws, isNativeUws, UwsUnavailableError } from './load.js';
-export type { UwsModule } from './load.js';
+export { loadUws, loadedUws, pickUws, isNativeUws, glibcVersion, unsupportedPlatformMessage, UwsUnavailableError, UWS_BUILDS } from './load.js';
+export type { UwsModule, UwsBuild, LoadedUws } from './load.js';
 export { asApp, toUwsBehavior, LISTEN_EXCLUSIVE_PORT } from './types.js';
 export type { App, Behavior, TemplatedApp, WebSocketBehavior, HttpResponse, HttpRequest, WebSocket, us_listen_socket, us_socket_context_t } from './types.js';
 export { statusLine, guardResponse, writeJson, writeError, readBody, BodyTooLargeError, ListenError, copyHeaders, remoteAddress, listen } from './http.js';

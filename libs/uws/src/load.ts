@@ -1,14 +1,35 @@
 /**
- * Loads uWebSockets.js and refuses to run on the package's JavaScript fallback.
- * The npm alias `uWebSockets.js` may point at a build that silently falls back to a
- * slow shim when its native binary does not load; a push gateway on the shim would
- * look healthy and be an order of magnitude slower, so we fail at start-up instead.
+ * Loads the newest uWebSockets.js build that works on this machine, and refuses to run
+ * on a JavaScript fallback.
+ *
+ * Two builds are pinned (docs/operations.md#supported-platforms says why):
+ * - `uws-20-57`: upstream v20.57.0 (repackaged as @btc-vision/uwebsockets.js), binaries
+ *   for Node 20, 22, 24 and 25, linked against glibc 2.38 or newer;
+ * - `uws-20-30`: v20.30 (@trufflesuite/uws-js-unofficial), Node 20 only, but it loads on
+ *   an older glibc (Debian 12's 2.36), and falls back to a slow JavaScript shim elsewhere.
+ * A push gateway on a shim would look healthy and be an order of magnitude slower, so a
+ * build counts only when its `App` is native code.
  * @module
  */
 import { createRequire } from 'node:module';
-import type * as Uws from 'uWebSockets.js';
+import type * as Uws from 'uws-20-57';
 
 export type UwsModule = typeof Uws;
+
+/** One pinned build, newest first in {@link UWS_BUILDS}. */
+export interface UwsBuild {
+  /** The npm alias it is installed under. */
+  readonly packageName: string;
+  /** Upstream uWebSockets.js version. */
+  readonly version: string;
+  /** Node ABI versions (`process.versions.modules`) it ships binaries for. */
+  readonly abis: readonly string[];
+}
+
+export const UWS_BUILDS: readonly UwsBuild[] = [
+  { packageName: 'uws-20-57', version: '20.57.0', abis: ['115', '127', '137', '141'] },
+  { packageName: 'uws-20-30', version: '20.30.0', abis: ['115'] },
+];
 
 export class UwsUnavailableError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -17,28 +38,85 @@ export class UwsUnavailableError extends Error {
   }
 }
 
-let cached: UwsModule | undefined;
+/** The build in use, once {@link loadUws} has succeeded. */
+export interface LoadedUws {
+  readonly module: UwsModule;
+  readonly build: UwsBuild;
+}
+
+let cached: LoadedUws | undefined;
 
 /** True when the module's App is the native binding, not the JavaScript shim. */
 export function isNativeUws(mod: { App: unknown }): boolean {
   return typeof mod.App === 'function' && Function.prototype.toString.call(mod.App).includes('[native code]');
 }
 
-/** The native uWS module; throws UwsUnavailableError when only the fallback loads. */
+/** The C library version the process runs on ("2.36"), or undefined off glibc. */
+export function glibcVersion(): string | undefined {
+  const header = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
+  return header?.glibcVersionRuntime;
+}
+
+/** "2.36" < "2.38", numerically. */
+function versionBelow(version: string, floor: string): boolean {
+  const [a = 0, b = 0] = version.split('.').map(Number);
+  const [c = 0, d = 0] = floor.split('.').map(Number);
+  return a < c || (a === c && b < d);
+}
+
+/**
+ * One line an operator can act on, for a machine where no pinned build loads. The usual
+ * case is Node 22/24 on a glibc older than 2.38 (Debian 12, Ubuntu 22.04).
+ */
+export function unsupportedPlatformMessage(nodeVersion: string, abi: string, glibc: string | undefined, platform: string): string {
+  const major = nodeVersion.replace(/^v/, '').split('.')[0] ?? nodeVersion;
+  if (platform === 'linux' && glibc === undefined) {
+    return `Herald needs a glibc Linux (uWebSockets.js has no musl build): use the container image, Debian 13 or Ubuntu 24.04`;
+  }
+  if (platform === 'linux' && glibc !== undefined && versionBelow(glibc, '2.38') && abi !== '115') {
+    return `Node ${major} needs glibc ≥ 2.38 (this machine has ${glibc}): use the container image, Debian 13 or Ubuntu 24.04, or Node 20 here`;
+  }
+  return `no uWebSockets.js build loads on Node ${major} (ABI ${abi}) on ${platform}-${process.arch}${glibc ? ` with glibc ${glibc}` : ''}: Herald supports Node 20, 22 and 24 on glibc Linux (see docs/operations.md#supported-platforms)`;
+}
+
+/**
+ * Tries each pinned build, newest first, and keeps the first whose native binary loads.
+ * `require` is injectable so tests can play a machine where a build does not load.
+ */
+export function pickUws(
+  requireBuild: (packageName: string) => unknown,
+  abi: string = process.versions.modules,
+): LoadedUws {
+  const failures: string[] = [];
+  for (const build of UWS_BUILDS) {
+    if (!build.abis.includes(abi)) continue;
+    let mod: unknown;
+    try {
+      mod = requireBuild(build.packageName);
+    } catch (err) {
+      failures.push(`${build.version}: ${err instanceof Error ? err.message.split('\n').filter(Boolean).pop() : String(err)}`);
+      continue;
+    }
+    if (typeof mod === 'object' && mod !== null && 'App' in mod && isNativeUws(mod as { App: unknown })) {
+      return { module: mod as UwsModule, build };
+    }
+    failures.push(`${build.version}: only its JavaScript fallback loaded`);
+  }
+  throw new UwsUnavailableError(unsupportedPlatformMessage(process.version, abi, glibcVersion(), process.platform), {
+    cause: new Error(failures.join('; ') || `no pinned build ships ABI ${abi}`),
+  });
+}
+
+/** The loaded build, for logs and metrics. */
+export function loadedUws(): LoadedUws {
+  if (!cached) {
+    const require = createRequire(import.meta.url);
+    cached = pickUws((name) => require(name));
+  }
+  return cached;
+}
+
+/** The native uWS module; throws UwsUnavailableError when no pinned build loads natively. */
 export function loadUws(): UwsModule {
-  if (cached) return cached;
-  const require = createRequire(import.meta.url);
-  let mod: UwsModule;
-  try {
-    mod = require('uWebSockets.js') as UwsModule;
-  } catch (err) {
-    throw new UwsUnavailableError('uWebSockets.js could not be loaded', { cause: err });
-  }
-  if (!isNativeUws(mod)) {
-    throw new UwsUnavailableError(
-      `uWebSockets.js loaded its JavaScript fallback instead of the native binary (platform ${process.platform}-${process.arch}, ABI ${process.versions.modules}); refusing to run`,
-    );
-  }
-  cached = mod;
-  return mod;
+  return loadedUws().module;
 }

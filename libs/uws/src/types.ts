@@ -1,10 +1,10 @@
 /**
- * Local fixes to the pinned build's type definitions: `app.close()` exists at
- * runtime but is not declared, and `closeOnBackpressureLimit` is a boolean in
- * practice. Re-exports the types the services use, so they import from one place.
+ * Local fixes to the type definitions (typed from the 20.57 build, which both pinned builds
+ * match at this surface): `listen(host, port, options, cb)`, and `closeOnBackpressureLimit` as the boolean
+ * uWS reads. Re-exports the types the services use, so they import from one place.
  * @module
  */
-import type { TemplatedApp, WebSocketBehavior, HttpResponse, HttpRequest, WebSocket, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
+import type { TemplatedApp, WebSocketBehavior, HttpResponse, HttpRequest, WebSocket, us_listen_socket, us_socket_context_t } from 'uws-20-57';
 
 /** uWS's LIBUS_LISTEN_EXCLUSIVE_PORT: without it Linux's SO_REUSEPORT lets a second process share the port silently. */
 export const LISTEN_EXCLUSIVE_PORT = 1;
