@@ -1,0 +1,55 @@
+// Unit tests of the fan-out: one frame per message, native publish, then other sinks (SSE), then connections mid-recovery.
+import { describe, expect, it } from 'vitest';
+import { createMetricsRegistry } from '@herald/telemetry';
+import { silentLog, TopicRouter, RecordingSocket } from '../../test/unit-helpers.js';
+import { createGatewayMetrics } from '../metrics.js';
+import { Fanout } from './fanout.js';
+
+const MSG = { channel: 'topic:a', seq: 7, prev: 6, data: '{"x":1}', ts: 1000, id: 'm1' };
+const FRAME = '{"op":"msg","ch":"topic:a","seq":7,"prev":6,"ts":1000,"id":"m1","data":{"x":1}}';
+
+function setup(): { events: string[]; fanout: Fanout; router: TopicRouter; deliveries: () => Promise<number> } {
+  const events: string[] = [];
+  const metrics = createGatewayMetrics(createMetricsRegistry());
+  const router = new TopicRouter();
+  const fanout = new Fanout({
+    metrics,
+    recovery: { has: (ch) => ch === 'topic:a', offer: (ch, seq, frame) => void events.push(`recovery ${ch} ${seq} ${frame}`) },
+    sse: { size: 1, deliver: (ch, seq, frame) => (events.push(`sse ${ch} ${seq} ${frame}`), 2) },
+    log: silentLog,
+  });
+  const deliveries = async (): Promise<number> => (await metrics.deliveries.get()).values[0]?.value ?? 0;
+  return { events, fanout, router, deliveries };
+}
+
+describe('Fanout', () => {
+  it('does nothing before attach', () => {
+    const { events, fanout } = setup();
+    fanout.onMessage(MSG);
+    expect(events).toEqual([]);
+  });
+
+  it('encodes once and delivers natively, then to the other sinks, then to recovering connections, counting deliveries', async () => {
+    const { events, fanout, router, deliveries } = setup();
+    const ws = new RecordingSocket();
+    ws.subscribe('topic:a');
+    router.sockets.add(ws);
+    const publish = router.publish.bind(router);
+    router.publish = (topic, message) => (events.push('native'), publish(topic, message));
+    fanout.attach(router);
+    fanout.onMessage(MSG);
+    expect(ws.sent).toEqual([FRAME]);
+    expect(events).toEqual(['native', `sse topic:a 7 ${FRAME}`, `recovery topic:a 7 ${FRAME}`]);
+    expect(await deliveries()).toBe(3);
+  });
+
+  it('skips the native publish when no socket is subscribed', async () => {
+    const { events, fanout, router } = setup();
+    const published: string[] = [];
+    router.publish = (topic) => (published.push(topic), true);
+    fanout.attach(router);
+    fanout.onMessage(MSG);
+    expect(published).toEqual([]);
+    expect(events.length).toBe(2);
+  });
+});
