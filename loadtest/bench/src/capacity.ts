@@ -1,12 +1,14 @@
 /**
- * Sustained capacity: the highest publish rate to one topic that a target holds for
- * `sustainS` seconds with no loss and p99 under 100 ms. Short probes find it (grow ×1.5
+ * Sustained capacity: the highest publish rate (to one topic, or to random users) that a
+ * target holds for `sustainS` seconds with no loss and p99 under a bound (100 ms for the
+ * topic, 50 ms per user). Short probes find it (grow ×1.5
  * from an estimate until one fails, then bisect twice), then a long run confirms it,
  * stepping down 15% per failed confirm (bounded attempts).
  * @module
  */
 import { TOPIC, log } from './common.js';
 import { measure, type Clients, type DeliveryResult, type WaitOpts } from './phases.js';
+import type { BodySpec } from './publisher.js';
 import type { Running } from './targets.js';
 
 /** The issue's definition of "holds": no loss and p99 under this. */
@@ -45,15 +47,20 @@ export interface CapacityResult {
 }
 
 export interface CapacityOpts {
+  /** Deliveries per message (the topic's subscribers, or connections per user). */
   subscribers: number; startRate: number; probeS: number; sustainS: number;
+  /** What is published (default: the bench topic). */
+  body?: BodySpec;
+  /** The p99 bound of "holds" (default CAPACITY_P99_MS). */
+  p99Ms?: number;
   /** Seconds left in the bench's budget: a step-down confirm runs only if it fits. */
   timeLeftS: () => number;
 }
 
-function judge(d: DeliveryResult, rate: number): string {
+function judgeRun(d: DeliveryResult, rate: number, p99Ms: number): string {
   const why: string[] = [];
   if (d.lost > 0) why.push(`lost ${d.lost}`);
-  if (!(d.latencyMs.p99 < CAPACITY_P99_MS)) why.push(`p99 ${d.latencyMs.p99} ms`);
+  if (!(d.latencyMs.p99 < p99Ms)) why.push(`p99 ${d.latencyMs.p99} ms`);
   if (d.publishErrors > 0) why.push(`${d.publishErrors} publish errors`);
   if (d.publishedPerS < rate * MIN_ACHIEVED_SHARE) why.push(`published only ${d.publishedPerS.toFixed(0)}/s`);
   return why.join(', ');
@@ -61,10 +68,13 @@ function judge(d: DeliveryResult, rate: number): string {
 
 export async function findCapacity(run: Running, cl: Clients, o: CapacityOpts): Promise<CapacityResult> {
   const probes: Probe[] = [];
+  const body: BodySpec = o.body ?? { kind: 'topic', topic: TOPIC };
+  const p99Ms = o.p99Ms ?? CAPACITY_P99_MS;
+  const judge = (d: DeliveryResult, rate: number): string => judgeRun(d, rate, p99Ms);
   const attempt = async (rate: number, seconds: number, confirm: boolean): Promise<DeliveryResult> => {
     const messages = Math.max(1, Math.round(rate * seconds));
     const label = `${confirm ? 'confirm' : 'probe'} ${rate}/s × ${seconds} s`;
-    const { d } = await measure(run, cl, label, messages, rate, o.subscribers * messages, { kind: 'topic', topic: TOPIC }, confirm ? CONFIRM_WAIT : PROBE_WAIT);
+    const { d } = await measure(run, cl, label, messages, rate, o.subscribers * messages, body, confirm ? CONFIRM_WAIT : PROBE_WAIT);
     const why = judge(d, rate);
     probes.push({ rate, seconds, confirm, pass: why === '', why, lost: d.lost, p99: d.latencyMs.p99, publishedPerS: d.publishedPerS, serverCpuPct: d.serverCpuPct });
     log(`  ${label}: ${why === '' ? 'holds' : `fails (${why})`}; p50/p99 ${d.latencyMs.p50}/${d.latencyMs.p99} ms, server CPU ${d.serverCpuPct.toFixed(0)}% of a core`);

@@ -4,6 +4,13 @@
  * processes, default 2). Targets: the raw-uWS ceiling, Herald dev (memory bus), Herald on
  * NATS (gateway + publish-api + nats-server), "by hand" (ws + NATS + jose), socket.io.
  *
+ * BENCH_SCENARIOS picks the groups (default `peruser,classic`). `peruser` (peruser.ts):
+ * BENCH_PERUSER_USERS (2000) users × BENCH_CONNS_PER_USER, messages to random users at each
+ * of BENCH_PERUSER_RATES (500,3000) for BENCH_PERUSER_S (10) after a warm-up, CPU split per
+ * process, a per-user capacity search for the ceiling and Herald, a batch run
+ * (BENCH_BATCH_SIZE, 100) for Herald; BENCH_PERUSER_TARGETS narrows the targets. The rest
+ * below is `classic`.
+ *
  * Scenarios per target: connect (BENCH_CONNS authenticated connections, BENCH_CONNS_PER_USER
  * per user, each subscribed to one topic), fan-out (BENCH_MESSAGES at BENCH_RATE/s to the
  * topic), per-user (BENCH_USER_MESSAGES at BENCH_USER_RATE/s to random users), a big
@@ -29,6 +36,7 @@ import { runInterest, type InterestResult } from './interest.js';
 import { connectPhase, deliveryPhase, fmtD, tokensFor, type Clients, type ConnectResult, type DeliveryResult } from './phases.js';
 import { ROOT, byHand, ceiling, heraldDev, heraldNats, socketIo, type Running, type TargetDef } from './targets.js';
 import { endRun, LoadGens, Publisher } from './workers.js';
+import { runPerUser, type PerUserCfg, type PerUserResult } from './peruser.js';
 import { renderHtml, renderMarkdown, type Report } from './report.js';
 
 const env = (k: string, d: number): number => Number(process.env[k] ?? d);
@@ -43,7 +51,7 @@ export const CFG = {
   bigMessages: env('BENCH_BIG_MESSAGES', 100),
   bigRate: env('BENCH_BIG_RATE', 20),
   loadgens: env('BENCH_LOADGENS', 2),
-  budgetS: env('BENCH_BUDGET_S', 600),
+  budgetS: env('BENCH_BUDGET_S', 1200),
   compressConns: env('BENCH_COMPRESS_CONNS', 500),
   compressMessages: env('BENCH_COMPRESS_MESSAGES', 200),
   /** Seconds a capacity must hold (the confirm run). */
@@ -55,6 +63,27 @@ export const CFG = {
   /** Idle connections for memory; under the 20,000 descriptors one process may hold here. 0 skips. */
   idleConns: env('BENCH_IDLE_CONNS', 19_500),
 };
+/** The per-user scenarios (the issue's production path). */
+export const PER_USER: PerUserCfg = {
+  users: env('BENCH_PERUSER_USERS', 2000),
+  connsPerUser: env('BENCH_CONNS_PER_USER', 2),
+  rates: (process.env['BENCH_PERUSER_RATES'] ?? '500,3000').split(',').map(Number).filter((n) => n > 0),
+  seconds: env('BENCH_PERUSER_S', 10),
+  warmMessages: env('BENCH_PERUSER_WARM', 3000),
+  sustainS: CFG.sustainS,
+  probeS: CFG.probeS,
+  batchSize: env('BENCH_BATCH_SIZE', 100),
+  loadgens: CFG.loadgens,
+};
+/**
+ * BENCH_SCENARIOS: comma-separated groups, default both. `peruser`: per-user notifications
+ * (fixed rates, capacity, batch, CPU per process); `classic`: connect, fan-out, big fan-out,
+ * capacity and half load to a topic, idle memory, interest routing, permessage-deflate.
+ */
+const SCENARIOS = (process.env['BENCH_SCENARIOS'] ?? 'peruser,classic').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+const FULL = SCENARIOS.includes('peruser') && SCENARIOS.includes('classic');
+/** BENCH_PERUSER_TARGETS: target keys of the per-user scenarios (default every target). */
+const PER_USER_TARGETS = (process.env['BENCH_PERUSER_TARGETS'] ?? 'ceiling,herald-dev,herald-nats,byhand,socketio').split(',').map((s) => s.trim());
 const overBudget = (reserveS = 0): boolean => elapsedS() + reserveS > CFG.budgetS;
 // Rough durations (s) at the default sizes, to decide what still fits in the budget.
 const CAPACITY_EST_S = 90;
@@ -149,10 +178,39 @@ async function runIdleFor(targets: TargetDef[], tokens: string[], reserveS: numb
 
 async function main(): Promise<void> {
   const load0 = loadavg()[0] ?? NaN;
-  const users = Math.max(1, Math.floor(CFG.conns / CFG.connsPerUser));
-  log(`bench: ${JSON.stringify(CFG)}; budget ${CFG.budgetS} s`);
-  const tokens = await tokensFor(0, users * CFG.connsPerUser, users);
+  log(`bench: scenarios ${SCENARIOS.join(',')}; ${JSON.stringify(CFG)}; per-user ${JSON.stringify(PER_USER)}; budget ${CFG.budgetS} s`);
   const targets = [ceiling, heraldDev, heraldNats(1), byHand, socketIo];
+  const perUser = SCENARIOS.includes('peruser') ? await runPerUserAll(targets) : [];
+  const classic: Classic = SCENARIOS.includes('classic') ? await runClassic(targets) : { results: [], idle: [], interest: undefined, compression: [] };
+  const report: Report = {
+    at: new Date().toISOString(), command: FULL ? 'npm run bench' : `BENCH_SCENARIOS=${SCENARIOS.join(',')} npm run bench`,
+    cfg: CFG, durationS: elapsedS(), loadAvg: [load0, loadavg()[0] ?? NaN], scenarios: SCENARIOS, perUserCfg: PER_USER, perUser, ...classic,
+  };
+  writeReport(report);
+}
+
+/** The per-user scenarios for every selected target; the capacity search for the ceiling and Herald. */
+async function runPerUserAll(targets: TargetDef[]): Promise<PerUserResult[]> {
+  const tokens = await tokensFor(0, PER_USER.users * PER_USER.connsPerUser, PER_USER.users);
+  const chosen = targets.filter((t) => PER_USER_TARGETS.includes(t.key));
+  const out: PerUserResult[] = [];
+  let ceilingCapacity: number | undefined;
+  for (const [i, t] of chosen.entries()) {
+    const capacity = CAPACITY_KEYS.includes(t.key) && PER_USER.sustainS > 0;
+    const r = await runPerUser(t, `${i + 1}/${chosen.length}`, PER_USER, tokens, {
+      capacity, batch: t.key.startsWith('herald'), ceilingCapacity, timeLeftS: () => CFG.budgetS - elapsedS(),
+    });
+    if (t.key === 'ceiling') ceilingCapacity = r.capacity?.messagesPerS;
+    out.push(r);
+  }
+  return out;
+}
+
+interface Classic { results: TargetResult[]; idle: IdleResult[]; interest: InterestResult | undefined; compression: CompressionResult[] }
+
+async function runClassic(targets: TargetDef[]): Promise<Classic> {
+  const users = Math.max(1, Math.floor(CFG.conns / CFG.connsPerUser));
+  const tokens = await tokensFor(0, users * CFG.connsPerUser, users);
   const results: TargetResult[] = [];
   const st: RunState = { ceilingCapacity: undefined };
   // one user per idle connection: each brings its own personal channel
@@ -174,16 +232,21 @@ async function main(): Promise<void> {
   if (!overBudget(60)) {
     compression = await runCompression({ conns: CFG.compressConns, messages: CFG.compressMessages, rate: CFG.rate, loadgens: CFG.loadgens, overBudget });
   }
-  const report: Report = { at: new Date().toISOString(), command: 'npm run bench', cfg: CFG, durationS: elapsedS(), loadAvg: [load0, loadavg()[0] ?? NaN], results, idle, interest, compression };
+  return { results, idle, interest, compression };
+}
+
+/** latest.{json,md,html}; RESULTS.md for a full run, RESULTS-<scenario>.md for a partial one. */
+function writeReport(report: Report): void {
   const dir = join(ROOT, 'loadtest/bench/results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(report, null, 2));
   const md = renderMarkdown(report);
   writeFileSync(join(dir, 'latest.md'), md);
   writeFileSync(join(dir, 'latest.html'), renderHtml(report, md));
-  writeFileSync(join(ROOT, 'loadtest/bench/RESULTS.md'), '# Benchmark results (last committed run)\n\nProduced by `npm run bench` (loadtest/bench); the machine and sizes are in the text below.\n\n' + md);
+  const name = FULL ? 'RESULTS.md' : `RESULTS-${SCENARIOS.join('-')}.md`;
+  writeFileSync(join(ROOT, 'loadtest/bench', name), `# Benchmark results (last committed run)\n\nProduced by \`${report.command}\` (loadtest/bench); the machine and sizes are in the text below.\n\n` + md);
   process.stdout.write('\n' + md + '\n');
-  log(`written: loadtest/bench/results/latest.{json,md,html} and loadtest/bench/RESULTS.md (${elapsedS().toFixed(0)} s)`);
+  log(`written: loadtest/bench/results/latest.{json,md,html} and loadtest/bench/${name} (${elapsedS().toFixed(0)} s)`);
 }
 
 main().catch((err: unknown) => {

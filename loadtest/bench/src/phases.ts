@@ -23,6 +23,8 @@ export interface DeliveryResult {
   expected: number; deliveries: number; lost: number; deliveriesPerS: number;
   latencyMs: Summary; serverCpuMs: number; serverCpuPct: number; serverCpuUsPerDelivery: number; deliveriesPerCpuS: number;
   loadgenCpuPctMax: number; loadgenCpuUsPerDelivery: number; publisherCpuPct: number; wireBytesPerDelivery: number;
+  /** Server CPU (ms) per role (`gateway`, `publish-api`, `nats-server`, `server`); gateways summed. */
+  cpuByRoleMs: Record<string, number>;
 }
 
 /** The client side of one target: load generators holding sockets, and a publisher. */
@@ -30,6 +32,12 @@ export interface Clients { gens: LoadGens; pub: Publisher }
 
 export const cpuOf = (pids: number[]): number => pids.reduce((a, p) => a + cpuMs(p), 0);
 export const rssOf = (pids: number[]): number => pids.reduce((a, p) => a + rssBytes(p), 0);
+/** CPU ms of every role of a target (processes of the same role summed). */
+export function cpuByRole(run: Running): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of run.roles) out[r.role] = (out[r.role] ?? 0) + cpuMs(r.pid);
+  return out;
+}
 
 /** Tokens for connection indexes from..to-1; connection k belongs to user `u${k % users}`. */
 export function tokensFor(from: number, to: number, users: number): Promise<string[]> {
@@ -82,6 +90,7 @@ export async function measure(run: Running, cl: Clients, label: string, messages
   await restoreSubscribers(cl.gens, label);
   const bytes0 = (await cl.gens.collect()).bytesRead;
   const cpu0 = cpuOf(run.pids);
+  const roles0 = cpuByRole(run);
   const t0 = performance.now();
   let polling = false;
   const ticker = setInterval(() => {
@@ -101,6 +110,7 @@ export async function measure(run: Running, cl: Clients, label: string, messages
   progress(`  ${label}: published ${sent.ok}/${messages} at ${sent.achievedPerS.toFixed(0)}/s, waiting for deliveries`);
   await awaitDeliveries(cl.gens, expected, wait.quietMs, wait.maxMs);
   const cpu1 = cpuOf(run.pids);
+  const roles1 = cpuByRole(run);
   const wallMs = performance.now() - t0;
   const c = await cl.gens.collect();
   process.stderr.write('\n');
@@ -117,6 +127,7 @@ export async function measure(run: Running, cl: Clients, label: string, messages
     loadgenCpuUsPerDelivery: (genCpu * 1000) / Math.max(1, c.received),
     publisherCpuPct: (sent.cpuMs / sent.wallMs) * 100,
     wireBytesPerDelivery: (c.bytesRead - bytes0) / Math.max(1, c.received),
+    cpuByRoleMs: Object.fromEntries(Object.entries(roles1).map(([k, v]) => [k, v - (roles0[k] ?? 0)])),
   };
   if (sent.errors > 0) log(`  ${label}: ${sent.errors} publishes failed (first: ${sent.firstError})`);
   return { d, sent };

@@ -10,8 +10,12 @@
 import { Agent, request } from 'node:http';
 import { notification } from './common.js';
 
-/** What each message targets: one topic, or a random user among `users` (`u0`…). */
-export type BodySpec = { kind: 'topic'; topic: string } | { kind: 'user'; users: number };
+/**
+ * What each message targets: one topic, or a random user among `users` (`u0`…). With
+ * `batch` > 1, user messages go `batch` at a time in one `POST <url>/batch` request
+ * (`{"messages":[…]}`); rates and counts stay in messages.
+ */
+export type BodySpec = { kind: 'topic'; topic: string } | { kind: 'user'; users: number; batch?: number };
 
 export interface PublishCmd {
   type: 'publish';
@@ -25,9 +29,9 @@ export interface PublishCmd {
 
 export interface Published {
   type: 'published';
-  /** Answered 2xx. */
+  /** Requests answered 2xx (a batch request counts once). */
   ok: number;
-  /** Non-2xx answers, network errors and timeouts. */
+  /** Requests answered non-2xx, failed or timed out. */
   errors: number;
   firstError: string;
   /** Messages sent over the time it took to send them (the requested rate when on schedule). */
@@ -48,9 +52,12 @@ const FREE_SOCKET_TIMEOUT_MS = 4000;
 function publish(cmd: PublishCmd): Promise<Published> {
   // idle sockets are dropped after FREE_SOCKET_TIMEOUT_MS, before the server's own idle timeout closes them
   const agent = new Agent({ keepAlive: true, maxSockets: cmd.maxInFlight, timeout: FREE_SOCKET_TIMEOUT_MS });
-  const url = new URL(cmd.url);
+  const batch = cmd.body.kind === 'user' ? Math.max(1, Math.floor(cmd.body.batch ?? 1)) : 1;
+  const url = new URL(batch > 1 ? `${cmd.url}/batch` : cmd.url);
   const perUser = cmd.body.kind === 'user' ? new Array<number>(cmd.body.users).fill(0) : [];
-  const intervalMs = 1000 / cmd.rate;
+  // one request carries `batch` messages: requests are due `batch` times less often
+  const requests = Math.ceil(cmd.messages / batch);
+  const intervalMs = (1000 * batch) / cmd.rate;
   const cpu0 = process.cpuUsage();
   const start = performance.now();
   let next = 0;
@@ -62,11 +69,18 @@ function publish(cmd: PublishCmd): Promise<Published> {
   let lastSendAt = start;
   let timer: NodeJS.Timeout | undefined;
 
-  const bodyOf = (i: number): string => {
-    if (cmd.body.kind === 'topic') return JSON.stringify({ topic: cmd.body.topic, data: notification(i) });
-    const u = Math.floor(Math.random() * cmd.body.users);
+  const userMessage = (users: number, i: number): { user: string; data: unknown } => {
+    const u = Math.floor(Math.random() * users);
     perUser[u] = (perUser[u] ?? 0) + 1;
-    return JSON.stringify({ user: `u${u}`, data: notification(i) });
+    return { user: `u${u}`, data: notification(i) };
+  };
+  /** Body of request `r` (messages r × batch onwards). */
+  const bodyOf = (r: number): string => {
+    if (cmd.body.kind === 'topic') return JSON.stringify({ topic: cmd.body.topic, data: notification(r) });
+    if (batch === 1) return JSON.stringify(userMessage(cmd.body.users, r));
+    const messages = [];
+    for (let i = r * batch; i < Math.min(cmd.messages, (r + 1) * batch); i++) messages.push(userMessage(cmd.body.users, i));
+    return JSON.stringify({ messages });
   };
 
   return new Promise((resolveDone) => {
@@ -113,7 +127,7 @@ function publish(cmd: PublishCmd): Promise<Published> {
     const finish = (): void => {
       const cpu = process.cpuUsage(cpu0);
       agent.destroy();
-      const sentS = (lastSendAt - start) / 1000 + 1 / cmd.rate;
+      const sentS = (lastSendAt - start) / 1000 + batch / cmd.rate;
       resolveDone({
         type: 'published', ok, errors, firstError, achievedPerS: cmd.messages / sentS, lagMaxMs,
         cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - start, perUser,
@@ -121,12 +135,12 @@ function publish(cmd: PublishCmd): Promise<Published> {
     };
     // Sends whatever is due and allowed, then sleeps until the next message is due.
     const pump = (): void => {
-      const due = Math.min(cmd.messages, Math.floor((performance.now() - start) / intervalMs) + 1);
+      const due = Math.min(requests, Math.floor((performance.now() - start) / intervalMs) + 1);
       while (next < due && inFlight < cmd.maxInFlight) {
         inFlight++;
         send(next++, () => { inFlight--; pump(); });
       }
-      if (next >= cmd.messages) {
+      if (next >= requests) {
         if (inFlight === 0) finish();
         return;
       }

@@ -5,6 +5,8 @@ import type { IdleResult } from './idle.js';
 import type { InterestResult } from './interest.js';
 import type { TargetResult } from './main.js';
 import type { DeliveryResult } from './phases.js';
+import type { PerUserCfg, PerUserResult } from './peruser.js';
+import { perUserChecks, renderPerUser, type Check } from './report-peruser.js';
 import { PUBLISH_MAX_IN_FLIGHT } from './workers.js';
 
 export interface Report {
@@ -14,6 +16,10 @@ export interface Report {
   durationS: number;
   /** 1-minute load average at the start and the end of the run (other work on the machine). */
   loadAvg: [number, number];
+  /** Which scenario groups ran (BENCH_SCENARIOS). */
+  scenarios: string[];
+  perUserCfg: PerUserCfg;
+  perUser: PerUserResult[];
   results: TargetResult[];
   idle: IdleResult[];
   interest: InterestResult | undefined;
@@ -24,9 +30,8 @@ const f = (v: number | undefined, d = 0): string => (v === undefined || !Number.
 const x = (v: number | undefined, base: number | undefined): string => (v !== undefined && base !== undefined && base > 0 && Number.isFinite(v) ? `${(v / base).toFixed(2)}×` : 'n/a');
 const lat = (d: DeliveryResult | undefined): string => (d ? `${f(d.latencyMs.p50)} / ${f(d.latencyMs.p99)} / ${f(d.latencyMs.p999)}` : 'n/a');
 
-interface Check { what: string; value: string; goal: string; ok: boolean | undefined }
-
 function checks(r: Report): Check[] {
+  if (r.results.length === 0) return [];
   const by = (k: string): TargetResult | undefined => r.results.find((t) => t.key === k);
   const c = by('ceiling'), h = by('herald-dev'), n = by('herald-nats'), bh = by('byhand'), sio = by('socketio');
   const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
@@ -61,10 +66,27 @@ function checks(r: Report): Check[] {
 }
 
 export function renderMarkdown(r: Report): string {
-  const cfg = r.cfg;
   const c = r.results.find((t) => t.key === 'ceiling');
   const L: string[] = [];
-  L.push(`Run ${r.at}, \`${r.command}\`, ${f(r.durationS)} s on a 2-core machine (other work may run meanwhile: compare ratios within this run; 1-minute load average ${f(r.loadAvg[0], 1)} at the start, ${f(r.loadAvg[1], 1)} at the end).`);
+  L.push(`Run ${r.at}, \`${r.command}\` (scenarios: ${r.scenarios.join(', ')}), ${f(r.durationS)} s on a 2-core machine (other work may run meanwhile: compare ratios within this run; 1-minute load average ${f(r.loadAvg[0], 1)} at the start, ${f(r.loadAvg[1], 1)} at the end).`);
+  if (r.perUser.length > 0) {
+    L.push('');
+    L.push(...renderPerUser(r.perUser, r.perUserCfg));
+  }
+  if (r.results.length > 0) renderClassic(r, c, L);
+  L.push('');
+  L.push('Issue targets (ratios from this run):');
+  L.push('');
+  L.push('| check | measured | goal | met |');
+  L.push('|---|---|---|---|');
+  for (const ck of [...(r.perUser.length > 0 ? perUserChecks(r.perUser, r.perUserCfg) : []), ...checks(r)]) L.push(`| ${ck.what} | ${ck.value} | ${ck.goal} | ${ck.ok === undefined ? 'n/a' : ck.ok ? 'yes' : 'no'} |`);
+  return L.join('\n') + '\n';
+}
+
+/** The connect, fan-out, capacity, idle memory, interest and compression tables. */
+function renderClassic(r: Report, c: TargetResult | undefined, L: string[]): void {
+  const cfg = r.cfg;
+  L.push('');
   L.push(`Sizes: ${cfg['conns']} authenticated connections (${cfg['connsPerUser']} per user), each subscribed to one topic; fan-out ${cfg['messages']} messages at ${cfg['rate']}/s; per-user ${cfg['userMessages']} messages at ${cfg['userRate']}/s to random users; ${cfg['loadgens']} load-generator processes. Payload: a ~250-byte JSON order notification. Messages come from a separate publisher process, open-loop (each sent at its scheduled time, up to ${PUBLISH_MAX_IN_FLIGHT} requests in flight on keep-alive connections); published/s is the rate it achieved, and its CPU is not server CPU.`);
   L.push('');
   L.push(`| target | connects/s (vs ceiling) | handshake p50 / p99 ms | RSS KiB/conn (vs ceiling) | fan-out published/s (target ${cfg['rate']}) | fan-out deliveries/s | lost | fan-out latency p50 / p99 / p99.9 ms | server CPU µs/delivery (vs ceiling) | per-user deliveries per CPU-s (vs ceiling) | per-user p99 ms | loadgen max % of a core |`);
@@ -145,13 +167,6 @@ export function renderMarkdown(r: Report): string {
       L.push(`| ${cr.target} | ${cr.mode} | ${cr.extensions} | ${f(cr.fanout.wireBytesPerDelivery, 1)} (${x(cr.fanout.wireBytesPerDelivery, off?.fanout.wireBytesPerDelivery)}) | ${f(cr.fanout.serverCpuUsPerDelivery, 2)} (${x(cr.fanout.serverCpuUsPerDelivery, off?.fanout.serverCpuUsPerDelivery)}) | ${f(cr.rssPerConnBytes / 1024, 1)} | ${cr.fanout.lost} |`);
     }
   }
-  L.push('');
-  L.push('Issue targets (ratios from this run):');
-  L.push('');
-  L.push('| check | measured | goal | met |');
-  L.push('|---|---|---|---|');
-  for (const ck of checks(r)) L.push(`| ${ck.what} | ${ck.value} | ${ck.goal} | ${ck.ok === undefined ? 'n/a' : ck.ok ? 'yes' : 'no'} |`);
-  return L.join('\n') + '\n';
 }
 
 function bars(title: string, unit: string, rows: { label: string; value: number | undefined }[], lowerIsBetter: boolean): string {
@@ -190,7 +205,10 @@ function mdTableToHtml(md: string): string {
 
 export function renderHtml(r: Report, md: string): string {
   const t = r.results;
+  const top = Math.max(...r.perUserCfg.rates);
   const charts = [
+    bars(`Per-user notifications at ${top}/s: server CPU per delivery`, 'µs', r.perUser.map((p) => ({ label: p.target, value: p.rates.find((q) => q.rate === top)?.d.serverCpuUsPerDelivery })), true),
+    bars('Sustained per-user capacity', 'msg/s', r.perUser.map((p) => ({ label: p.target, value: p.capacity?.messagesPerS })), false),
     bars('Server CPU per delivery, fan-out', 'µs', t.map((x) => ({ label: x.target, value: x.fanout?.serverCpuUsPerDelivery })), true),
     bars('Per-user deliveries per server CPU-second', '/s', t.map((x) => ({ label: x.target, value: x.perUser?.deliveriesPerCpuS })), false),
     bars('Connect rate', '/s', t.map((x) => ({ label: x.target, value: x.connect?.connectPerS })), false),

@@ -217,11 +217,8 @@ export async function postJson(port: number, path: string, body: unknown): Promi
 // ---------------------------------------------------------------------------------------------
 // Numbers and output
 
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] as number;
-}
+// one percentile definition for every bench script
+export { percentile } from './stats.js';
 
 export const mb = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
 

@@ -30,6 +30,8 @@ export interface Running {
   readonly pids: number[];
   /** The processes holding the sockets (RSS per connection). */
   readonly socketPids: number[];
+  /** Every server process with its role (`gateway`, `publish-api`, `nats-server`, `server`), for the CPU split. */
+  readonly roles: readonly { readonly role: string; readonly pid: number }[];
   stop(): Promise<void>;
 }
 
@@ -131,6 +133,7 @@ const plain = (key: string, name: string, file: string, protocol: Protocol, with
       metricsUrls: [],
       pids: [p.child.pid as number, ...(n ? [n.pid] : [])],
       socketPids: [p.child.pid as number],
+      roles: [{ role: 'server', pid: p.child.pid as number }, ...(n ? [{ role: 'nats-server', pid: n.pid }] : [])],
       async stop() {
         await stopProc(p.child, nodeArgs.length > 0);
         await n?.handle.stop();
@@ -156,6 +159,7 @@ export const heraldDev: TargetDef = {
       metricsUrls: [`http://127.0.0.1:${p.port}/metrics`],
       pids: [p.child.pid as number],
       socketPids: [p.child.pid as number],
+      roles: [{ role: 'server', pid: p.child.pid as number }],
       stop: () => stopProc(p.child, nodeArgs.length > 0),
     };
   },
@@ -166,19 +170,21 @@ export function heraldNats(nodes = 1): TargetDef {
   return {
     key: nodes === 1 ? 'herald-nats' : `herald-nats-${nodes}`,
     name: nodes === 1 ? 'Herald on NATS (gateway + publish-api + nats-server)' : `Herald on NATS, ${nodes} gateways`,
-    async start(extraEnv = {}) {
+    async start(extraEnv = {}, nodeArgs = []) {
       const n = await nats();
       const env = (id: string): NodeJS.ProcessEnv => baseEnv({ ...extraEnv, HERALD_NATS_URL: n.handle.url, HERALD_NODE_ID: id });
       const gws: Proc[] = [];
+      const graceful = nodeArgs.length > 0;
+      // each process profiles into its own directory (profile.ts passes --cpu-prof-dir=<dir>)
+      const argsFor = (role: string): string[] => nodeArgs.map((a) => (a.startsWith('--cpu-prof-dir=') ? `${a}/${role}` : a));
       const stopAll = async (): Promise<void> => {
-        for (const g of gws) await kill(g.child);
-        if (api) await kill(api.child);
+        await Promise.all([...gws.map((g) => stopProc(g.child, graceful)), ...(api ? [stopProc(api.child, graceful)] : [])]);
         await n.handle.stop();
       };
       let api: Proc | undefined;
       try {
-        for (let i = 0; i < nodes; i++) gws.push(await startProc(`gateway ${i}`, [CLI, 'gateway'], env(`gw-${i}`)));
-        api = await startProc('publish-api', [CLI, 'publish-api'], env('api'));
+        for (let i = 0; i < nodes; i++) gws.push(await startProc(`gateway ${i}`, [...argsFor(`gateway-${i}`), CLI, 'gateway'], env(`gw-${i}`)));
+        api = await startProc('publish-api', [...argsFor('publish-api'), CLI, 'publish-api'], env('api'));
         for (const g of gws) await waitReady(g.port);
         await waitReady(api.port);
       } catch (err) {
@@ -193,6 +199,7 @@ export function heraldNats(nodes = 1): TargetDef {
         metricsUrls: gws.map((g) => `http://127.0.0.1:${g.port}/metrics`),
         pids: [...gws.map((g) => g.child.pid as number), a.child.pid as number, n.pid],
         socketPids: gws.map((g) => g.child.pid as number),
+        roles: [...gws.map((g) => ({ role: 'gateway', pid: g.child.pid as number })), { role: 'publish-api', pid: a.child.pid as number }, { role: 'nats-server', pid: n.pid }],
         stop: stopAll,
       };
     },
