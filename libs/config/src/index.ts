@@ -3,4 +3,8 @@
  * @module
  */
 export { loadConfig, ConfigError, ENV_PREFIX } from './load.js';
+export type { LoadConfigOptions } from './load.js';
+export { KNOWN_VARIABLES, unknownVariables, warnUnknownVariables, describeUnknownVariable, closestKnown } from './known.js';
+export type { UnknownVariable } from './known.js';
+export { redactConfig, isSecretKey } from './redact.js';
 export { csv, booleanFlag, port, int, logConfig, nodeConfig, natsConfig, historyConfig, jwtConfig } from './fragments.js';
