@@ -34,7 +34,7 @@ const RSS_LIMIT_MB = num('STORM_RSS_LIMIT_MB', 300);
 const HEAP_MB = 256;
 /** The backoff of every client (bed.ts startClient and RawClient): base 100 ms, cap 2 s. */
 const BACKOFF_CAP_MS = 2000;
-/** Retry-After of a rate refusal (services/gateway/src/ws/admission.ts RETRY_AFTER_RATE_S). */
+/** Retry-After of a rate refusal (services/gateway/src/conn/refusal.ts RETRY_AFTER_RATE_S). */
 const RETRY_AFTER_MS = 1000;
 /** For the test process (clients, load balancer) and the noise of a shared 2-core machine. */
 const SLACK_MS = num('STORM_SLACK_MS', 10_000);

@@ -52,6 +52,8 @@ export interface WelcomeFrame {
    * a reconnect recovers what was published in between.
    */
   readonly seq?: number;
+  /** `sse` on a Server-Sent Events stream (docs/protocol.md#the-stream); absent on a WebSocket. */
+  readonly transport?: 'sse';
 }
 
 /** A message. `data` is any JSON value. */

@@ -2,8 +2,8 @@
 import type { ControlHandlers } from '@herald/bus';
 import { CloseCode, TOPIC_PREFIX } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
-import type { Connections } from './ws/connections.js';
-import type { Sender } from './ws/send.js';
+import type { Connections } from './conn/registry.js';
+import type { Sender } from './conn/send.js';
 
 export interface ControlDeps {
   readonly connections: Pick<Connections, 'ofUser' | 'countOfUser'>;

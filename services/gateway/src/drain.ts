@@ -1,8 +1,8 @@
 /** SIGTERM drain of the sockets: spread `reconnect` frames over the window, then close leftovers with 1012. */
 import { CloseCode } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
-import type { ConnState } from './ws/conn-state.js';
-import type { Sender } from './ws/send.js';
+import type { ConnState } from './conn/state.js';
+import type { Sender } from './conn/send.js';
 
 export interface DrainDeps {
   readonly open: ReadonlySet<ConnState>;

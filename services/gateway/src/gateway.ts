@@ -1,34 +1,38 @@
 /** createGateway: wires the gateway's parts around a Bus and a TokenVerifier; mounts on a uWS app it may share. */
 import type { TokenVerifier } from '@herald/auth';
 import type { Bus } from '@herald/bus';
-import { MAX_TOPICS_PER_FRAME } from '@herald/protocol';
+import { CloseCode, MAX_TOPICS_PER_FRAME } from '@herald/protocol';
 import type { Logger, Registry } from '@herald/telemetry';
 import { toUwsBehavior, type App, type Readiness } from '@herald/uws';
 import type { GatewayConfig } from './config.js';
+import { Admission } from './conn/admission.js';
+import { Handshake } from './conn/handshake.js';
+import { Connections } from './conn/registry.js';
+import { Sender } from './conn/send.js';
+import { ConnIds, type ConnState } from './conn/state.js';
 import { createControlHandlers } from './control.js';
 import { drainSockets } from './drain.js';
 import { Conflation } from './hub/conflation.js';
 import { Fanout } from './hub/fanout.js';
 import { Interest } from './hub/interest.js';
+import { Join } from './hub/join.js';
 import { Recovery } from './hub/recovery.js';
+import { Sessions } from './hub/session.js';
 import { Subscriptions } from './hub/subscriptions.js';
 import { Keepalive } from './keepalive.js';
-import { createGatewayMetrics } from './metrics.js';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { ReadinessProbe } from './readiness.js';
 import { createSseHandler } from './sse/handler.js';
 import { SseRegistry } from './sse/registry.js';
-import { Admission } from './ws/admission.js';
 import { createBehavior } from './ws/behavior.js';
-import { ConnIds, type ConnState } from './ws/conn-state.js';
-import { Connections } from './ws/connections.js';
 import { Inbound } from './ws/inbound.js';
 import { Lifecycle } from './ws/lifecycle.js';
-import { Sender } from './ws/send.js';
+import { NativeSink } from './ws/native-sink.js';
 import { createUpgradeHandler } from './ws/upgrade.js';
 
-/** The WebSocket route (PROTOCOL §1). */
+/** The WebSocket route (docs/protocol.md#connecting). */
 export const WS_PATH = '/v1/ws';
-/** The Server-Sent Events fallback route (PROTOCOL §6). */
+/** The Server-Sent Events fallback route (docs/protocol.md#server-sent-events-fallback). */
 export const SSE_PATH = '/v1/sse';
 /** Close code for a plain shutdown (not a drain): RFC 6455 "going away". */
 const GOING_AWAY = 1001;
@@ -57,35 +61,61 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** Builds a gateway node. Nothing runs until `mount` and `start`. */
-export function createGateway(deps: GatewayDeps): Gateway {
-  const { config: c, bus, nodeId } = deps;
-  const child = (component: string): Logger => deps.logger.child({ component });
-  const wsLog = child('ws');
+/** The node's transport-independent parts (conn/ and hub/), wired once. */
+interface Core {
+  readonly metrics: GatewayMetrics;
+  readonly connections: Connections;
+  readonly admission: Admission;
+  readonly sender: Sender;
+  readonly conflation: Conflation;
+  /** The conflation when enabled. */
+  readonly conflating: Conflation | undefined;
+  readonly recovery: Recovery;
+  readonly fanout: Fanout;
+  readonly interest: Interest;
+  readonly join: Join;
+  readonly subscriptions: Subscriptions;
+  readonly sessions: Sessions;
+}
+
+function createCore(deps: GatewayDeps, child: (component: string) => Logger): Core {
+  const { config: c, bus } = deps;
   const hubLog = child('hub');
-  const gwLog = child('gateway');
   const metrics = createGatewayMetrics(deps.metrics);
   const connections = new Connections(c.MAX_CONNECTIONS, c.MAX_CONNECTIONS_PER_USER);
-  const compress = c.WS_COMPRESSION !== 'off';
   const conflation = new Conflation({
     patterns: c.CONFLATE_TOPICS ?? [], maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, sender: (): Sender => sender,
     position: (ch) => bus.position(ch), metrics, log: hubLog,
   });
   const conflating: Conflation | undefined = conflation.enabled ? conflation : undefined;
-  const sender = new Sender({ maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, metrics, compress, relief: conflating, log: wsLog });
+  const sender = new Sender({
+    maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, metrics, compress: c.WS_COMPRESSION !== 'off', relief: conflating, log: child('ws'),
+  });
   const recovery = new Recovery({ bus, sender, metrics, log: hubLog });
-  const sse = new SseRegistry(sender);
-  const fanout = new Fanout({ metrics, recovery, sse, conflation: conflating, compress, log: hubLog });
+  const fanout = new Fanout({ metrics, recovery, conflation: conflating, log: hubLog });
   const interest = new Interest({
     bus, onMessage: fanout.onMessage, lingerMs: c.UNSUBSCRIBE_LINGER_MS, log: hubLog, onCount: (n) => metrics.busChannels.set(n),
   });
-  const subscriptions = new Subscriptions({ interest, recovery, metrics, conflation: conflating });
+  const join = new Join({ interest, recovery });
+  const subscriptions = new Subscriptions({ join, interest, recovery, metrics, conflation: conflating });
+  const sessions = new Sessions({ nodeId: deps.nodeId, heartbeatMs: c.HEARTBEAT_MS, connections, subscriptions, metrics, log: child('ws') });
   const admission = new Admission({
     allowedOrigins: c.ALLOWED_ORIGINS, connections, upgradeRate: c.UPGRADE_RATE, perIpRate: c.MAX_UPGRADES_PER_IP_RATE,
   });
+  return { metrics, connections, admission, sender, conflation, conflating, recovery, fanout, interest, join, subscriptions, sessions };
+}
+
+/** The WebSocket transport on `WS_PATH`: its fan-out sink, upgrade, lifecycle and inbound commands. */
+function mountWebSocket(app: App, core: Core, deps: GatewayDeps, ids: ConnIds, child: (component: string) => Logger): void {
+  const { config: c, bus } = deps;
+  const { metrics, connections, admission, sender, conflating, join, subscriptions, sessions } = core;
+  const wsLog = child('ws');
+  core.fanout.attach(new NativeSink(app, c.WS_COMPRESSION !== 'off'));
+  const upgradeLog = child('upgrade');
+  const handshake = new Handshake({ admission, connections, verifier: deps.verifier, outcomes: metrics.upgrades, log: upgradeLog, name: 'upgrade' });
+  const upgrade = createUpgradeHandler({ handshake, connections, ids, cmdBurst: c.CMD_BURST, log: upgradeLog });
   const lifecycle = new Lifecycle({
-    nodeId, heartbeatMs: c.HEARTBEAT_MS, epoch: () => bus.epoch(), position: (ch) => bus.position(ch), connections, subscriptions, interest, recovery, sender,
-    draining: () => admission.draining, metrics, log: wsLog,
+    epoch: () => bus.epoch(), position: (ch) => bus.position(ch), sessions, join, subscriptions, sender, draining: () => admission.draining, log: wsLog,
   });
   const inbound = new Inbound({
     commands: {
@@ -95,6 +125,34 @@ export function createGateway(deps: GatewayDeps): Gateway {
     sender, metrics, log: wsLog, limits: { maxFrameBytes: c.WS_MAX_FRAME_BYTES },
     cmdRate: c.CMD_RATE, cmdBurst: c.CMD_BURST, badFrameLimit: c.BAD_FRAME_LIMIT,
   });
+  app.ws(WS_PATH, toUwsBehavior(createBehavior({
+    maxFrameBytes: c.WS_MAX_FRAME_BYTES, maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, idleTimeoutS: c.WS_IDLE_TIMEOUT_S,
+    compression: c.WS_COMPRESSION, upgrade, lifecycle, inbound,
+    ...(conflating ? { drained: (st: ConnState) => conflating.drained(st) } : {}),
+  })));
+}
+
+/** The Server-Sent Events transport on `SSE_PATH`: its fan-out sink (the stream registry) and the stream handler. */
+function mountSse(app: App, core: Core, deps: GatewayDeps, ids: ConnIds, child: (component: string) => Logger): void {
+  const { config: c, bus } = deps;
+  const { metrics, connections, admission, join, subscriptions, sessions } = core;
+  const registry = new SseRegistry(core.sender);
+  core.fanout.attach(registry);
+  const log = child('sse');
+  const handshake = new Handshake({ admission, connections, verifier: deps.verifier, outcomes: metrics.sseRequests, log, name: 'sse' });
+  app.get(SSE_PATH, createSseHandler({
+    handshake, admission, connections, join, sessions, subscriptions, registry, bus, ids,
+    maxTopics: Math.min(MAX_TOPICS_PER_FRAME, c.MAX_SUBSCRIPTIONS_PER_CONN), metrics, log,
+  }));
+}
+
+/** Builds a gateway node. Nothing runs until `mount` and `start`. */
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { config: c, bus, nodeId } = deps;
+  const child = (component: string): Logger => deps.logger.child({ component });
+  const gwLog = child('gateway');
+  const core = createCore(deps, child);
+  const { metrics, connections, admission, sender, conflation, interest } = core;
   const keepalive = new Keepalive({
     open: connections.open, sender, heartbeatMs: c.HEARTBEAT_MS, refreshBeforeS: c.REFRESH_BEFORE_S,
     onTick: (now) => admission.sweep(now), log: child('keepalive'),
@@ -102,6 +160,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const probe = new ReadinessProbe({
     bus, nodeId, intervalMs: c.CANARY_INTERVAL_MS, isDraining: () => admission.draining, metrics, log: child('readiness'),
   });
+  const stopTimers = (): void => {
+    keepalive.stop();
+    probe.stop();
+    conflation.stop();
+  };
   let app: App | undefined;
   let draining: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
@@ -119,20 +182,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const late = await Promise.race([work.then(() => false), timedOut]);
     clearTimeout(timer);
     if (late) drainLog.warn({ timeoutMs: c.DRAIN_TIMEOUT_MS }, 'drain timed out');
-    keepalive.stop();
-    probe.stop();
-    conflation.stop();
+    stopTimers();
     // TODO(bus): Bus has no way to stop serving control for one node; bus.close() (by the caller) ends it.
     drainLog.info({}, 'drained');
   };
 
   const runClose = async (): Promise<void> => {
-    keepalive.stop();
-    probe.stop();
-    conflation.stop();
+    stopTimers();
     const wasDraining = admission.draining;
     admission.draining = true;
-    for (const st of [...connections.open]) sender.close(st, wasDraining ? 1012 : GOING_AWAY, wasDraining ? 'draining' : 'going away');
+    for (const st of [...connections.open]) sender.close(st, wasDraining ? CloseCode.Draining : GOING_AWAY, wasDraining ? 'draining' : 'going away');
     await interest.close();
     gwLog.info({}, 'gateway closed');
   };
@@ -141,27 +200,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
     mount(a: App): void {
       if (app !== undefined) throw new TypeError('gateway already mounted');
       app = a;
-      fanout.attach(a);
       const ids = new ConnIds(nodeId);
-      const upgrade = createUpgradeHandler({
-        admission, connections, verifier: deps.verifier, ids, cmdBurst: c.CMD_BURST, metrics, log: child('upgrade'),
-      });
-      a.ws(WS_PATH, toUwsBehavior(createBehavior({
-        maxFrameBytes: c.WS_MAX_FRAME_BYTES, maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, idleTimeoutS: c.WS_IDLE_TIMEOUT_S,
-        compression: c.WS_COMPRESSION, upgrade, lifecycle, inbound,
-        ...(conflating ? { drained: (st: ConnState) => conflating.drained(st) } : {}),
-      })));
-      a.get(SSE_PATH, createSseHandler({
-        admission, connections, verifier: deps.verifier, interest, recovery, registry: sse, bus, lifecycle, subscriptions,
-        ids, nodeId, heartbeatMs: c.HEARTBEAT_MS, maxTopics: Math.min(MAX_TOPICS_PER_FRAME, c.MAX_SUBSCRIPTIONS_PER_CONN),
-        metrics, log: child('sse'),
-      }));
+      mountWebSocket(a, core, deps, ids, child); // first: the native publish is the fan-out's first sink
+      mountSse(a, core, deps, ids, child);
     },
     async start(): Promise<void> {
       if (app === undefined) throw new TypeError('mount the gateway before start');
-      const mounted = app;
       await bus.serveControl(nodeId, createControlHandlers({
-        connections, sender, numSubscribers: (ch) => mounted.numSubscribers(ch) + sse.count(ch), log: child('control'),
+        connections, sender, numSubscribers: (ch) => core.fanout.count(ch), log: child('control'),
       }));
       keepalive.start();
       probe.start();

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { RecordingSocket, silentLog, verified } from '../test/unit-helpers.js';
 import { createGatewayMetrics } from './metrics.js';
 import { Keepalive } from './keepalive.js';
-import { newConnState, type ConnState } from './ws/conn-state.js';
-import { Sender } from './ws/send.js';
+import { newConnState, type ConnState } from './conn/state.js';
+import { Sender } from './conn/send.js';
 import { createMetricsRegistry } from '@herald/telemetry';
 
 async function conn(exp: number | undefined, now: number): Promise<{ st: ConnState; ws: RecordingSocket }> {

@@ -1,8 +1,8 @@
 /** One node-wide sweep per second: `hb` after silence, `refresh` then 4001 on token expiry, 4008 for slow consumers (after conflation had its say, hub/conflation.ts). */
 import { CloseCode, encodeServerFrame } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
-import type { ConnState } from './ws/conn-state.js';
-import type { Sender } from './ws/send.js';
+import type { ConnState } from './conn/state.js';
+import type { Sender } from './conn/send.js';
 
 /**
  * Sweep period. One timer per node, not per connection: at 100k connections a sweep is

@@ -6,10 +6,12 @@ import { Conflation } from '../src/hub/conflation.js';
 import { Interest } from '../src/hub/interest.js';
 import { Recovery } from '../src/hub/recovery.js';
 import { Subscriptions } from '../src/hub/subscriptions.js';
-import { Fanout, type PublishTarget } from '../src/hub/fanout.js';
+import { Fanout } from '../src/hub/fanout.js';
+import { Join } from '../src/hub/join.js';
+import { NativeSink, type PublishTarget } from '../src/ws/native-sink.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../src/metrics.js';
-import { newConnState, type ConnState, type WsLike } from '../src/ws/conn-state.js';
-import { Sender } from '../src/ws/send.js';
+import { newConnState, type ConnState, type WsLike } from '../src/conn/state.js';
+import { Sender } from '../src/conn/send.js';
 import { mint, SECRET } from './helpers.js';
 
 export const silentLog = createLogger({ level: 'silent', node: 'unit' });
@@ -83,6 +85,7 @@ export interface Hub {
   readonly sender: Sender;
   readonly recovery: Recovery;
   readonly interest: Interest;
+  readonly join: Join;
   readonly subscriptions: Subscriptions;
   readonly router: TopicRouter;
   readonly conflation: Conflation;
@@ -103,12 +106,13 @@ export function makeHub(opts: { bus?: MemoryBus; maxRecovery?: number; backpress
   const recovery = new Recovery({ bus, sender, metrics, log: silentLog, ...(opts.maxRecovery ? { maxMessages: opts.maxRecovery } : {}) });
   const router = new TopicRouter();
   const fanout = new Fanout({ metrics, recovery, conflation: conflating, log: silentLog });
-  fanout.attach(router);
+  fanout.attach(new NativeSink(router, false));
   const interest = new Interest({ bus, onMessage: fanout.onMessage, lingerMs: 0, log: silentLog });
-  const subscriptions = new Subscriptions({ interest, recovery, metrics, conflation: conflating });
+  const join = new Join({ interest, recovery });
+  const subscriptions = new Subscriptions({ join, interest, recovery, metrics, conflation: conflating });
   let n = 0;
   return {
-    bus, metrics, sender, recovery, interest, subscriptions, router, conflation,
+    bus, metrics, sender, recovery, interest, join, subscriptions, router, conflation,
     async connect(claims = {}) {
       const st = newConnState(`c${++n}`, await verified(claims), 100, Date.now());
       const ws = new RecordingSocket();

@@ -1,7 +1,7 @@
 // Unit tests of conflation: pause over the high-water mark, newest-only resume with the flag, the raised 4008 limit, recovery and unsub.
 import { describe, expect, it } from 'vitest';
 import { makeHub, type Hub, type RecordingSocket } from '../../test/unit-helpers.js';
-import type { ConnState } from '../ws/conn-state.js';
+import type { ConnState } from '../conn/state.js';
 
 const LIMIT = 16 * 1024; // high-water mark 4096, low-water mark 1024
 const PRICES = 'topic:prices.eur';

@@ -4,8 +4,8 @@ import type { BusMessage } from '@herald/bus';
 import { TOPIC_PREFIX, encodeMsgFrame } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
 import type { GatewayMetrics } from '../metrics.js';
-import type { ConnConflation, ConnState } from '../ws/conn-state.js';
-import type { Sender } from '../ws/send.js';
+import type { ConnConflation, ConnState } from '../conn/state.js';
+import type { Sender } from '../conn/send.js';
 
 /**
  * While conflated traffic flows, the connections holding conflated topics are checked this

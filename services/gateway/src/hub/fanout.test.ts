@@ -3,23 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { createMetricsRegistry } from '@herald/telemetry';
 import { silentLog, TopicRouter, RecordingSocket } from '../../test/unit-helpers.js';
 import { createGatewayMetrics } from '../metrics.js';
+import { NativeSink } from '../ws/native-sink.js';
 import { Fanout } from './fanout.js';
 
 const MSG = { channel: 'topic:a', seq: 7, prev: 6, data: '{"x":1}', ts: 1000, id: 'm1' };
 const FRAME = '{"op":"msg","ch":"topic:a","seq":7,"prev":6,"ts":1000,"id":"m1","data":{"x":1}}';
 
-function setup(): { events: string[]; fanout: Fanout; router: TopicRouter; deliveries: () => Promise<number> } {
+function setup(): { events: string[]; fanout: Fanout; router: TopicRouter; deliveries: () => Promise<number>; attach: () => void } {
   const events: string[] = [];
   const metrics = createGatewayMetrics(createMetricsRegistry());
   const router = new TopicRouter();
   const fanout = new Fanout({
     metrics,
     recovery: { has: (ch) => ch === 'topic:a', offer: (ch, seq, frame) => void events.push(`recovery ${ch} ${seq} ${frame}`) },
-    sse: { size: 1, deliver: (ch, seq, frame) => (events.push(`sse ${ch} ${seq} ${frame}`), 2) },
     log: silentLog,
   });
+  const sse = { deliver: (ch: string, seq: number, frame: string): number => (events.push(`sse ${ch} ${seq} ${frame}`), 2), count: () => 2 };
   const deliveries = async (): Promise<number> => (await metrics.deliveries.get()).values[0]?.value ?? 0;
-  return { events, fanout, router, deliveries };
+  return { events, fanout, router, deliveries, attach: () => (fanout.attach(new NativeSink(router, false)), fanout.attach(sse)) };
 }
 
 describe('Fanout', () => {
@@ -30,13 +31,13 @@ describe('Fanout', () => {
   });
 
   it('encodes once and delivers natively, then to the other sinks, then to recovering connections, counting deliveries', async () => {
-    const { events, fanout, router, deliveries } = setup();
+    const { events, fanout, router, deliveries, attach } = setup();
     const ws = new RecordingSocket();
     ws.subscribe('topic:a');
     router.sockets.add(ws);
     const publish = router.publish.bind(router);
     router.publish = (topic, message) => (events.push('native'), publish(topic, message));
-    fanout.attach(router);
+    attach();
     fanout.onMessage(MSG);
     expect(ws.sent).toEqual([FRAME]);
     expect(events).toEqual(['native', `sse topic:a 7 ${FRAME}`, `recovery topic:a 7 ${FRAME}`]);
@@ -44,12 +45,21 @@ describe('Fanout', () => {
   });
 
   it('skips the native publish when no socket is subscribed', async () => {
-    const { events, fanout, router } = setup();
+    const { events, fanout, router, attach } = setup();
     const published: string[] = [];
     router.publish = (topic) => (published.push(topic), true);
-    fanout.attach(router);
+    attach();
     fanout.onMessage(MSG);
     expect(published).toEqual([]);
     expect(events.length).toBe(2);
+  });
+
+  it('counts the connections of every sink for presence', () => {
+    const { fanout, router, attach } = setup();
+    const ws = new RecordingSocket();
+    ws.subscribe('topic:a');
+    router.sockets.add(ws);
+    attach();
+    expect(fanout.count('topic:a')).toBe(3);
   });
 });

@@ -1,27 +1,27 @@
-/** HOT PATH: one bus message → one frame string → one native app.publish to every local WebSocket (and the SSE registry). */
+/** HOT PATH: one bus message → one frame string → each transport's sink (the WebSocket's native publish first), then recovery and conflation. */
 import type { BusMessage } from '@herald/bus';
 import { encodeMsgFrame } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
 import type { GatewayMetrics } from '../metrics.js';
-import type { SseRegistry } from '../sse/registry.js';
 import type { Conflation } from './conflation.js';
 import type { Recovery } from './recovery.js';
 
-/** The two uWS app calls the fan-out makes. */
-export interface PublishTarget {
-  publish(topic: string, message: string, isBinary?: boolean, compress?: boolean): boolean;
-  numSubscribers(topic: string): number;
+/**
+ * Where a transport receives the fan-out: the WebSocket's native app.publish (ws/native-sink.ts),
+ * the SSE streams (sse/registry.ts). A new transport implements this and is attached at mount.
+ */
+export interface FanoutSink {
+  /** Writes the frame to the sink's connections live on `channel`; returns how many it reached. Cheap when none. */
+  deliver(channel: string, seq: number, frame: string): number;
+  /** Connections live on `channel` (presence). */
+  count(channel: string): number;
 }
 
 export interface FanoutDeps {
   readonly metrics: Pick<GatewayMetrics, 'messagesIn' | 'deliveries'>;
   readonly recovery: Pick<Recovery, 'has' | 'offer'>;
-  /** SSE streams (not reachable by app.publish); absent or empty: never consulted beyond a size check. */
-  readonly sse?: Pick<SseRegistry, 'size' | 'deliver'>;
   /** Conflated topics: keeps each one's newest message for connections paused on it; absent or empty: one size check. */
   readonly conflation?: Pick<Conflation, 'size' | 'offer'>;
-  /** Ask uWS to deflate (only sockets that negotiated permessage-deflate get it compressed). */
-  readonly compress?: boolean;
   /** The `hub` component logger (trace only). */
   readonly log: Logger;
 }
@@ -37,41 +37,40 @@ export interface FanoutDeps {
 export class Fanout {
   readonly #deps: FanoutDeps;
   readonly #trace: boolean;
-  readonly #compress: boolean;
-  #app: PublishTarget | undefined;
+  readonly #sinks: FanoutSink[] = [];
 
   constructor(deps: FanoutDeps) {
     this.#deps = deps;
     this.#trace = deps.log.isLevelEnabled('trace');
-    this.#compress = deps.compress === true;
   }
 
-  /** Sets the uWS app (at mount). Messages before that have no local subscriber to reach. */
-  attach(app: PublishTarget): void {
-    this.#app = app;
+  /**
+   * Adds a transport's sink (at mount), in delivery order: the native publish first. Messages
+   * before the first sink have no local connection to reach.
+   */
+  attach(sink: FanoutSink): void {
+    this.#sinks.push(sink);
+  }
+
+  /** Connections of every transport live on `channel` (presence). */
+  count(channel: string): number {
+    let n = 0;
+    for (const sink of this.#sinks) n += sink.count(channel);
+    return n;
   }
 
   /** The bus handler of every channel (passed to Interest once, not per channel). */
   readonly onMessage = (m: BusMessage): void => {
     this.#deps.metrics.messagesIn.inc();
-    const app = this.#app;
-    if (app === undefined) return;
+    const sinks = this.#sinks;
+    if (sinks.length === 0) return;
     const frame = encodeMsgFrame(m.channel, m.seq, m.prev, m.data, m.ts, m.id);
-    const n = app.numSubscribers(m.channel);
+    let n = 0;
+    for (const sink of sinks) n += sink.deliver(m.channel, m.seq, frame);
     if (this.#trace) this.#deps.log.trace({ channel: m.channel, seq: m.seq, subscribers: n }, 'fan-out');
-    if (n > 0) {
-      this.#deps.metrics.deliveries.inc(n);
-      app.publish(m.channel, frame, false, this.#compress);
-    }
-    // SSE streams get their copy after the native publish and before the recovery hook, for
-    // the same reason: a stream that goes live inside `offer` must not get `m` twice.
-    const sse = this.#deps.sse;
-    if (sse !== undefined && sse.size !== 0) {
-      const k = sse.deliver(m.channel, m.seq, frame);
-      if (k > 0) this.#deps.metrics.deliveries.inc(k);
-    }
-    // Only connections mid-recovery need a copy (one Map lookup when any exist). After the
-    // native publish on purpose: a connection that goes native here must not get `m` twice.
+    if (n > 0) this.#deps.metrics.deliveries.inc(n);
+    // Only connections mid-recovery need a copy (one Map lookup when any exist). After every
+    // sink on purpose: a connection that goes live inside `offer` must not get `m` twice.
     if (this.#deps.recovery.has(m.channel)) this.#deps.recovery.offer(m.channel, m.seq, frame);
     const conflation = this.#deps.conflation;
     if (conflation !== undefined && conflation.size !== 0) conflation.offer(m);

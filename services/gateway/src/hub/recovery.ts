@@ -3,8 +3,8 @@ import { MAX_HISTORY_LIMIT, type Bus, type BusMessage } from '@herald/bus';
 import { encodeMsgFrame } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
 import type { GatewayMetrics } from '../metrics.js';
-import type { ConnState } from '../ws/conn-state.js';
-import type { Sender } from '../ws/send.js';
+import type { ConnState } from '../conn/state.js';
+import type { Sender } from '../conn/send.js';
 
 /** At most this many history messages are replayed for one channel; beyond it the answer is `recovered: false`. */
 export const MAX_RECOVERY_MESSAGES = 10_000;
@@ -159,10 +159,10 @@ export class Recovery {
   /**
    * Synchronous tail: replay, flush newer buffered messages, subscribe natively, stop
    * capturing. Returns `recovered`. When not recoverable, buffered live messages are still
-   * flushed (they are live, in order) unless the buffer overflowed. `before` runs first in
-   * the same corked block (the deferred open sends `welcome` there).
+   * flushed (they are live, in order) unless the buffer overflowed. The join (hub/join.ts)
+   * calls it inside its own corked step, right after `welcome` where there is one.
    */
-  apply(buf: RecoveryBuffer, plan: RecoveryPlan, before?: (recovered: boolean) => void): boolean {
+  apply(buf: RecoveryBuffer, plan: RecoveryPlan): boolean {
     const { st, channel } = buf;
     const ws = st.ws;
     const recovered = plan.ok && !buf.overflow;
@@ -175,7 +175,6 @@ export class Recovery {
       return recovered;
     }
     ws.cork(() => {
-      before?.(recovered);
       let last = buf.since;
       if (recovered) {
         for (const m of plan.messages) {

@@ -1,22 +1,20 @@
-/** Joins and leaves one connection to channels: bus interest, optional recovery, native uWS subscription. */
+/** Joins and leaves one connection to channels: bus interest, optional recovery, native subscription. */
+import type { ConnState } from '../conn/state.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { ConnState } from '../ws/conn-state.js';
 import type { Conflation } from './conflation.js';
 import type { Interest } from './interest.js';
+import type { Join, Resume } from './join.js';
 import type { Recovery } from './recovery.js';
 
+export type { Resume } from './join.js';
+
 export interface SubscriptionsDeps {
-  readonly interest: Pick<Interest, 'acquire' | 'release'>;
-  readonly recovery: Recovery;
+  readonly join: Pick<Join, 'run'>;
+  readonly interest: Pick<Interest, 'release'>;
+  readonly recovery: Pick<Recovery, 'cancel'>;
   readonly metrics: Pick<GatewayMetrics, 'subscriptions'>;
   /** Told of every channel added to or removed from `st.channels`; absent: no conflation. */
   readonly conflation?: Pick<Conflation, 'joined' | 'left' | 'reset' | 'releaseAll'>;
-}
-
-/** A recovery request for one channel. */
-export interface Resume {
-  readonly since: number;
-  readonly epoch: string | undefined;
 }
 
 /**
@@ -41,33 +39,21 @@ export class Subscriptions {
     if (held && resume === undefined) return false;
     // A recovery takes over delivery of a channel the connection may be paused on.
     if (held) this.#deps.conflation?.reset(st, channel);
-    const buf = resume === undefined ? undefined : this.#deps.recovery.begin(st, channel, resume.since);
-    try {
-      if (!held) {
-        st.channels.add(channel);
-        this.#deps.conflation?.joined(st, channel);
-        this.#deps.metrics.subscriptions.inc();
-        try {
-          await this.#deps.interest.acquire(channel);
-        } catch (err) {
-          // The failed acquire holds no reference; only take the channel back if nobody else did.
-          if (st.channels.delete(channel)) {
-            this.#deps.conflation?.left(st, channel);
-            this.#deps.metrics.subscriptions.dec();
-          }
-          throw err;
-        }
-      }
-      if (buf === undefined || resume === undefined) {
-        if (this.#stillWanted(st, channel)) st.ws?.subscribe(channel);
-        return false;
-      }
-      const plan = await this.#deps.recovery.read(channel, resume.since, resume.epoch);
-      if (!this.#stillWanted(st, channel)) return false;
-      return this.#deps.recovery.apply(buf, plan);
-    } finally {
-      if (buf !== undefined) this.#deps.recovery.release(buf);
+    else {
+      // The channel set owns the reference from here: an unsub or close meanwhile releases it.
+      st.channels.add(channel);
+      this.#deps.conflation?.joined(st, channel);
+      this.#deps.metrics.subscriptions.inc();
     }
+    const out = await this.#deps.join.run(st, [{ channel, resume, held }], { owned: false, wanted: () => this.#stillWanted(st, channel) });
+    if (out.ok) return out.recovered[0] === true;
+    if (out.reason === 'gone') return false;
+    // The failed acquire holds no reference; only take the channel back if nobody else did.
+    if (st.channels.delete(channel)) {
+      this.#deps.conflation?.left(st, channel);
+      this.#deps.metrics.subscriptions.dec();
+    }
+    throw out.err;
   }
 
   /** Unsubscribes `st` from a topic channel; false when it did not hold it. */

@@ -1,13 +1,14 @@
 /** Which SSE streams hold which channel: the fan-out's path to connections that are not uWS WebSockets. */
-import type { ConnState } from '../ws/conn-state.js';
-import type { Sender } from '../ws/send.js';
+import type { Sender } from '../conn/send.js';
+import type { ConnState } from '../conn/state.js';
+import type { FanoutSink } from '../hub/fanout.js';
 
 /**
- * channel → SSE connections live on it. uWS's app.publish only reaches WebSockets, so the
- * fan-out hands each message to this registry too, after the native publish. A node
- * without SSE streams pays one `size` check per message.
+ * channel → SSE connections live on it: the SSE transport's fan-out sink. uWS's app.publish
+ * only reaches WebSockets, so the fan-out hands each message to this registry too, after the
+ * native publish. A node without SSE streams pays one `size` check per message.
  */
-export class SseRegistry {
+export class SseRegistry implements FanoutSink {
   readonly #byChannel = new Map<string, Set<ConnState>>();
   readonly #sender: Pick<Sender, 'sendMsg'>;
 
@@ -48,6 +49,7 @@ export class SseRegistry {
    * iteration tolerates.
    */
   deliver(channel: string, seq: number, frame: string): number {
+    if (this.#byChannel.size === 0) return 0;
     const set = this.#byChannel.get(channel);
     if (set === undefined) return 0;
     const n = set.size;

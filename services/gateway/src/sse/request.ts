@@ -1,7 +1,7 @@
 /** The SSE request, copied out of uWS's stack-allocated HttpRequest, and the pure choices made from it. */
 import { MAX_TOPICS_PER_FRAME, TOPIC_PREFIX, isValidTopic } from '@herald/protocol';
 import { remoteAddress, type HeaderList, type HttpRequest, type HttpResponse } from '@herald/uws';
-import type { Refusal } from '../ws/admission.js';
+import { refusal, type Refusal } from '../conn/refusal.js';
 import { parseEventId, type ResumeId } from './event-id.js';
 
 /** Everything the stream needs after the handler returns. The query may hold the token: never log it. */
@@ -36,7 +36,7 @@ function shown(name: string): string {
 
 /**
  * `?topics=a,b` (repeated `topics` parameters add up): distinct names in order, at most
- * `max` of them (PROTOCOL: 100). Empty or absent: the personal channel only.
+ * `max` of them (docs/protocol.md#opening-a-stream: 100). Empty or absent: the personal channel only.
  */
 export function parseTopics(query: string, max: number = MAX_TOPICS_PER_FRAME): TopicsResult {
   const names = new Set<string>();
@@ -45,13 +45,13 @@ export function parseTopics(query: string, max: number = MAX_TOPICS_PER_FRAME): 
     for (const name of value.split(',')) {
       names.add(name);
       if (names.size > max) {
-        return { ok: false, refusal: { status: 400, code: 'invalid_query', message: `at most ${max} topics per stream` } };
+        return { ok: false, refusal: refusal('invalid_query', `at most ${max} topics per stream`) };
       }
     }
   }
   for (const name of names) {
     if (!isValidTopic(name)) {
-      return { ok: false, refusal: { status: 400, code: 'invalid_channel', message: `invalid topic name: ${shown(name)}` } };
+      return { ok: false, refusal: refusal('invalid_channel', `invalid topic name: ${shown(name)}`) };
     }
   }
   return { ok: true, topics: [...names] };
@@ -60,7 +60,7 @@ export function parseTopics(query: string, max: number = MAX_TOPICS_PER_FRAME): 
 /** The first topic the token does not allow, as a 403; undefined when all are allowed. */
 export function forbiddenTopic(topics: readonly string[], allows: (topic: string) => boolean): Refusal | undefined {
   for (const name of topics) {
-    if (!allows(name)) return { status: 403, code: 'forbidden', message: `topic not allowed by the token: ${shown(name)}` };
+    if (!allows(name)) return refusal('forbidden', `topic not allowed by the token: ${shown(name)}`);
   }
   return undefined;
 }

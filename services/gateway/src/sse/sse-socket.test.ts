@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { HttpResponse } from '@herald/uws';
 import { CloseCode } from '@herald/protocol';
 import { verified } from '../../test/unit-helpers.js';
-import { newConnState, type ConnState } from '../ws/conn-state.js';
+import { newConnState, type ConnState } from '../conn/state.js';
 import { SseRegistry } from './registry.js';
 import { SSE_RETRY_MS, SseSocket } from './sse-socket.js';
 

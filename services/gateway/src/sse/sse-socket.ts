@@ -1,7 +1,7 @@
 /** One Server-Sent Events stream behind the WsLike face: frames become events, the event id tracks every channel. */
 import { CloseCode } from '@herald/protocol';
 import type { HttpResponse } from '@herald/uws';
-import type { ConnState, WsLike } from '../ws/conn-state.js';
+import type { ConnState, WsLike } from '../conn/state.js';
 import { encodeEventId, eventIdKey } from './event-id.js';
 import type { SseRegistry } from './registry.js';
 

@@ -1,6 +1,6 @@
 /** The uWS WebSocketBehavior of `/v1/ws`: options and thin handlers delegating to upgrade, lifecycle and inbound. */
 import type { Behavior } from '@herald/uws';
-import type { ConnSlot, ConnState } from './conn-state.js';
+import type { ConnSlot, ConnState } from '../conn/state.js';
 import type { Inbound } from './inbound.js';
 import type { Lifecycle } from './lifecycle.js';
 

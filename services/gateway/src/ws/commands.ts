@@ -7,7 +7,7 @@ import {
 } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
 import type { Subscriptions } from '../hub/subscriptions.js';
-import type { ConnState } from './conn-state.js';
+import type { ConnState } from '../conn/state.js';
 
 export interface CommandDeps {
   readonly subscriptions: Pick<Subscriptions, 'join' | 'leave'>;

@@ -3,9 +3,9 @@ import { CloseCode, decodeClientFrame, type DecodeLimits, type ErrFrame, type Se
 import type { Logger } from '@herald/telemetry';
 import type { GatewayMetrics } from '../metrics.js';
 import { handleCommand, type CommandDeps } from './commands.js';
-import type { ConnState } from './conn-state.js';
-import { refillAndTake } from './rate.js';
-import type { Sender } from './send.js';
+import type { ConnState } from '../conn/state.js';
+import { refillAndTake } from '../conn/rate.js';
+import type { Sender } from '../conn/send.js';
 
 export interface InboundDeps {
   readonly commands: CommandDeps;

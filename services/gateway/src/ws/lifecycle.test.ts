@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { MemoryBus, type MessageHandler } from '@herald/bus';
 import { CloseCode } from '@herald/protocol';
 import { makeHub, RecordingSocket, silentLog, verified, type Hub } from '../../test/unit-helpers.js';
-import { newConnState, type ConnState, type PendingOpen } from './conn-state.js';
-import { Connections } from './connections.js';
+import { Sessions } from '../hub/session.js';
+import { newConnState, type ConnState, type PendingOpen } from '../conn/state.js';
+import { Connections } from '../conn/registry.js';
 import { BUS_UNAVAILABLE_CLOSE, Lifecycle } from './lifecycle.js';
 
 /** A MemoryBus whose personal-channel subscriptions fail (a bus outage at open). */
@@ -16,9 +17,10 @@ class FailingBus extends MemoryBus {
 
 function lifecycle(hub: Hub, draining = (): boolean => false): { lc: Lifecycle; connections: Connections } {
   const connections = new Connections(100, 10);
+  const sessions = new Sessions({ nodeId: 'n1', heartbeatMs: 25_000, connections, subscriptions: hub.subscriptions, metrics: hub.metrics, log: silentLog });
   const lc = new Lifecycle({
-    nodeId: 'n1', heartbeatMs: 25_000, epoch: () => hub.bus.epoch(), position: (ch) => hub.bus.position(ch), connections,
-    subscriptions: hub.subscriptions, interest: hub.interest, recovery: hub.recovery, sender: hub.sender, draining, metrics: hub.metrics, log: silentLog,
+    epoch: () => hub.bus.epoch(), position: (ch) => hub.bus.position(ch), sessions, join: hub.join,
+    subscriptions: hub.subscriptions, sender: hub.sender, draining, log: silentLog,
   });
   return { lc, connections };
 }

@@ -1,11 +1,10 @@
 /** The upgrade request, copied out of uWS's stack-allocated HttpRequest, and the pure choices made from it. */
 import { MAX_EPOCH_CHARS } from '@herald/protocol';
 import { remoteAddress, type HttpRequest, type HttpResponse } from '@herald/uws';
+import { offeredProtocols } from '../conn/token.js';
 
 /** The subprotocol the server selects (PROTOCOL §1). */
 export const PROTOCOL_V1 = 'herald.v1';
-/** Prefix of the subprotocol that carries the token; never echoed back. */
-export const BEARER_PROTOCOL_PREFIX = 'herald.bearer.';
 
 /** Everything the upgrade needs after the handler returns. */
 export interface UpgradeHead {
@@ -32,24 +31,6 @@ export function readUpgradeHead(req: HttpRequest, res: HttpResponse): UpgradeHea
   };
 }
 
-function offeredProtocols(header: string): string[] {
-  return header.length === 0 ? [] : header.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
-}
-
-/**
- * The token, in the contract's order of preference: `Sec-WebSocket-Protocol:
- * herald.bearer.<jwt>`, then `Authorization: Bearer <jwt>`, then `?token=`.
- */
-export function pickToken(head: Pick<UpgradeHead, 'protocol' | 'authorization' | 'query'>): string | undefined {
-  for (const p of offeredProtocols(head.protocol)) {
-    if (p.startsWith(BEARER_PROTOCOL_PREFIX) && p.length > BEARER_PROTOCOL_PREFIX.length) return p.slice(BEARER_PROTOCOL_PREFIX.length);
-  }
-  const m = /^bearer\s+(\S+)\s*$/i.exec(head.authorization);
-  if (m?.[1] !== undefined) return m[1];
-  const q = new URLSearchParams(head.query).get('token');
-  return q !== null && q.length > 0 ? q : undefined;
-}
-
 /** `herald.v1` when the client offered it, else none. The bearer protocol is never selected. */
 export function selectProtocol(head: Pick<UpgradeHead, 'protocol'>): string {
   return offeredProtocols(head.protocol).includes(PROTOCOL_V1) ? PROTOCOL_V1 : '';
@@ -66,9 +47,4 @@ export function parseResume(query: string): ResumeRequest | undefined {
   const epoch = params.get('epoch') ?? undefined;
   if (!Number.isSafeInteger(since) || (epoch !== undefined && (epoch.length === 0 || epoch.length > MAX_EPOCH_CHARS))) return { valid: false };
   return { valid: true, since, epoch };
-}
-
-/** Normalizes an Origin or an allow-list entry for comparison (case, trailing slash). */
-export function normalizeOrigin(origin: string): string {
-  return origin.trim().replace(/\/+$/, '').toLowerCase();
 }

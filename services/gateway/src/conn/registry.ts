@@ -1,5 +1,5 @@
 /** The node's connection table: open sockets, per-user counts, and admission slots for upgrades in flight. */
-import type { ConnState } from './conn-state.js';
+import type { ConnState } from './state.js';
 
 interface UserEntry {
   /** Admitted connections of the user: upgrades accepted but not yet open, plus open ones. */

@@ -2,7 +2,7 @@
 import { CloseCode, MAX_CLOSE_REASON_BYTES, encodeServerFrame, type ServerFrame } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
 import type { GatewayMetrics } from '../metrics.js';
-import type { ConnState, WsLike } from './conn-state.js';
+import type { ConnState, WsLike } from './state.js';
 
 /** uWS `send` results. */
 const SEND_SENT = 1;

@@ -4,7 +4,7 @@ import { createMetricsRegistry } from '@herald/telemetry';
 import { CloseCode } from '@herald/protocol';
 import { RecordingSocket, silentLog, verified } from '../../test/unit-helpers.js';
 import { createGatewayMetrics } from '../metrics.js';
-import { newConnState, type ConnState } from './conn-state.js';
+import { newConnState, type ConnState } from './state.js';
 import { Sender, closeReason } from './send.js';
 
 async function setup(limit = 100): Promise<{ sender: Sender; st: ConnState; ws: RecordingSocket; slow: () => Promise<number> }> {

@@ -1,7 +1,7 @@
 // Unit tests of upgrade admission and its token buckets (node rate, per IP, per connection).
 import { describe, expect, it } from 'vitest';
 import { Admission } from './admission.js';
-import { Connections } from './connections.js';
+import { Connections } from './registry.js';
 import { KeyedBuckets, TokenBucket, refillAndTake } from './rate.js';
 
 describe('token buckets', () => {

@@ -1,32 +1,23 @@
-/** Synchronous upgrade admission: draining, Origin allow-list, node capacity, upgrade rates. */
-import type { Connections } from './connections.js';
+/** Synchronous admission of a connection request (upgrade or SSE): draining, Origin allow-list, node capacity, request rates. */
 import { KeyedBuckets, TokenBucket } from './rate.js';
-import { normalizeOrigin, type UpgradeHead } from './upgrade-head.js';
+import { DRAINING_REFUSAL, RETRY_AFTER_FULL_S, RETRY_AFTER_RATE_S, refusal, type Refusal } from './refusal.js';
+import type { Connections } from './registry.js';
 
-/** An HTTP refusal of an upgrade or an SSE request (the body is the contract's error object). */
-export interface Refusal {
-  readonly status: 400 | 401 | 403 | 429 | 500 | 503;
-  readonly code: string;
-  readonly message: string;
-  /** Seconds for `Retry-After` (503 and rate 429s). */
-  readonly retryAfterS?: number;
+/** What admission reads of a request: its Origin header ('' when absent) and the client address. */
+export interface RequestOrigin {
+  readonly origin: string;
+  readonly ip: string;
 }
 
-/**
- * Retry-After values, seconds. A draining node will not come back: 1 s sends the client to
- * the load balancer (and another node) quickly; a full node needs longer to free slots.
- */
-export const RETRY_AFTER_DRAINING_S = 1;
-export const RETRY_AFTER_FULL_S = 5;
-export const RETRY_AFTER_RATE_S = 1;
+const ORIGIN_NOT_ALLOWED = refusal('origin_not_allowed', 'origin not allowed');
+const NODE_FULL = refusal('overloaded', 'node is at its connection limit', RETRY_AFTER_FULL_S);
+const NODE_RATE = refusal('overloaded', 'node upgrade rate exceeded', RETRY_AFTER_RATE_S);
+const IP_RATE = refusal('rate_limited', 'too many connection attempts from this address', RETRY_AFTER_RATE_S);
 
-/** The answer to every upgrade once draining began. */
-export const DRAINING_REFUSAL: Refusal = Object.freeze({
-  status: 503,
-  code: 'draining',
-  message: 'node is draining; reconnect to another node',
-  retryAfterS: RETRY_AFTER_DRAINING_S,
-});
+/** Normalizes an Origin or an allow-list entry for comparison (case, trailing slash). */
+export function normalizeOrigin(origin: string): string {
+  return origin.trim().replace(/\/+$/, '').toLowerCase();
+}
 
 export interface AdmissionOptions {
   /** Allowed origins; undefined (or containing `*`) allows any. */
@@ -60,18 +51,16 @@ export class Admission {
   }
 
   /** A refusal, or undefined when the upgrade may go on to token verification. */
-  check(head: Pick<UpgradeHead, 'origin' | 'ip'>, now = Date.now()): Refusal | undefined {
+  check(head: RequestOrigin, now = Date.now()): Refusal | undefined {
     if (this.draining) return DRAINING_REFUSAL;
-    if (!this.originAllowed(head.origin)) return { status: 403, code: 'origin_not_allowed', message: 'origin not allowed' };
-    if (!this.#connections.hasRoom()) return { status: 503, code: 'overloaded', message: 'node is at its connection limit', retryAfterS: RETRY_AFTER_FULL_S };
-    if (!this.#rate.take(now)) return { status: 503, code: 'overloaded', message: 'node upgrade rate exceeded', retryAfterS: RETRY_AFTER_RATE_S };
-    if (this.#perIp !== undefined && !this.#perIp.take(head.ip, now)) {
-      return { status: 429, code: 'rate_limited', message: 'too many connection attempts from this address', retryAfterS: RETRY_AFTER_RATE_S };
-    }
+    if (!this.originAllowed(head.origin)) return ORIGIN_NOT_ALLOWED;
+    if (!this.#connections.hasRoom()) return NODE_FULL;
+    if (!this.#rate.take(now)) return NODE_RATE;
+    if (this.#perIp !== undefined && !this.#perIp.take(head.ip, now)) return IP_RATE;
     return undefined;
   }
 
-  /** A request without Origin is not a browser's and passes (PROTOCOL §1). */
+  /** A request without Origin is not a browser's and passes (docs/protocol.md#connecting). */
   originAllowed(origin: string): boolean {
     return origin.length === 0 || this.#origins === undefined || this.#origins.has(normalizeOrigin(origin));
   }
