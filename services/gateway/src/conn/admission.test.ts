@@ -1,6 +1,6 @@
 // Unit tests of upgrade admission and its token buckets (node rate, per IP, per connection).
 import { describe, expect, it } from 'vitest';
-import { Admission } from './admission.js';
+import { Admission, normalizeOrigin } from './admission.js';
 import { Connections } from './registry.js';
 import { KeyedBuckets, TokenBucket, refillAndTake } from './rate.js';
 
@@ -80,5 +80,11 @@ describe('Connections', () => {
     expect(c.reserve('u')).toBe(true);
     c.unreserve('v');
     expect(c.admitted).toBe(2);
+  });
+});
+
+describe('normalizeOrigin', () => {
+  it('ignores case and trailing slashes', () => {
+    expect(normalizeOrigin(' HTTPS://App.Example.com/ ')).toBe('https://app.example.com');
   });
 });
