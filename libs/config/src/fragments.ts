@@ -31,12 +31,33 @@ export const nodeConfig = z.object({
 export const natsConfig = z.object({
   /** Unset: the embedded in-process memory bus (one node only). */
   NATS_URL: z.string().optional(),
+  /**
+   * The bus, said explicitly: `nats` (needs NATS_URL) or `memory` (the in-process bus; no
+   * other process reaches it). Unset: `nats` when NATS_URL is set, else `memory`, which
+   * `herald gateway` refuses (a lone gateway nobody can publish to) unless set explicitly.
+   */
+  BUS: z.enum(['nats', 'memory']).optional(),
   /** JetStream stream that holds history. */
   NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('HERALD'),
   /** Stream replicas (3 on a 3-server cluster). */
   NATS_REPLICAS: int(1, 5).default(1),
   /** Bus request timeout, ms. */
   NATS_TIMEOUT_MS: int(100, 60_000).default(5000),
+  /**
+   * Prefix of every NATS subject (history, live copies, canaries, control requests). Installs
+   * sharing one NATS cluster need distinct prefixes (and distinct NATS_STREAM names). Unset: `herald`.
+   */
+  NATS_PREFIX: z.string().regex(/^(?=.{1,64}$)[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,3}$/, '1-4 dot-separated tokens of [A-Za-z0-9_-], at most 64 characters').optional(),
+  /** PEM CA bundle that signs the NATS servers' certificates; set: TLS is required. */
+  NATS_TLS_CA_FILE: z.string().optional(),
+  /** PEM client certificate for NATS (with NATS_TLS_KEY_FILE). */
+  NATS_TLS_CERT_FILE: z.string().optional(),
+  /** PEM private key of NATS_TLS_CERT_FILE. */
+  NATS_TLS_KEY_FILE: z.string().optional(),
+  /** NATS `.creds` file (user JWT + NKey seed). */
+  NATS_CREDS_FILE: z.string().optional(),
+  /** File holding a NATS NKey user seed (`SU…`); not with NATS_CREDS_FILE. */
+  NATS_NKEY_SEED_FILE: z.string().optional(),
 });
 
 export const historyConfig = z.object({

@@ -38,3 +38,15 @@ describe('unknown HERALD_ variables', () => {
     }
   });
 });
+
+describe('busChoiceIssues', () => {
+  it('refuses a gateway without NATS unless the memory bus is asked for', async () => {
+    const { busChoiceIssues } = await import('./bus-choice.js');
+    expect(busChoiceIssues('gateway', {})[0]).toMatch(/^HERALD_NATS_URL: a gateway needs NATS/);
+    expect(busChoiceIssues('gateway', { HERALD_BUS: 'memory' })).toEqual([]);
+    expect(busChoiceIssues('gateway', { HERALD_NATS_URL: 'nats://n:4222' })).toEqual([]);
+    expect(busChoiceIssues('dev', {})).toEqual([]);
+    expect(busChoiceIssues('publish-api', { HERALD_BUS: 'nats' })[0]).toMatch(/^HERALD_BUS: nats needs/);
+    expect(busChoiceIssues('dev', { HERALD_BUS: 'memory', HERALD_NATS_URL: 'nats://n:4222' })[0]).toMatch(/contradicts/);
+  });
+});

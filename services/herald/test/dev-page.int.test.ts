@@ -66,7 +66,7 @@ describe('herald gateway: no live page, no /dev endpoints', () => {
   it('does not register them', async () => {
     const gw = await spawnService({
       args: [CLI, 'gateway'],
-      env: { HERALD_PORT: '0', HERALD_HOST: '127.0.0.1', HERALD_JWT_SECRET: 'a-test-secret-of-32-characters!!' },
+      env: { HERALD_PORT: '0', HERALD_HOST: '127.0.0.1', HERALD_JWT_SECRET: 'a-test-secret-of-32-characters!!', HERALD_BUS: 'memory' },
     });
     try {
       for (const path of ['/', '/dev/token', '/sdk/herald-client.js']) {
