@@ -4,7 +4,7 @@
  * with its seq and prev, which gateway nodes subscribe to with core NATS.
  * @module
  */
-import { connect, headers, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from '@herald/telemetry';
 import type {
@@ -15,8 +15,9 @@ import { normalizeQuery, resolveHistoryOptions, type HistoryOptions } from './hi
 import { Canary } from './nats-canary.js';
 import { NatsControl, withTimeout } from './nats-control.js';
 import { HistoryReader, type RawPage } from './nats-history.js';
+import { JetStreamPublisher } from './nats-publisher.js';
 import { decodeLive, LiveChannel } from './nats-live.js';
-import { DEFAULT_STREAM, ensureStreamUntil, epochOf, HDR_ID, HDR_TS, msgIdOf, streamConfig } from './nats-stream.js';
+import { DEFAULT_STREAM, ensureStreamUntil, epochOf, msgIdOf, streamConfig } from './nats-stream.js';
 import { inSubject, outSubject } from './subjects.js';
 
 export interface NatsBusOptions {
@@ -58,6 +59,7 @@ export class NatsBus implements Bus {
   readonly kind = 'nats' as const;
   readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
+  readonly #publisher: JetStreamPublisher;
   readonly #jsm: JetStreamManager;
   readonly #reader: HistoryReader;
   readonly #control: NatsControl;
@@ -76,6 +78,7 @@ export class NatsBus implements Bus {
     this.#nc = nc;
     this.#jsm = jsm;
     this.#js = jetstream(nc, { timeout: timeoutMs });
+    this.#publisher = new JetStreamPublisher(nc, config.name, timeoutMs);
     this.#config = config;
     this.#epoch = epoch;
     this.#timeoutMs = timeoutMs;
@@ -138,20 +141,10 @@ export class NatsBus implements Bus {
   async publish(request: PublishRequest): Promise<PublishResult> {
     this.#assertUsable();
     const subject = inSubject(request.channel);
-    const h = headers();
-    h.set(HDR_TS, String(Date.now()));
-    if (request.id !== undefined) h.set(HDR_ID, request.id);
-    try {
-      const ack = await this.#js.publish(subject, request.data, {
-        headers: h,
-        timeout: this.#timeoutMs,
-        expect: { streamName: this.#config.name },
-        ...(request.id === undefined ? {} : { msgID: msgIdOf(request.channel, request.id) }),
-      });
-      return { channel: request.channel, seq: ack.seq, duplicate: ack.duplicate };
-    } catch (err) {
-      throw new BusError('unavailable', 'JetStream did not acknowledge the publish', { cause: err });
-    }
+    const ack = await this.#publisher.publish(request.id === undefined
+      ? { subject, data: request.data }
+      : { subject, data: request.data, id: request.id, msgId: msgIdOf(request.channel, request.id) });
+    return { channel: request.channel, seq: ack.seq, duplicate: ack.duplicate };
   }
 
   subscribe(channel: string, handler: MessageHandler): Promise<void> {
@@ -269,6 +262,8 @@ export class NatsBus implements Bus {
     } catch {
       await this.#nc.close().catch(() => undefined);
     }
+    // acknowledgements that did not arrive before the drain ended will not come now
+    this.#publisher.close();
   }
 
   #assertUsable(): void {

@@ -1,0 +1,198 @@
+/**
+ * JetStream publishes at the cost of a core NATS publish: the hot path of the publish API.
+ *
+ * The JetStream client's `publish` is a NATS request: per message a promise, a timer, a
+ * request object with its own Error for context, a header object, and one socket write
+ * (the client flushes at the end of each microtask checkpoint, and every HTTP request the
+ * publish API serves is its own checkpoint). Here, through the NATS client's public API:
+ * - one reply subscription (`<inbox>.*`) for every acknowledgement, matched by token;
+ * - one sweep timer for every timeout (acknowledgements are awaited in issue order, so the
+ *   oldest pending is always the first to expire);
+ * - publishes issued in the same event-loop turn leave together: they are queued and
+ *   handed to the client in one block at `setImmediate`, which the client writes as one
+ *   socket write (HTTP requests read in one poll of the loop share it).
+ * The guarantees are JetStream's: the acknowledgement names the stream and the seq the
+ * message was stored with (`duplicate` when the `Nats-Msg-Id` was seen in the window),
+ * `Nats-Expected-Stream` makes the server refuse a subject another stream holds, and a
+ * missing acknowledgement (no stream, no leader, timeout, closed connection) rejects.
+ * @module
+ */
+import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { BusError } from './errors.js';
+import { HDR_ID, HDR_TS } from './nats-stream.js';
+
+/** What JetStream answered for a stored message. */
+export interface PubAck {
+  readonly seq: number;
+  readonly duplicate: boolean;
+}
+
+/** One message to store. */
+export interface JsMessage {
+  readonly subject: string;
+  readonly data: string;
+  /** Herald's idempotency key (header `Herald-Id`), when given. */
+  readonly id?: string;
+  /** `Nats-Msg-Id` (JetStream dedupe), when given. */
+  readonly msgId?: string;
+}
+
+interface Pending {
+  readonly resolve: (ack: PubAck) => void;
+  readonly reject: (err: Error) => void;
+  /** ms since the Unix epoch after which the publish fails. */
+  readonly deadline: number;
+}
+
+interface Queued {
+  readonly m: JsMessage;
+  readonly token: string;
+}
+
+/** Header names JetStream reads on a publish. */
+const HDR_MSG_ID = 'Nats-Msg-Id';
+const HDR_EXPECTED_STREAM = 'Nats-Expected-Stream';
+/** A status reply (no stream listens on the subject) has no body. */
+const NO_RESPONDERS = 503;
+/** Upper bound of publishes queued for the next flush: beyond it the queue is flushed at once. */
+const MAX_QUEUED = 1024;
+
+/** An acknowledgement body: `{"stream","seq","duplicate"?}` or `{"error":{"code","err_code","description"}}`. */
+interface AckBody {
+  stream?: unknown;
+  seq?: unknown;
+  duplicate?: unknown;
+  error?: { code?: unknown; err_code?: unknown; description?: unknown };
+}
+
+export class JetStreamPublisher {
+  readonly #nc: NatsConnection;
+  readonly #stream: string;
+  readonly #timeoutMs: number;
+  /** `<inbox>.`: the reply subject of a publish is this plus its token. */
+  readonly #replyPrefix: string;
+  readonly #sub: Subscription;
+  /** Pending acknowledgements by token, in issue order (so in deadline order). */
+  readonly #pending = new Map<string, Pending>();
+  #queue: Queued[] = [];
+  #flushScheduled = false;
+  #sweep: NodeJS.Timeout | undefined;
+  #next = 0;
+  #closed = false;
+
+  constructor(nc: NatsConnection, stream: string, timeoutMs: number) {
+    this.#nc = nc;
+    this.#stream = stream;
+    this.#timeoutMs = timeoutMs;
+    this.#replyPrefix = createInbox() + '.';
+    this.#sub = nc.subscribe(this.#replyPrefix + '*', { callback: (err, msg) => { if (!err) this.#onReply(msg); } });
+  }
+
+  /** Stores one message; resolves with its seq once JetStream acknowledged it. Rejects with BusError('unavailable'). */
+  publish(m: JsMessage): Promise<PubAck> {
+    if (this.#closed) return Promise.reject(new BusError('closed', 'bus is closed'));
+    const token = (this.#next++).toString(36);
+    const p = new Promise<PubAck>((resolve, reject) => {
+      this.#pending.set(token, { resolve, reject, deadline: Date.now() + this.#timeoutMs });
+    });
+    this.#queue.push({ m, token });
+    if (this.#queue.length >= MAX_QUEUED) this.#flush();
+    else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flushLater);
+    }
+    this.#sweep ??= setInterval(this.#expire, Math.max(20, Math.min(1000, this.#timeoutMs / 10))).unref();
+    return p;
+  }
+
+  /** Rejects every pending publish and stops listening for acknowledgements. */
+  close(): void {
+    this.#closed = true;
+    this.#flushScheduled = false;
+    this.#queue = [];
+    this.#failAll(new BusError('closed', 'bus is closed'));
+    if (!this.#nc.isClosed() && !this.#sub.isClosed()) this.#sub.unsubscribe();
+  }
+
+  readonly #flushLater = (): void => {
+    if (!this.#flushScheduled) return;
+    this.#flush();
+  };
+
+  /** Hands every queued publish to the client in one synchronous block (one socket write). */
+  #flush(): void {
+    this.#flushScheduled = false;
+    const queue = this.#queue;
+    this.#queue = [];
+    const ts = String(Date.now());
+    for (const { m, token } of queue) {
+      const h = headers();
+      h.set(HDR_TS, ts);
+      h.set(HDR_EXPECTED_STREAM, this.#stream);
+      if (m.id !== undefined) h.set(HDR_ID, m.id);
+      if (m.msgId !== undefined) h.set(HDR_MSG_ID, m.msgId);
+      try {
+        this.#nc.publish(m.subject, m.data, { reply: this.#replyPrefix + token, headers: h });
+      } catch (err) {
+        // closed connection, payload over the server's limit: this one is not stored
+        this.#settle(token)?.reject(new BusError('unavailable', 'JetStream publish not sent', { cause: err }));
+      }
+    }
+  }
+
+  #onReply(msg: Msg): void {
+    const token = msg.subject.slice(this.#replyPrefix.length);
+    const pending = this.#settle(token);
+    if (pending === undefined) return; // expired already, or not ours
+    if (msg.data.length === 0) {
+      const code = msg.headers?.code ?? 0;
+      const why = code === NO_RESPONDERS ? 'no JetStream stream answered (no responders)' : `JetStream answered status ${code}`;
+      pending.reject(new BusError('unavailable', why));
+      return;
+    }
+    let body: AckBody;
+    try {
+      body = msg.json<AckBody>();
+    } catch (err) {
+      pending.reject(new BusError('unavailable', 'unreadable JetStream acknowledgement', { cause: err }));
+      return;
+    }
+    if (body.error !== undefined) {
+      pending.reject(new BusError('unavailable', `JetStream refused the publish: ${String(body.error.description ?? body.error.err_code ?? body.error.code)}`));
+      return;
+    }
+    if (body.stream !== this.#stream || typeof body.seq !== 'number' || !(body.seq > 0)) {
+      pending.reject(new BusError('unavailable', 'invalid JetStream acknowledgement'));
+      return;
+    }
+    pending.resolve({ seq: body.seq, duplicate: body.duplicate === true });
+  }
+
+  #settle(token: string): Pending | undefined {
+    const pending = this.#pending.get(token);
+    if (pending !== undefined) this.#pending.delete(token);
+    if (this.#pending.size === 0 && this.#queue.length === 0 && this.#sweep !== undefined) {
+      clearInterval(this.#sweep);
+      this.#sweep = undefined;
+    }
+    return pending;
+  }
+
+  /** Fails the publishes whose deadline passed: the oldest first, stopping at the first still in time. */
+  readonly #expire = (): void => {
+    const now = Date.now();
+    for (const [token, pending] of this.#pending) {
+      if (pending.deadline > now) break;
+      this.#settle(token);
+      pending.reject(new BusError('unavailable', `JetStream did not acknowledge the publish within ${this.#timeoutMs} ms`));
+    }
+  };
+
+  #failAll(err: BusError): void {
+    const all = [...this.#pending.values()];
+    this.#pending.clear();
+    if (this.#sweep !== undefined) clearInterval(this.#sweep);
+    this.#sweep = undefined;
+    for (const p of all) p.reject(err);
+  }
+}
