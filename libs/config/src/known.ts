@@ -12,7 +12,8 @@ import { ENV_PREFIX } from './prefix.js';
 export const KNOWN_VARIABLES: readonly string[] = [
   // shared by the roles (fragments.ts)
   'LOG_LEVEL', 'NODE_ID', 'HOST', 'PORT',
-  'NATS_URL', 'NATS_STREAM', 'NATS_REPLICAS', 'NATS_TIMEOUT_MS',
+  'NATS_URL', 'BUS', 'NATS_STREAM', 'NATS_REPLICAS', 'NATS_TIMEOUT_MS', 'NATS_PREFIX',
+  'NATS_TLS_CA_FILE', 'NATS_TLS_CERT_FILE', 'NATS_TLS_KEY_FILE', 'NATS_CREDS_FILE', 'NATS_NKEY_SEED_FILE',
   'HISTORY_SIZE', 'HISTORY_TTL_MS', 'DEDUPE_WINDOW_MS',
   'JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWKS_URL', 'JWT_ALGORITHMS', 'JWT_AUDIENCE', 'JWT_ISSUER', 'JWT_ALLOW_NO_EXP', 'JWT_CLOCK_TOLERANCE_S',
   // gateway
@@ -23,8 +24,8 @@ export const KNOWN_VARIABLES: readonly string[] = [
   // publish API
   'API_KEYS', 'MAX_BODY_BYTES', 'MAX_DATA_BYTES', 'MAX_BATCH', 'MAX_TARGETS', 'RATE_LIMIT_RPS', 'RATE_LIMIT_BURST',
   'PUBLISH_CONCURRENCY', 'SHUTDOWN_TIMEOUT_MS',
-  // the `herald` command: bus choice, dev page, `herald publish`
-  'BUS', 'DEV_PUBLIC', 'API_KEY', 'PUBLISH_URL',
+  // the `herald` command: dev page, `herald publish`
+  'DEV_PUBLIC', 'API_KEY', 'PUBLISH_URL',
   // tools: k6 scripts (loadtest/k6), the Helm download script (deploy/scripts)
   'WS_URL', 'API_URL', 'TOKEN', 'HELM',
 ];

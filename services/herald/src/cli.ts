@@ -5,7 +5,7 @@
  * @module
  */
 import { createRequire } from 'node:module';
-import { busChoiceIssues, ConfigError, KNOWN_VARIABLES, warnUnknownVariables, type Role } from '@herald/config';
+import { busChoiceIssues, ConfigError, warnUnknownVariables, type Role } from '@herald/config';
 import { UsageError } from './args.js';
 import { describeFailure } from './errors.js';
 import { commandHelp, isCommand, USAGE, wantsHelp } from './help.js';
@@ -24,7 +24,9 @@ function version(): string {
  */
 async function preflight(role: Role, args: readonly string[], env: Env): Promise<void> {
   if (args.length > 0) throw new UsageError(`${role} takes no arguments (got '${args[0]}'); configure it with HERALD_* variables`);
-  warnUnknownVariables(env, KNOWN_VARIABLES, (line) => process.stderr.write(`herald: warning: ${line}\n`));
+  const [{ gatewayConfigSchema }, { publishApiConfigSchema }] = await Promise.all([import('@herald/gateway'), import('@herald/publish-api')]);
+  const known = [...Object.keys(gatewayConfigSchema.shape), ...Object.keys(publishApiConfigSchema.shape)];
+  warnUnknownVariables(env, known, (line) => process.stderr.write(`herald: warning: ${line}\n`));
   if (busChoiceIssues(role, env).length === 0) return;
   // Refused: report the bus choice together with every other problem, as a start-up would.
   const { checkRole } = await import('./commands/check-config.js');
