@@ -4,7 +4,7 @@
  * with its seq and prev, which gateway nodes subscribe to with core NATS.
  * @module
  */
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, type Authenticator, type NatsConnection, type Subscription, type TlsOptions } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from '@herald/telemetry';
 import type {
@@ -18,7 +18,7 @@ import { HistoryReader, type RawPage } from './nats-history.js';
 import { JetStreamPublisher } from './nats-publisher.js';
 import { decodeLive, LiveChannel } from './nats-live.js';
 import { DEFAULT_STREAM, ensureStreamUntil, epochOf, msgIdOf, streamConfig } from './nats-stream.js';
-import { inSubject, outSubject } from './subjects.js';
+import { subjectScheme, type SubjectScheme } from './subjects.js';
 
 export interface NatsBusOptions {
   /** NATS server URLs (`nats://host:port`), one or several of a cluster. */
@@ -37,6 +37,12 @@ export interface NatsBusOptions {
   readonly startupTimeoutMs?: number;
   /** Wait between reconnect attempts, in ms (default 250, plus up to 100 of jitter). */
   readonly reconnectTimeWaitMs?: number;
+  /** Subject prefix of this install (default `herald`): installs sharing a NATS cluster need distinct prefixes and streams. */
+  readonly prefix?: string;
+  /** TLS to NATS (CA, client certificate): see openBus. */
+  readonly tls?: TlsOptions;
+  /** NATS credentials (creds file or NKey seed): see openBus. */
+  readonly authenticator?: Authenticator;
   readonly logger?: Logger;
 }
 
@@ -67,6 +73,7 @@ export class NatsBus implements Bus {
   readonly #config: ReturnType<typeof streamConfig>;
   readonly #timeoutMs: number;
   readonly #log: Logger | undefined;
+  readonly #subjects: SubjectScheme;
   #epoch: string;
   #connected = true;
   #closed = false;
@@ -74,7 +81,10 @@ export class NatsBus implements Bus {
   readonly #live = new Map<string, LiveEntry>();
   readonly #statusListeners = new Set<(status: BusStatus) => void>();
 
-  private constructor(nc: NatsConnection, jsm: JetStreamManager, config: ReturnType<typeof streamConfig>, epoch: string, timeoutMs: number, log?: Logger) {
+  private constructor(
+    nc: NatsConnection, jsm: JetStreamManager, config: ReturnType<typeof streamConfig>, epoch: string, timeoutMs: number, subjects: SubjectScheme, log?: Logger,
+  ) {
+    this.#subjects = subjects;
     this.#nc = nc;
     this.#jsm = jsm;
     this.#js = jetstream(nc, { timeout: timeoutMs });
@@ -84,8 +94,8 @@ export class NatsBus implements Bus {
     this.#timeoutMs = timeoutMs;
     this.#log = log;
     this.#reader = new HistoryReader({ nc, jsm, stream: config.name, timeoutMs });
-    this.#control = new NatsControl(nc, timeoutMs, log);
-    this.#canary = new Canary(nc, this.#js, timeoutMs);
+    this.#control = new NatsControl(nc, timeoutMs, log, subjects);
+    this.#canary = new Canary(nc, this.#js, timeoutMs, subjects);
     void this.#watchStatus();
     void nc.closed().then(() => this.#setStatus('closed'));
   }
@@ -94,7 +104,8 @@ export class NatsBus implements Bus {
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const history = resolveHistoryOptions(options.history);
-    const config = streamConfig(options.stream ?? DEFAULT_STREAM, history, options.replicas ?? 1);
+    const subjects = subjectScheme(options.prefix);
+    const config = streamConfig(options.stream ?? DEFAULT_STREAM, history, options.replicas ?? 1, subjects);
     const servers = typeof options.servers === 'string' ? [options.servers] : [...options.servers];
     let nc: NatsConnection;
     try {
@@ -112,6 +123,8 @@ export class NatsBus implements Bus {
         // objects with stack traces up front, for context should it fail: measured at about a
         // tenth of the publish API's CPU per publish. Our errors carry their own context.
         noAsyncTraces: true,
+        ...(options.tls === undefined ? {} : { tls: options.tls }),
+        ...(options.authenticator === undefined ? {} : { authenticator: options.authenticator }),
       });
     } catch (err) {
       throw new BusError('unavailable', `cannot reach NATS at ${servers.join(',')}`, { cause: err });
@@ -124,7 +137,7 @@ export class NatsBus implements Bus {
       const deadline = jetStreamHere ? Date.now() + (options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS) : Date.now();
       const info = await ensureStreamUntil(jsm, config, deadline, (err) => options.logger?.warn({ err, stream: config.name }, 'JetStream not ready; retrying'));
       options.logger?.info({ stream: config.name, replicas: config.num_replicas, created: info.created }, 'bus stream ready');
-      return new NatsBus(nc, jsm, config, epochOf(info), timeoutMs, options.logger);
+      return new NatsBus(nc, jsm, config, epochOf(info), timeoutMs, subjects, options.logger);
     } catch (err) {
       const server = nc.getServer();
       const where = /^[a-z]+:\/\//.test(server) ? server : `nats://${server}`;
@@ -140,7 +153,7 @@ export class NatsBus implements Bus {
 
   async publish(request: PublishRequest): Promise<PublishResult> {
     this.#assertUsable();
-    const subject = inSubject(request.channel);
+    const subject = this.#subjects.in(request.channel);
     const ack = await this.#publisher.publish(request.id === undefined
       ? { subject, data: request.data }
       : { subject, data: request.data, id: request.id, msgId: msgIdOf(request.channel, request.id) });
@@ -150,13 +163,13 @@ export class NatsBus implements Bus {
   subscribe(channel: string, handler: MessageHandler): Promise<void> {
     try {
       this.#assertUsable();
-      const out = outSubject(channel);
+      const out = this.#subjects.out(channel);
       const existing = this.#live.get(channel);
       if (existing) {
         existing.live.handler = handler;
         return existing.ready ?? Promise.resolve();
       }
-      const entry: LiveEntry = { inSubject: inSubject(channel), live: new LiveChannel(channel, handler, (since, limit) => this.#readRaw(channel, since, limit), this.#log) };
+      const entry: LiveEntry = { inSubject: this.#subjects.in(channel), live: new LiveChannel(channel, handler, (since, limit) => this.#readRaw(channel, since, limit), this.#log) };
       this.#live.set(channel, entry);
       entry.ready = this.#startLive(channel, out, entry);
       return entry.ready;
@@ -213,7 +226,7 @@ export class NatsBus implements Bus {
   }
 
   async #readRaw(channel: string, since: number, limit: number): Promise<RawPage> {
-    const subject = inSubject(channel);
+    const subject = this.#subjects.in(channel);
     try {
       return await this.#reader.read(channel, subject, since, limit);
     } catch (err) {

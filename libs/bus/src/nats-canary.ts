@@ -9,29 +9,31 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { BusError } from './errors.js';
 import { withTimeout } from './nats-control.js';
 import { HDR_TS } from './nats-stream.js';
-import { canaryChannel, inSubject, outSubject } from './subjects.js';
+import { canaryChannel, DEFAULT_SUBJECTS, type SubjectScheme } from './subjects.js';
 
 /** Probes the publish → store → republish → subscribe path. Canary history is capped per subject like any channel. */
 export class Canary {
   readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
   readonly #timeoutMs: number;
+  readonly #subjects: SubjectScheme;
   /** One subscription per probed node id, made on first use and kept. */
   readonly #subscribed = new Map<string, Promise<void>>();
   /** Pending probes by nonce (the payload). */
   readonly #waiting = new Map<string, () => void>();
 
-  constructor(nc: NatsConnection, js: JetStreamClient, timeoutMs: number) {
+  constructor(nc: NatsConnection, js: JetStreamClient, timeoutMs: number, subjects: SubjectScheme = DEFAULT_SUBJECTS) {
     this.#nc = nc;
     this.#js = js;
     this.#timeoutMs = timeoutMs;
+    this.#subjects = subjects;
   }
 
   /** Resolves with the round trip in ms; rejects with BusError('timeout') or ('unavailable'). */
   async probe(nodeId: string, timeoutMs: number): Promise<number> {
     const channel = canaryChannel(nodeId);
     const started = performance.now();
-    await this.#subscribe(nodeId, outSubject(channel), timeoutMs);
+    await this.#subscribe(nodeId, this.#subjects.out(channel), timeoutMs);
     const nonce = JSON.stringify(randomBytes(9).toString('base64url'));
     return new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -45,7 +47,7 @@ export class Canary {
       });
       const h = headers();
       h.set(HDR_TS, String(Date.now()));
-      this.#js.publish(inSubject(channel), nonce, { headers: h, timeout: Math.max(1, Math.min(timeoutMs, this.#timeoutMs)) }).catch((err: unknown) => {
+      this.#js.publish(this.#subjects.in(channel), nonce, { headers: h, timeout: Math.max(1, Math.min(timeoutMs, this.#timeoutMs)) }).catch((err: unknown) => {
         if (!this.#waiting.delete(nonce)) return;
         clearTimeout(timer);
         reject(new BusError('unavailable', 'canary publish was not acknowledged', { cause: err }));

@@ -1,13 +1,13 @@
 /**
- * Control requests across gateway nodes on core NATS: `herald.ctl.disconnect` and
- * `herald.ctl.presence`. Every node answers `{node, count}`; the asker sums the answers.
+ * Control requests across gateway nodes on core NATS: `<prefix>.ctl.disconnect` and
+ * `<prefix>.ctl.presence`. Every node answers `{node, count}`; the asker sums the answers.
  * @module
  */
 import { NoRespondersError, RequestError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from '@herald/telemetry';
 import type { ControlHandlers, PresenceQuery } from './bus.js';
 import { BusError } from './errors.js';
-import { CTL_DISCONNECT, CTL_PRESENCE } from './subjects.js';
+import { DEFAULT_SUBJECTS, type SubjectScheme } from './subjects.js';
 
 /** Longest wait for answers, in ms: a node that answers later is not counted. */
 export const CONTROL_MAX_WAIT_MS = 500;
@@ -23,14 +23,16 @@ export class NatsControl {
   readonly #nc: NatsConnection;
   readonly #timeoutMs: number;
   readonly #log: Logger | undefined;
+  readonly #subjects: SubjectScheme;
   /** Nodes served on this connection (one in production; tests may register several). */
   readonly #nodes = new Map<string, ControlHandlers>();
   #subs: Subscription[] | undefined;
 
-  constructor(nc: NatsConnection, timeoutMs: number, log?: Logger) {
+  constructor(nc: NatsConnection, timeoutMs: number, log?: Logger, subjects: SubjectScheme = DEFAULT_SUBJECTS) {
     this.#nc = nc;
     this.#timeoutMs = timeoutMs;
     this.#log = log;
+    this.#subjects = subjects;
   }
 
   /** Registers (or replaces) a node's handlers; resolves once the server has the subscriptions. */
@@ -38,8 +40,8 @@ export class NatsControl {
     this.#nodes.set(nodeId, handlers);
     if (this.#subs) return;
     this.#subs = [
-      this.#nc.subscribe(CTL_DISCONNECT, { callback: (err, msg) => void (err || this.#answer(msg, 'disconnect')) }),
-      this.#nc.subscribe(CTL_PRESENCE, { callback: (err, msg) => void (err || this.#answer(msg, 'presence')) }),
+      this.#nc.subscribe(this.#subjects.ctlDisconnect, { callback: (err, msg) => void (err || this.#answer(msg, 'disconnect')) }),
+      this.#nc.subscribe(this.#subjects.ctlPresence, { callback: (err, msg) => void (err || this.#answer(msg, 'presence')) }),
     ];
     try {
       await withTimeout(this.#nc.flush(), this.#timeoutMs);
@@ -69,7 +71,7 @@ export class NatsControl {
 
   /** Asks every node and sums the counts: 0 when no node serves control. */
   async ask<K extends ControlRequest['kind']>(kind: K, body: Extract<ControlRequest, { kind: K }>['body']): Promise<number> {
-    const subject = kind === 'disconnect' ? CTL_DISCONNECT : CTL_PRESENCE;
+    const subject = kind === 'disconnect' ? this.#subjects.ctlDisconnect : this.#subjects.ctlPresence;
     let total = 0;
     try {
       const answers = await this.#nc.requestMany(subject, JSON.stringify(body), {

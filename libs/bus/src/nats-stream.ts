@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { nanos } from '@nats-io/transport-node';
 import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import type { HistoryOptions } from './history.js';
-import { IN_WILDCARD, OUT_WILDCARD } from './subjects.js';
+import { DEFAULT_SUBJECTS, type SubjectScheme } from './subjects.js';
 
 /** Default stream name. */
 export const DEFAULT_STREAM = 'HERALD';
@@ -29,10 +29,12 @@ export const HDR_TIME = 'Nats-Time-Stamp';
 const STREAM_NAME_IN_USE = 10058;
 
 /** The stream configuration for a history window. */
-export function streamConfig(name: string, history: HistoryOptions, replicas: number): Partial<StreamConfig> & { name: string } {
+export function streamConfig(
+  name: string, history: HistoryOptions, replicas: number, subjects: SubjectScheme = DEFAULT_SUBJECTS,
+): Partial<StreamConfig> & { name: string } {
   return {
     name,
-    subjects: [IN_WILDCARD],
+    subjects: [subjects.inWildcard],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
@@ -42,7 +44,7 @@ export function streamConfig(name: string, history: HistoryOptions, replicas: nu
     duplicate_window: nanos(Math.min(history.dedupeWindowMs, history.maxAgeMs)),
     num_replicas: replicas,
     allow_direct: true,
-    republish: { src: IN_WILDCARD, dest: OUT_WILDCARD },
+    republish: { src: subjects.inWildcard, dest: subjects.outWildcard },
   };
 }
 
@@ -54,8 +56,20 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
   try {
     return await jsm.streams.add(config);
   } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) return await jsm.streams.update(config.name, config);
-    throw err;
+    if (!(err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE)) throw err;
+    // Never move another install's stream onto our subjects: two installs on one cluster need two streams.
+    const held = (await jsm.streams.info(config.name)).config.subjects ?? [];
+    const ours = config.subjects ?? [];
+    if (held.length !== ours.length || held.some((s, i) => s !== ours[i])) throw new StreamOwnedError(config.name, held, ours);
+    return await jsm.streams.update(config.name, config);
+  }
+}
+
+/** The stream name is taken by a stream of other subjects (another install's prefix). A configuration error: never retried. */
+export class StreamOwnedError extends Error {
+  constructor(stream: string, held: readonly string[], ours: readonly string[]) {
+    super(`stream ${stream} holds ${held.join(', ') || 'no subjects'}, not ${ours.join(', ')}: give each install sharing this NATS its own HERALD_NATS_STREAM and HERALD_NATS_PREFIX`);
+    this.name = 'StreamOwnedError';
   }
 }
 
@@ -74,7 +88,7 @@ export async function ensureStreamUntil(
     try {
       return await ensureStream(jsm, config);
     } catch (err) {
-      const transient = !(err instanceof JetStreamApiError) || err.status === 503;
+      const transient = !(err instanceof JetStreamApiError || err instanceof StreamOwnedError) || (err instanceof JetStreamApiError && err.status === 503);
       if (!transient || Date.now() + STREAM_RETRY_MS >= deadline) throw err;
       onRetry?.(err);
       await new Promise((r) => setTimeout(r, STREAM_RETRY_MS));

@@ -5,7 +5,9 @@
 import type { Logger } from '@herald/telemetry';
 import type { Bus } from './bus.js';
 import type { HistoryOptions } from './history.js';
+import { DEFAULT_SUBJECT_PREFIX } from './subjects.js';
 import { MemoryBus } from './memory-bus.js';
+import { natsSecurity, type NatsSecurityFiles } from './nats-auth.js';
 import { NatsBus } from './nats-bus.js';
 
 export interface OpenBusOptions {
@@ -20,6 +22,10 @@ export interface OpenBusOptions {
   readonly timeoutMs?: number;
   /** NATS connection name. */
   readonly name?: string;
+  /** Subject prefix (default `herald`): installs sharing a NATS cluster need distinct prefixes and streams. */
+  readonly prefix?: string;
+  /** TLS and credential files for NATS (read and checked here: a bad file fails the start). */
+  readonly security?: NatsSecurityFiles;
   readonly logger?: Logger;
 }
 
@@ -32,8 +38,12 @@ export async function openBus(options: OpenBusOptions): Promise<Bus> {
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
   }
+  const security = natsSecurity(options.security ?? {});
+  options.logger?.info(describeSecurity(options.security ?? {}, options.prefix), 'bus connection settings');
   return NatsBus.connect({
     servers,
+    ...security,
+    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
     ...(options.stream === undefined ? {} : { stream: options.stream }),
     ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
     ...(options.history === undefined ? {} : { history: options.history }),
@@ -49,6 +59,12 @@ export interface BusConfigKeys {
   readonly NATS_STREAM: string;
   readonly NATS_REPLICAS: number;
   readonly NATS_TIMEOUT_MS: number;
+  readonly NATS_PREFIX?: string | undefined;
+  readonly NATS_TLS_CA_FILE?: string | undefined;
+  readonly NATS_TLS_CERT_FILE?: string | undefined;
+  readonly NATS_TLS_KEY_FILE?: string | undefined;
+  readonly NATS_CREDS_FILE?: string | undefined;
+  readonly NATS_NKEY_SEED_FILE?: string | undefined;
   readonly HISTORY_SIZE: number;
   readonly HISTORY_TTL_MS: number;
   readonly DEDUPE_WINDOW_MS: number;
@@ -63,6 +79,25 @@ export function openBusFromConfig(config: BusConfigKeys, name: string, logger?: 
     timeoutMs: config.NATS_TIMEOUT_MS,
     history: { maxPerChannel: config.HISTORY_SIZE, maxAgeMs: config.HISTORY_TTL_MS, dedupeWindowMs: config.DEDUPE_WINDOW_MS },
     name,
+    ...(config.NATS_PREFIX === undefined ? {} : { prefix: config.NATS_PREFIX }),
+    security: {
+      tlsCaFile: config.NATS_TLS_CA_FILE,
+      tlsCertFile: config.NATS_TLS_CERT_FILE,
+      tlsKeyFile: config.NATS_TLS_KEY_FILE,
+      credsFile: config.NATS_CREDS_FILE,
+      nkeySeedFile: config.NATS_NKEY_SEED_FILE,
+    },
     ...(logger === undefined ? {} : { logger }),
   });
+}
+
+/** What the start-up log says about the connection's security: which files, never their contents. */
+function describeSecurity(files: NatsSecurityFiles, prefix: string | undefined): Record<string, string | boolean> {
+  return {
+    prefix: prefix ?? DEFAULT_SUBJECT_PREFIX,
+    tls: Boolean(files.tlsCaFile || files.tlsCertFile),
+    ...(files.tlsCaFile ? { tlsCaFile: files.tlsCaFile } : {}),
+    ...(files.tlsCertFile ? { tlsCertFile: files.tlsCertFile } : {}),
+    auth: files.credsFile ? 'creds' : files.nkeySeedFile ? 'nkey' : 'none',
+  };
 }

@@ -1,7 +1,7 @@
 // Subject mapping: both directions, hostile user ids, canaries.
 import { describe, expect, it } from 'vitest';
 import { BusError } from './errors.js';
-import { canaryChannel, channelOfSubject, decodeToken, encodeToken, inSubject, outSubject } from './subjects.js';
+import { canaryChannel, channelOfSubject, decodeToken, DEFAULT_SUBJECTS, encodeToken, inSubject, outSubject, subjectScheme } from './subjects.js';
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 
@@ -52,6 +52,31 @@ describe('subjects', () => {
     expect(() => inSubject(canaryChannel(''))).toThrow(BusError);
     for (const s of ['herald.in', 'herald.in.topic', 'herald.in.queue.x', 'other.in.topic.a', 'herald.in.user.%%', 'herald.in.topic.a..b', 'herald.ctl.presence']) {
       expect(channelOfSubject(s)).toBeUndefined();
+    }
+  });
+});
+
+describe('subjectScheme', () => {
+  it('puts every subject of an install under its prefix', () => {
+    const s = subjectScheme('acme.herald');
+    expect(s.in('topic:news')).toBe('acme.herald.in.topic.news');
+    expect(s.out('user:42')).toBe(`acme.herald.out.user.${Buffer.from('42').toString('base64url')}`);
+    expect(s.out(canaryChannel('n1'))).toBe('acme.herald.out.canary.n1');
+    expect([s.inWildcard, s.outWildcard, s.ctlDisconnect, s.ctlPresence]).toEqual([
+      'acme.herald.in.>', 'acme.herald.out.>', 'acme.herald.ctl.disconnect', 'acme.herald.ctl.presence',
+    ]);
+    expect(s.channelOf('acme.herald.out.topic.news')).toBe('topic:news');
+    expect(s.channelOf('herald.out.topic.news')).toBeUndefined();
+  });
+
+  it('defaults to the subjects of installs without a prefix', () => {
+    expect(subjectScheme().in('topic:a.b')).toBe(inSubject('topic:a.b'));
+    expect(DEFAULT_SUBJECTS.ctlPresence).toBe('herald.ctl.presence');
+  });
+
+  it('refuses a prefix that is not plain subject tokens', () => {
+    for (const p of ['', 'a.', '.a', 'a..b', 'a.*', 'a.>', 'a b', 'a.b.c.d.e', 'x'.repeat(65)]) {
+      expect(() => subjectScheme(p), p).toThrow(BusError);
     }
   });
 });

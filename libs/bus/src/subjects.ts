@@ -1,13 +1,17 @@
 /**
  * Channel ↔ NATS subject mapping: the only module that knows Herald's subject scheme.
  *
- * | what                  | subject                               |
- * |-----------------------|---------------------------------------|
- * | stored (history)      | `herald.in.topic.<topic name>`        |
- * |                       | `herald.in.user.<base64url(user id)>` |
- * | live (RePublish copy) | the same under `herald.out.`          |
- * | canary                | `herald.in.canary.<node>` → `herald.out.canary.<node>` |
- * | control               | `herald.ctl.disconnect`, `herald.ctl.presence` |
+ * Every subject starts with a prefix (`herald` unless HERALD_NATS_PREFIX says otherwise),
+ * so that two installs sharing one NATS cluster never see each other's messages, canaries
+ * or control requests. With prefix `<p>`:
+ *
+ * | what                  | subject                          |
+ * |-----------------------|----------------------------------|
+ * | stored (history)      | `<p>.in.topic.<topic name>`      |
+ * |                       | `<p>.in.user.<base64url(user id)>` |
+ * | live (RePublish copy) | the same under `<p>.out.`        |
+ * | canary                | `<p>.in.canary.<node>` → `<p>.out.canary.<node>` |
+ * | control               | `<p>.ctl.disconnect`, `<p>.ctl.presence` |
  *
  * Topic names are dot-separated `[A-Za-z0-9_-]` segments, already valid NATS tokens,
  * so `topic:a.b` maps to `herald.in.topic.a.b` (backends on NATS can publish to it
@@ -18,18 +22,72 @@
 import { parseChannel, TOPIC_PREFIX, USER_PREFIX } from '@herald/protocol';
 import { BusError } from './errors.js';
 
-/** Prefix of stored subjects; the stream holds `herald.in.>`. */
-export const IN_PREFIX = 'herald.in.';
-/** Prefix of live subjects (RePublish destination). */
-export const OUT_PREFIX = 'herald.out.';
-/** Every stored subject. */
-export const IN_WILDCARD = 'herald.in.>';
-/** Every live subject. */
-export const OUT_WILDCARD = 'herald.out.>';
-/** Control request subject: close a user's connections on every node. */
-export const CTL_DISCONNECT = 'herald.ctl.disconnect';
-/** Control request subject: count connections or subscribers on every node. */
-export const CTL_PRESENCE = 'herald.ctl.presence';
+/** Default subject prefix: the subjects every install used before prefixes existed. */
+export const DEFAULT_SUBJECT_PREFIX = 'herald';
+/** A prefix: one to four dot-separated tokens of `[A-Za-z0-9_-]`, at most 64 characters in all. */
+export const SUBJECT_PREFIX_PATTERN = /^(?=.{1,64}$)[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,3}$/;
+
+/** The subjects of one install: every subject under one prefix. */
+export interface SubjectScheme {
+  readonly prefix: string;
+  /** Prefix of stored subjects (`<p>.in.`); the stream holds `<p>.in.>`. */
+  readonly inPrefix: string;
+  /** Prefix of live subjects (`<p>.out.`, the RePublish destination). */
+  readonly outPrefix: string;
+  readonly inWildcard: string;
+  readonly outWildcard: string;
+  /** Control request: close a user's connections on every node. */
+  readonly ctlDisconnect: string;
+  /** Control request: count connections or subscribers on every node. */
+  readonly ctlPresence: string;
+  /** Stored subject of a channel. Throws BusError('invalid') for an invalid channel. */
+  in(channel: string): string;
+  /** Live subject of a channel. Throws BusError('invalid') for an invalid channel. */
+  out(channel: string): string;
+  /** Channel of one of this scheme's in/out subjects; `undefined` for any other subject. */
+  channelOf(subject: string): string | undefined;
+}
+
+/** The scheme of a prefix. Throws BusError('invalid') for a prefix that is not {@link SUBJECT_PREFIX_PATTERN}. */
+export function subjectScheme(prefix: string = DEFAULT_SUBJECT_PREFIX): SubjectScheme {
+  if (!SUBJECT_PREFIX_PATTERN.test(prefix)) {
+    throw new BusError('invalid', `subject prefix ${JSON.stringify(prefix.slice(0, 100))} is not 1-4 dot-separated tokens of [A-Za-z0-9_-] (at most 64 characters)`);
+  }
+  const inPrefix = `${prefix}.in.`;
+  const outPrefix = `${prefix}.out.`;
+  return {
+    prefix,
+    inPrefix,
+    outPrefix,
+    inWildcard: `${inPrefix}>`,
+    outWildcard: `${outPrefix}>`,
+    ctlDisconnect: `${prefix}.ctl.disconnect`,
+    ctlPresence: `${prefix}.ctl.presence`,
+    in: (channel) => inPrefix + channelSuffix(channel),
+    out: (channel) => outPrefix + channelSuffix(channel),
+    channelOf: (subject) => {
+      if (subject.startsWith(inPrefix)) return channelOfSuffix(subject.slice(inPrefix.length));
+      if (subject.startsWith(outPrefix)) return channelOfSuffix(subject.slice(outPrefix.length));
+      return undefined;
+    },
+  };
+}
+
+/** The default scheme (prefix `herald`). */
+export const DEFAULT_SUBJECTS: SubjectScheme = subjectScheme();
+
+/** Prefix of stored subjects of the default scheme; the stream holds `herald.in.>`. */
+export const IN_PREFIX = DEFAULT_SUBJECTS.inPrefix;
+/** Prefix of live subjects (RePublish destination) of the default scheme. */
+export const OUT_PREFIX = DEFAULT_SUBJECTS.outPrefix;
+/** Every stored subject of the default scheme. */
+export const IN_WILDCARD = DEFAULT_SUBJECTS.inWildcard;
+/** Every live subject of the default scheme. */
+export const OUT_WILDCARD = DEFAULT_SUBJECTS.outWildcard;
+/** Control request subject of the default scheme: close a user's connections on every node. */
+export const CTL_DISCONNECT = DEFAULT_SUBJECTS.ctlDisconnect;
+/** Control request subject of the default scheme: count connections or subscribers on every node. */
+export const CTL_PRESENCE = DEFAULT_SUBJECTS.ctlPresence;
 
 /** Channel-like name of a node's canary (never a valid `topic:`/`user:` channel). */
 export const CANARY_PREFIX = 'canary:';
@@ -63,14 +121,14 @@ function nodeToken(nodeId: string): string {
   return SAFE_TOKEN.test(nodeId) ? nodeId : '~' + encodeToken(nodeId);
 }
 
-/** Stored subject of a channel. Throws BusError('invalid') for an invalid channel. */
+  /** Stored subject of a channel in the default scheme. Throws BusError('invalid') for an invalid channel. */
 export function inSubject(channel: string): string {
-  return IN_PREFIX + channelSuffix(channel);
+  return DEFAULT_SUBJECTS.in(channel);
 }
 
-/** Live subject of a channel. Throws BusError('invalid') for an invalid channel. */
+/** Live subject of a channel in the default scheme. Throws BusError('invalid') for an invalid channel. */
 export function outSubject(channel: string): string {
-  return OUT_PREFIX + channelSuffix(channel);
+  return DEFAULT_SUBJECTS.out(channel);
 }
 
 /** The canary pseudo-channel of a node (`canary:<node>`), stored and republished like a channel. */
@@ -79,14 +137,15 @@ export function canaryChannel(nodeId: string): string {
 }
 
 /**
- * Channel of an `herald.in.*` or `herald.out.*` subject; `undefined` when the subject is
- * not one of ours or does not decode to a valid channel (canary subjects give `canary:<node>`).
+ * Channel of an `herald.in.*` or `herald.out.*` subject (default scheme); `undefined` when the
+ * subject is not one of ours or does not decode to a valid channel (canary subjects give `canary:<node>`).
  */
 export function channelOfSubject(subject: string): string | undefined {
-  let rest: string;
-  if (subject.startsWith(IN_PREFIX)) rest = subject.slice(IN_PREFIX.length);
-  else if (subject.startsWith(OUT_PREFIX)) rest = subject.slice(OUT_PREFIX.length);
-  else return undefined;
+  return DEFAULT_SUBJECTS.channelOf(subject);
+}
+
+/** Channel of the `<kind>.<token>` part of a subject. */
+function channelOfSuffix(rest: string): string | undefined {
   const dot = rest.indexOf('.');
   if (dot < 0) return undefined;
   const kind = rest.slice(0, dot);

@@ -4,7 +4,7 @@
  */
 export { freePort, waitForPort } from './ports.js';
 export { startNatsServer, startNatsCluster, NATS_SERVER_BIN } from './nats-server.js';
-export type { NatsServerHandle, NatsClusterHandle } from './nats-server.js';
+export type { NatsServerHandle, NatsClusterHandle, NatsServerOptions } from './nats-server.js';
 export { WsTestClient, openWs, connectWs, refusedWs } from './ws-client.js';
 export type { WsClientOptions, Refusal, CloseInfo } from './ws-client.js';
 export { spawnService, runNode } from './process.js';

@@ -30,6 +30,8 @@ interface ServerSpec {
   routes?: string[];
   storeDir: string;
   confPath: string;
+  /** Extra configuration lines (TLS, authorization), appended verbatim. */
+  extraConf?: readonly string[];
 }
 
 function writeConf(spec: ServerSpec): void {
@@ -41,6 +43,7 @@ function writeConf(spec: ServerSpec): void {
   if (spec.clusterPort !== undefined) {
     lines.push(`cluster { name: herald-test, listen: 127.0.0.1:${spec.clusterPort}, routes: [${(spec.routes ?? []).map((r) => `"${r}"`).join(', ')}] }`);
   }
+  lines.push(...(spec.extraConf ?? []));
   writeFileSync(spec.confPath, lines.join('\n') + '\n');
 }
 
@@ -82,10 +85,18 @@ function makeHandle(spec: ServerSpec, dir: string): { handle: NatsServerHandle; 
   return { handle, start };
 }
 
+export interface NatsServerOptions {
+  /** Extra configuration lines (e.g. a `tls { … }` block, `authorization { … }`), appended verbatim. */
+  readonly extraConf?: readonly string[];
+}
+
 /** One nats-server with JetStream in a fresh temporary folder. */
-export async function startNatsServer(): Promise<NatsServerHandle> {
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-nats-'));
-  const spec: ServerSpec = { name: 'n1', port: await freePort(), storeDir: join(dir, 'js'), confPath: join(dir, 'nats.conf') };
+  const spec: ServerSpec = {
+    name: 'n1', port: await freePort(), storeDir: join(dir, 'js'), confPath: join(dir, 'nats.conf'),
+    ...(options.extraConf === undefined ? {} : { extraConf: options.extraConf }),
+  };
   writeConf(spec);
   const { handle, start } = makeHandle(spec, dir);
   await start();

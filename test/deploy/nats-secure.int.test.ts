@@ -1,0 +1,147 @@
+// A nats-server as production runs it: TLS only, a client certificate required (verify), and
+// users known by NKey. The gateway and the publish API connect with the files the chart mounts
+// (HERALD_NATS_TLS_*_FILE, HERALD_NATS_NKEY_SEED_FILE) and deliver a message end to end; without
+// the client certificate or the seed they are refused. Certificates are made with openssl here.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { nkeys } from '@nats-io/transport-node';
+import { signToken } from '@herald/auth';
+import { BusError, natsSecurity, openBus } from '@herald/bus';
+import { connectWs, spawnService, startNatsServer, type NatsServerHandle, type ServiceProcess, type WsTestClient } from '@herald/testkit';
+import { repoPath, setupOnce } from './helpers.js';
+
+const CLI = repoPath('services/herald/dist/cli.js');
+const SECRET = 'secure-nats-test-secret-0123456789';
+const API_KEY = 'secure-nats-test-api-key-0123456789';
+
+interface Pki {
+  readonly dir: string;
+  readonly ca: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+  readonly clientCert: string;
+  readonly clientKey: string;
+  readonly seedFile: string;
+  readonly publicKey: string;
+}
+
+function openssl(dir: string, args: readonly string[]): void {
+  execFileSync('openssl', [...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+}
+
+/** A CA, a server certificate for 127.0.0.1, a client certificate, and an NKey user seed. */
+function makePki(): Pki {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-pki-'));
+  openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=herald-test-ca', '-keyout', 'ca-key.pem', '-out', 'ca.pem']);
+  for (const [name, ext] of [['server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth'], ['client', 'extendedKeyUsage=clientAuth']] as const) {
+    writeFileSync(join(dir, `${name}.ext`), ext + '\n');
+    openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=herald-test-${name}`, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`]);
+    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.pem`]);
+  }
+  const user = nkeys.createUser();
+  const seedFile = join(dir, 'user.nk');
+  writeFileSync(seedFile, new TextDecoder().decode(user.getSeed()) + '\n', { mode: 0o600 });
+  return {
+    dir,
+    ca: join(dir, 'ca.pem'),
+    serverCert: join(dir, 'server.pem'),
+    serverKey: join(dir, 'server-key.pem'),
+    clientCert: join(dir, 'client.pem'),
+    clientKey: join(dir, 'client-key.pem'),
+    seedFile,
+    publicKey: user.getPublicKey(),
+  };
+}
+
+describe('a nats-server that requires TLS, a client certificate and an NKey user', () => {
+  let pki: Pki | undefined;
+  let nats: NatsServerHandle | undefined;
+  const started: ServiceProcess[] = [];
+  const clients: WsTestClient[] = [];
+  afterAll(async () => {
+    for (const c of clients) c.terminate();
+    await Promise.all(started.map((p) => p.kill()));
+    await nats?.stop();
+    if (pki) rmSync(pki.dir, { recursive: true, force: true });
+  });
+
+  const bed = setupOnce(async () => {
+    pki = makePki();
+    nats = await startNatsServer({
+      extraConf: [
+        `tls { cert_file: "${pki.serverCert}", key_file: "${pki.serverKey}", ca_file: "${pki.ca}", verify: true, timeout: 5 }`,
+        `authorization { users: [ { nkey: "${pki.publicKey}" } ] }`,
+      ],
+    });
+    return { pki, nats };
+  }, 60_000);
+
+  const securityEnv = (p: Pki): Record<string, string> => ({
+    HERALD_NATS_TLS_CA_FILE: p.ca,
+    HERALD_NATS_TLS_CERT_FILE: p.clientCert,
+    HERALD_NATS_TLS_KEY_FILE: p.clientKey,
+    HERALD_NATS_NKEY_SEED_FILE: p.seedFile,
+  });
+
+  it('the gateway and the publish API connect and deliver', async () => {
+    const { pki: p, nats: server } = bed();
+    const common = { HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_LOG_LEVEL: 'info', HERALD_NATS_URL: server.url, ...securityEnv(p) };
+    const [gateway, api] = await Promise.all([
+      spawnService({ args: [CLI, 'gateway'], env: { ...common, HERALD_JWT_SECRET: SECRET } }),
+      spawnService({ args: [CLI, 'publish-api'], env: { ...common, HERALD_API_KEYS: API_KEY } }),
+    ]);
+    started.push(gateway, api);
+    const client = await connectWs(`ws://127.0.0.1:${gateway.port}/v1/ws`, { token: await signToken({ secret: SECRET, sub: 'u1', topics: ['news'] }) });
+    clients.push(client);
+    await client.waitFrame((f) => f.op === 'welcome');
+    client.send({ op: 'sub', id: 1, topics: ['news'] });
+    await client.waitFrame((f) => f.op === 'ack');
+    const res = await fetch(`http://127.0.0.1:${api.port}/v1/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ topic: 'news', data: { over: 'tls' } }),
+    });
+    expect(res.status).toBe(200);
+    expect((await client.waitMessages('topic:news', 1))[0]?.data).toEqual({ over: 'tls' });
+    // The logs name the files, never what they hold.
+    const seed = readFileSync(p.seedFile, 'utf8').trim();
+    const key = readFileSync(p.clientKey, 'utf8');
+    for (const line of [...gateway.lines, ...api.lines]) {
+      expect(line.includes(seed)).toBe(false);
+      expect(line.includes(key.split('\n')[1] ?? '')).toBe(false);
+    }
+    expect(gateway.logs().some((r) => r['msg'] === 'bus connection settings' && r['tls'] === true && r['auth'] === 'nkey')).toBe(true);
+  });
+
+  it('is refused without the client certificate, and without the seed', async () => {
+    const { pki: p, nats: server } = bed();
+    const attempt = (security: Parameters<typeof natsSecurity>[0]): Promise<unknown> =>
+      openBus({ natsUrl: server.url, timeoutMs: 2000, security }).then(async (bus) => {
+        await bus.close();
+        return undefined;
+      }, (e: unknown) => e);
+    expect(await attempt({ tlsCaFile: p.ca, nkeySeedFile: p.seedFile })).toBeInstanceOf(BusError);
+    expect(await attempt({ tlsCaFile: p.ca, tlsCertFile: p.clientCert, tlsKeyFile: p.clientKey })).toBeInstanceOf(BusError);
+    const ok = await openBus({ natsUrl: server.url, timeoutMs: 2000, security: { tlsCaFile: p.ca, tlsCertFile: p.clientCert, tlsKeyFile: p.clientKey, nkeySeedFile: p.seedFile } });
+    await ok.close();
+  });
+
+  it('stops at start with a clear message for a missing or malformed file', () => {
+    const { pki: p } = bed();
+    expect(() => natsSecurity({ tlsCaFile: join(p.dir, 'absent.pem') })).toThrow(/HERALD_NATS_TLS_CA_FILE: cannot read .*absent\.pem \(ENOENT\)/);
+    expect(() => natsSecurity({ tlsCertFile: p.clientCert })).toThrow(/set both or neither/);
+    expect(() => natsSecurity({ nkeySeedFile: p.ca })).toThrow(/HERALD_NATS_NKEY_SEED_FILE: .* does not hold an NKey seed/);
+    expect(() => natsSecurity({ credsFile: p.seedFile })).toThrow(/not a NATS \.creds file/);
+    expect(() => natsSecurity({ credsFile: p.seedFile, nkeySeedFile: p.seedFile })).toThrow(/not both/);
+    // A message never carries the file's contents.
+    const seed = readFileSync(p.seedFile, 'utf8').trim();
+    try {
+      natsSecurity({ credsFile: p.seedFile });
+    } catch (err) {
+      expect(String((err as Error).message).includes(seed)).toBe(false);
+    }
+  });
+});
