@@ -1,4 +1,5 @@
 /** The error catalogue of @herald/auth: `AuthError` for rejected tokens, `AuthConfigError` for bad configuration. */
+import { HTTP_STATUS_BY_ERROR } from '@herald/protocol';
 
 /**
  * Why a token was refused. Codes use the wire vocabulary (`{"error":{"code":…}}`);
@@ -13,16 +14,16 @@ export type AuthErrorCode =
   | 'key_unavailable';
 
 /**
- * HTTP status for each {@link AuthErrorCode} (PROTOCOL §1): every token failure is 401;
+ * HTTP status for each {@link AuthErrorCode}, from the wire error catalogue (docs/protocol.md#connecting): every token failure is 401;
  * `key_unavailable` (the JWKS endpoint could not be read) is our fault, not the client's, so 503.
  */
 export const AUTH_ERROR_HTTP_STATUS: Readonly<Record<AuthErrorCode, 401 | 503>> = Object.freeze({
-  token_missing: 401,
-  token_invalid: 401,
-  token_expired: 401,
-  alg_not_allowed: 401,
-  claims_invalid: 401,
-  key_unavailable: 503,
+  token_missing: HTTP_STATUS_BY_ERROR.token_missing,
+  token_invalid: HTTP_STATUS_BY_ERROR.token_invalid,
+  token_expired: HTTP_STATUS_BY_ERROR.token_expired,
+  alg_not_allowed: HTTP_STATUS_BY_ERROR.alg_not_allowed,
+  claims_invalid: HTTP_STATUS_BY_ERROR.claims_invalid,
+  key_unavailable: HTTP_STATUS_BY_ERROR.key_unavailable,
 });
 
 /**

@@ -1,4 +1,4 @@
-/** Topic patterns of the JWT `topics` claim (PROTOCOL §8): `news`, `orders.*`, `orders.>`, `>`. */
+/** Topic patterns of the JWT `topics` claim (docs/protocol.md#jwt-claims): `news`, `orders.*`, `orders.>`, `>`. */
 import { MAX_TOPIC_CHARS, MAX_TOPIC_SEGMENTS, isValidTopic } from '@herald/protocol';
 
 /** At most this many entries of a token's `topics` claim are read; the rest are ignored. */

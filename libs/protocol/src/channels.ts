@@ -1,5 +1,5 @@
 /**
- * Channel and topic grammar (PROTOCOL §Terms): `topic:<name>` and `user:<id>`.
+ * Channel and topic grammar (docs/protocol.md#words): `topic:<name>` and `user:<id>`.
  * Pure functions; used by the gateway, the publish API, the bus and the SDK.
  * @module
  */

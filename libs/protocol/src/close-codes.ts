@@ -1,5 +1,5 @@
 /**
- * WebSocket close codes of the contract (PROTOCOL §5) and what a client does on each.
+ * WebSocket close codes of the contract (docs/protocol.md#close-codes) and what a client does on each.
  * The gateway and the SDK import the same table, so they cannot disagree.
  * @module
  */

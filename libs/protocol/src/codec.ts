@@ -9,7 +9,7 @@ import { CloseCode } from './close-codes.js';
 import type { FrameErrorCode } from './errors.js';
 import type { ClientFrame, FrameId, ServerFrame, SinceMap } from './frames.js';
 
-/** Default inbound frame limit (PROTOCOL §2). */
+/** Default inbound frame limit (docs/protocol.md#bad-input). */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024;
 /** At most this many topics in one `sub` or `unsub` frame. */
 export const MAX_TOPICS_PER_FRAME = 100;

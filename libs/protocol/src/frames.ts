@@ -1,5 +1,5 @@
 /**
- * Frame types of the WebSocket protocol (PROTOCOL §2), as tagged unions on `op`.
+ * Frame types of the WebSocket protocol (docs/protocol.md#frames), as tagged unions on `op`.
  * @module
  */
 import type { FrameErrorCode } from './errors.js';

@@ -10,7 +10,7 @@ const isTopicPattern: (p: string) => boolean = isValidTopicPattern;
 const KEY_SOURCES = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWKS_URL'] as const;
 
 /**
- * Schema of the gateway role. Every key carries its unit and default; see PROTOCOL §1–5
+ * Schema of the gateway role. Every key carries its unit and default; see docs/protocol.md
  * for the behaviour each limit shapes.
  */
 export const gatewayConfigSchema = z
@@ -38,7 +38,7 @@ export const gatewayConfigSchema = z
     UPGRADE_RATE: int(1).default(1000),
     /** Upgrades per second from one IP address (token bucket, burst = rate); unset: no per-IP limit. Beyond: 429. */
     MAX_UPGRADES_PER_IP_RATE: int(1).optional(),
-    /** Largest inbound frame, bytes (PROTOCOL §2: larger closes with 1009). */
+    /** Largest inbound frame, bytes (docs/protocol.md#bad-input: larger closes with 1009). */
     WS_MAX_FRAME_BYTES: int(256, 16 * 1024 * 1024).default(16 * 1024),
     /** Send buffer a socket may hold, bytes, before it is closed with 4008 (slow consumer). */
     WS_MAX_BACKPRESSURE_BYTES: int(1024).default(1024 * 1024),
@@ -71,7 +71,7 @@ export const gatewayConfigSchema = z
         }
       })
       .optional(),
-    /** `hb` frame after this many ms without a direct send (PROTOCOL §4). */
+    /** `hb` frame after this many ms without a direct send (docs/protocol.md#keepalive). */
     HEARTBEAT_MS: int(1000).default(25_000),
     /** Topic subscriptions one connection may hold (the personal channel is not counted). */
     MAX_SUBSCRIPTIONS_PER_CONN: int(1).default(200),

@@ -1,5 +1,5 @@
 /**
- * @herald/gateway: the edge node holding WebSocket connections and SSE streams (PROTOCOL §1–6).
+ * @herald/gateway: the edge node holding WebSocket connections and SSE streams (docs/protocol.md).
  * @module
  */
 export { gatewayConfigSchema, verifierConfigOf } from './config.js';

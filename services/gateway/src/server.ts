@@ -46,7 +46,7 @@ export async function startGatewayServer(deps: GatewayDeps & { readonly host: st
 
 /**
  * The gateway process role: loadConfig → logger → bus → verifier → server. On SIGTERM or
- * SIGINT it drains (PROTOCOL §1 `reconnect`, then 1012), closes and exits 0.
+ * SIGINT it drains (docs/protocol.md#server--client `reconnect`, then 1012), closes and exits 0.
  * Throws ConfigError on a bad configuration (the caller prints it).
  */
 export async function runGateway(env: Readonly<Record<string, string | undefined>>): Promise<{ port: number; close(): Promise<void> }> {

@@ -1,4 +1,4 @@
-// The Server-Sent Events fallback (PROTOCOL §6) over real HTTP: stream format, refusals, Last-Event-ID recovery, keepalive, control, drain, slow readers, NATS.
+// The Server-Sent Events fallback (docs/protocol.md#server-sent-events-fallback) over real HTTP: stream format, refusals, Last-Event-ID recovery, keepalive, control, drain, slow readers, NATS.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBus, openBus, type Bus } from '@herald/bus';
 import { encodeMsgFrame } from '@herald/protocol';

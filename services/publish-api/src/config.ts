@@ -31,11 +31,11 @@ export const publishApiConfigSchema = z
     PORT: port(8081),
     /** Bearer keys backends authenticate with; required, each at least 16 characters. */
     API_KEYS: apiKeys,
-    /** Largest request body, bytes (PROTOCOL §7: 1 MiB). Reading stops as soon as it is passed. */
+    /** Largest request body, bytes (docs/publish-api.md#limits: 1 MiB). Reading stops as soon as it is passed. */
     MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
-    /** Largest `data` of one message, bytes of its JSON text (PROTOCOL §7: 64 KiB by default). */
+    /** Largest `data` of one message, bytes of its JSON text (docs/publish-api.md#limits: 64 KiB by default). */
     MAX_DATA_BYTES: int(1, MAX_DATA_BYTES_CEILING).default(64 * 1024),
-    /** Most messages in one `/v1/publish/batch` (PROTOCOL §7: 1000). */
+    /** Most messages in one `/v1/publish/batch` (docs/publish-api.md#limits: 1000). */
     MAX_BATCH: int(1, 10_000).default(1000),
     /** Most entries in `topics` or `users` of one message. */
     MAX_TARGETS: int(1, 10_000).default(1000),

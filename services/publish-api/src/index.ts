@@ -1,5 +1,5 @@
 /**
- * @herald/publish-api: the HTTP publish service (PROTOCOL §7), as routes to mount on a
+ * @herald/publish-api: the HTTP publish service (docs/publish-api.md), as routes to mount on a
  * shared uWS app, a standalone server, or a whole process.
  * @module
  */

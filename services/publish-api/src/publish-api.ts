@@ -81,6 +81,7 @@ export async function startPublishApi(deps: PublishApiDeps & { readonly host: st
     readiness: () => (closing ? { ready: false, reason: 'draining' } : api.readiness()),
     metrics: () => deps.metrics.metrics(),
     metricsContentType: METRICS_CONTENT_TYPE,
+    notFound: false, // its own, below: counted in the publish API's metrics
   });
   mountNotFound(app, { logger: deps.logger.child({ component: 'publish-api' }), metrics: createPublishMetrics(deps.metrics) });
   const listening = await listen(app, deps.host, deps.port);

@@ -5,7 +5,7 @@ import { fail, ok, type Check } from './http-result.js';
 import { isObject, preview, unknownField } from './validate.js';
 
 /**
- * Close codes a backend may ask for (PROTOCOL §5): the ones whose client reaction makes
+ * Close codes a backend may ask for (docs/protocol.md#close-codes): the ones whose client reaction makes
  * sense for a deliberate disconnect. 1011/1012/1013/4008 describe server conditions and
  * would make clients reconnect at once, which a disconnect does not want.
  */

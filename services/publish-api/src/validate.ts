@@ -1,8 +1,8 @@
-/** Validation of publish and batch bodies (PROTOCOL §7): pure functions, no I/O. */
+/** Validation of publish and batch bodies (docs/publish-api.md#routes): pure functions, no I/O. */
 import { isValidTopic, isValidUserId, topicChannel, userChannel } from '@herald/protocol';
 import { fail, ok, type Check, type Failure } from './http-result.js';
 
-/** Idempotency keys: 1 to 64 characters (PROTOCOL §7). */
+/** Idempotency keys: 1 to 64 characters (docs/publish-api.md#limits). */
 export const MAX_ID_CHARS = 64;
 // Visible ASCII only (0x21-0x7E): the id travels as the `Nats-Msg-Id` header, where
 // spaces could be trimmed and control characters would break the header.

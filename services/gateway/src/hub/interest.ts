@@ -1,5 +1,5 @@
 /** Interest table: channel → local subscriber count; the only caller of Bus.subscribe/unsubscribe. */
-import type { Bus, MessageHandler } from '@herald/bus';
+import { BusError, type Bus, type MessageHandler } from '@herald/bus';
 import type { Logger } from '@herald/telemetry';
 
 export interface InterestDeps {
@@ -44,7 +44,7 @@ export class Interest {
    * On rejection the reference is void: do not `release` it.
    */
   acquire(channel: string): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error('interest table closed'));
+    if (this.#closed) return Promise.reject(new BusError('closed', 'interest table closed'));
     let e = this.#entries.get(channel);
     if (e) {
       e.count++;

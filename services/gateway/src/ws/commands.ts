@@ -80,7 +80,7 @@ export async function handleSub(frame: SubFrame, st: ConnState, deps: CommandDep
   await Promise.all(pending);
   if (failed) return err(frame.id, 'internal', 'subscription failed; retry');
   // The live position at ack time: messages sent before the ack are at or below it, all later
-  // ones above it. A client that holds nothing of a channel starts from it (PROTOCOL §3).
+  // ones above it. A client that holds nothing of a channel starts from it (docs/protocol.md#delivery-guarantees).
   for (const [channel, r] of Object.entries(results)) {
     if (!r.ok) continue;
     const seq = deps.position(channel);

@@ -3,7 +3,7 @@ import { MAX_EPOCH_CHARS } from '@herald/protocol';
 import { remoteAddress, type HttpRequest, type HttpResponse } from '@herald/uws';
 import { offeredProtocols } from '../conn/token.js';
 
-/** The subprotocol the server selects (PROTOCOL §1). */
+/** The subprotocol the server selects (docs/protocol.md#connecting). */
 export const PROTOCOL_V1 = 'herald.v1';
 
 /** Everything the upgrade needs after the handler returns. */

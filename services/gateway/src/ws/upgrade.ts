@@ -27,7 +27,7 @@ function pendingOpenOf(head: UpgradeHead): PendingOpen {
 }
 
 /**
- * The uWS `upgrade` handler (STYLE §7). With an HMAC secret (`verifier.verifySync`) the
+ * The uWS `upgrade` handler (see the uWebSockets.js examples: copy `req` at once, cork async answers). With an HMAC secret (`verifier.verifySync`) the
  * whole upgrade is synchronous: admission, token, per-user slot and `res.upgrade` inside
  * the handler, which uWS corks itself, so uWebSockets.js#1108 cannot happen. Otherwise
  * (public key, JWKS) a synchronous head, an asynchronous verify, and a corked
