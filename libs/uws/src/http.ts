@@ -60,8 +60,17 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
- * Reads a request body up to `maxBytes`. Rejects with BodyTooLargeError as soon as
- * the limit is passed (the connection is then closed by the caller's answer).
+ * Bytes of an oversized body read and dropped before the 413 is sent. A client that streams
+ * its body (chunked, no Content-Length) is still writing when the limit is passed: closing
+ * then makes its next write fail (EPIPE, reset) before it reads the answer. Past this much,
+ * the answer goes out anyway and the close may cut the client off.
+ */
+export const OVERSIZED_BODY_DRAIN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a request body up to `maxBytes`. Past the limit it keeps reading and dropping the
+ * rest (up to OVERSIZED_BODY_DRAIN_BYTES more) and then rejects with BodyTooLargeError, so
+ * that the caller's 413 (and close) reach a client that has finished sending.
  * Call synchronously inside the route handler (uWS requires onData before returning).
  */
 export function readBody(res: HttpResponse, guard: ResponseGuard, maxBytes: number): Promise<Buffer> {
@@ -73,8 +82,11 @@ export function readBody(res: HttpResponse, guard: ResponseGuard, maxBytes: numb
       if (failed || guard.aborted) return;
       size += chunk.byteLength;
       if (size > maxBytes) {
-        failed = true;
-        reject(new BodyTooLargeError());
+        chunks.length = 0; // dropped: only the count matters now
+        if (isLast || size - maxBytes > OVERSIZED_BODY_DRAIN_BYTES) {
+          failed = true;
+          reject(new BodyTooLargeError());
+        }
         return;
       }
       // uWS reuses the chunk's memory after the callback: copy it.

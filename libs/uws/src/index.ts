@@ -2,7 +2,7 @@
  * @herald/uws: the native uWebSockets.js loader, local type fixes and HTTP helpers.
  * @module
  */
-export { loadUws, loadedUws, pickUws, isNativeUws, glibcVersion, unsupportedPlatformMessage, UwsUnavailableError, UWS_BUILDS } from './load.js';
+export { loadUws, loadedUws, pickUws, isNativeUws, glibcVersion, unsupportedPlatformMessage, UwsUnavailableError, UWS_BUILDS, MAX_REQUEST_HEAD_BYTES } from './load.js';
 export type { UwsModule, UwsBuild, LoadedUws } from './load.js';
 export { asApp, toUwsBehavior, LISTEN_EXCLUSIVE_PORT } from './types.js';
 export type { App, Behavior, TemplatedApp, WebSocketBehavior, HttpResponse, HttpRequest, WebSocket, us_listen_socket, us_socket_context_t } from './types.js';

@@ -107,9 +107,19 @@ export function pickUws(
   });
 }
 
+/**
+ * Largest request head (request line and headers) the 20.57 build accepts; beyond it
+ * answers 431. Its own default is 4 KiB, too small for a JWT with many topic patterns in
+ * `Sec-WebSocket-Protocol` or for an SSE `Last-Event-ID` carrying the positions of 200
+ * channels. The 20.30 build has no such limit (uWS's 10 s idle timeout bounds a slow head).
+ * The binary reads the variable once, when it loads; an operator's own value wins.
+ */
+export const MAX_REQUEST_HEAD_BYTES = 65_536;
+
 /** The loaded build, for logs and metrics. */
 export function loadedUws(): LoadedUws {
   if (!cached) {
+    process.env['UWS_HTTP_MAX_HEADERS_SIZE'] ??= String(MAX_REQUEST_HEAD_BYTES);
     const require = createRequire(import.meta.url);
     cached = pickUws((name) => require(name));
   }

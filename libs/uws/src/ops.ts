@@ -2,7 +2,7 @@
  * Operations endpoints every service serves (PROTOCOL §9): /healthz, /readyz, /metrics.
  * @module
  */
-import { guardResponse, writeJson } from './http.js';
+import { guardResponse, writeError, writeJson } from './http.js';
 import type { App } from './types.js';
 
 export interface Readiness {
@@ -17,9 +17,25 @@ export interface OpsRoutes {
   /** Prometheus text. */
   readonly metrics: () => Promise<string>;
   readonly metricsContentType: string;
+  /**
+   * Answer every route nothing else claims with the JSON 404 of the error catalogue
+   * (`not_found`). Default true; false when the caller mounts its own `/*` (uWS aborts the
+   * process on a second handler for the same pattern).
+   */
+  readonly notFound?: boolean;
 }
 
+/**
+ * /healthz, /readyz, /metrics and, unless `notFound` is false, the catch-all 404. uWS
+ * prefers static and parametric routes (and WebSocket upgrades) to the `/*` wildcard
+ * whatever the registration order, so the catch-all may come before the other routes.
+ */
 export function mountOpsRoutes(app: App, ops: OpsRoutes): void {
+  if (ops.notFound !== false) {
+    app.any('/*', (res) => {
+      writeError(res, guardResponse(res), 404, 'not_found', 'no such route');
+    });
+  }
   app.get('/healthz', (res) => {
     writeJson(res, guardResponse(res), 200, { status: 'ok' });
   });
