@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectWs, spawnService, type ServiceProcess } from '@herald/testkit';
+import { connectWs, spawnService, waitFor, type ServiceProcess } from '@herald/testkit';
 
 const CLI = resolve(import.meta.dirname, '../dist/cli.js');
 
@@ -24,8 +24,10 @@ describe('herald dev: the live page', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('prints the live page URL in the banner', () => {
-    expect(dev.lines.join('\n')).toContain(`Live page: ${base}/`);
+  it('prints the live page URL in the banner', async () => {
+    // The banner goes to stderr, the `listening` log to stdout: two pipes, read in any order.
+    const banner = await waitFor(() => dev.lines.some((l) => l.includes('Live page:')) && dev.lines.join('\n'), 5000, 'the banner');
+    expect(banner).toContain(`Live page: ${base}/`);
   });
 
   it('serves the page at / and the SDK bundle from the installed @herald/client', async () => {
