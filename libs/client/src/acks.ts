@@ -8,6 +8,7 @@ import type { InboundFrame } from './transport.js';
 
 interface Pending {
   readonly onReply: (frame: InboundFrame) => void;
+  readonly onDrop: (() => void) | undefined;
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
@@ -23,14 +24,14 @@ export class Acks {
     this.#onTimeout = onTimeout;
   }
 
-  /** A new id whose `ack`/`err` goes to `onReply`; after the timeout, `onTimeout` runs instead. */
-  expect(onReply: (frame: InboundFrame) => void): number {
+  /** A new id whose `ack`/`err` goes to `onReply`; after the timeout, `onTimeout` runs instead; `onDrop` when the connection goes first. */
+  expect(onReply: (frame: InboundFrame) => void, onDrop?: () => void): number {
     const id = ++this.#next;
     const timer = setTimeout(() => {
       this.#pending.delete(id);
       this.#onTimeout();
     }, this.#timeoutMs);
-    this.#pending.set(id, { onReply, timer });
+    this.#pending.set(id, { onReply, onDrop, timer });
     return id;
   }
 
@@ -47,7 +48,11 @@ export class Acks {
 
   /** The connection is gone: drop every waiter (their commands are re-sent as state on the next one). */
   clear(): void {
-    for (const p of this.#pending.values()) clearTimeout(p.timer);
+    const all = [...this.#pending.values()];
     this.#pending.clear();
+    for (const p of all) {
+      clearTimeout(p.timer);
+      p.onDrop?.();
+    }
   }
 }

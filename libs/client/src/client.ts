@@ -169,6 +169,21 @@ export class HeraldClient {
     return sub;
   }
 
+  /**
+   * Replaces the token without reconnecting: over WebSocket the gateway checks it (`auth`) and
+   * applies its `topics` at once (held topics it no longer allows are dropped, with an `error`);
+   * over SSE the stream resumes with it. Topics refused as `forbidden` that it allows are
+   * subscribed again, delivering to their handlers. Resolves once it is in effect (at once when
+   * not connected: the next connection uses it); rejects with a HeraldError (`token_invalid`,
+   * `token_mismatch`) and keeps the previous token when the gateway refuses it.
+   * @example
+   * await client.setToken(await fetchTokenWithMoreTopics());
+   */
+  setToken(token: string): Promise<void> {
+    if (typeof token !== 'string' || token === '') throw new TypeError('token must be a non-empty string');
+    return this.#commands.auth(token);
+  }
+
   #setState(state: ConnectionState): void {
     const previous = this.#state;
     if (previous === state) return;

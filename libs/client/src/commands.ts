@@ -7,7 +7,7 @@
 import { MAX_TOPICS_PER_FRAME } from '@herald/protocol';
 import type { Acks } from './acks.js';
 import type { Delivery } from './delivery.js';
-import type { HeraldErrorDetails } from './errors.js';
+import { HeraldError, type HeraldErrorDetails } from './errors.js';
 import { readEventId } from './positions.js';
 import type { Subscriptions } from './subscriptions.js';
 import type { TokenSource } from './token.js';
@@ -72,23 +72,46 @@ export class Commands {
     else this.#sub(t, [], [ch]);
   }
 
-  /** `refresh`: a token from `getToken()`, then `auth` (WebSocket) or the stream resumed with it (SSE). */
+  /** `refresh`: a token from `getToken()`, then {@link auth}. */
   refresh(): void {
-    const { tokens, error, acks, delivery } = this.#d;
+    const { tokens, error } = this.#d;
     if (!tokens.canRefresh) return error('token_expiring', 'token expires soon; no getToken');
     tokens.fresh().then(
-      (token) => {
-        const t = this.#d.live();
-        if (t === undefined) return;
-        if (t.name === 'sse') return (t as SseTransport).reopen(this.sseRequest(token));
-        const id = acks.expect((reply) => {
-          if (reply.op === 'ack') delivery.subAck(reply['results'], undefined);
-          else error(String(reply['code']), String(reply['message']));
-        });
-        t.send({ op: 'auth', id, token });
-      },
+      (token) => this.auth(token).catch((e: HeraldError) => error(e.code, e.message)),
       (err: unknown) => error('token_unavailable', 'getToken() failed', { cause: err }),
     );
+  }
+
+  /**
+   * A new token without a new connection: `auth` on a live WebSocket (kept only once accepted),
+   * the stream resumed with it over SSE, or kept for the next connection. Then the topics refused
+   * as `forbidden` that it allows are asked for again. Rejects on `token_invalid` / `token_mismatch`.
+   */
+  auth(token: string): Promise<void> {
+    const { tokens, subs, acks, delivery } = this.#d;
+    const take = (): void => {
+      tokens.set(token);
+      subs.allowed((topic) => tokens.allows(topic));
+    };
+    return new Promise((resolve, reject) => {
+      const t = this.#d.live();
+      if (t === undefined || t.name === 'sse') {
+        take();
+        if (t) (t as SseTransport).reopen(this.sseRequest(token));
+        return resolve();
+      }
+      const id = acks.expect(
+        (reply) => {
+          if (reply.op !== 'ack') return reject(new HeraldError(String(reply['code']), String(reply['message'])));
+          take();
+          delivery.subAck(reply['results'], undefined);
+          this.sync();
+          resolve();
+        },
+        () => (take(), resolve()), // the connection went first: the next one opens with this token
+      );
+      t.send({ op: 'auth', id, token });
+    });
   }
 
   /** The stream request for the topics wanted now; topics the token's `topics` claim refuses fail here, as a `sub` would. */
@@ -98,6 +121,7 @@ export class Commands {
     subs.takeToUnsubscribe();
     const topics: string[] = [];
     for (const topic of subs.topics()) {
+      if (subs.refused(topic)) continue;
       if (tokens.allows(topic)) topics.push(topic);
       else delivery.subAck({ [TOPIC + topic]: { ok: false, code: 'forbidden' } }, undefined);
     }

@@ -11,8 +11,8 @@ function liveResult(conflate: boolean): SubscribeResult {
   return conflate ? { ok: true, conflate: true } : { ok: true };
 }
 
-/** What the current connection holds of a topic. */
-type Wire = 'none' | 'pending' | 'live';
+/** What the current connection holds of a topic; `refused`: the token forbids it (kept until a new token allows it). */
+type Wire = 'none' | 'pending' | 'live' | 'refused';
 
 interface Entry {
   readonly handlers: Set<MessageHandler>;
@@ -51,7 +51,7 @@ export class Subscriptions {
         if (this.#entries.get(topic) !== e || !e.handlers.delete(own) || e.handlers.size > 0) return;
         this.#entries.delete(topic);
         for (const s of e.settle) s({ ok: false, code: 'unsubscribed' });
-        if (e.wire !== 'none') this.#leaving.add(topic);
+        if (e.wire === 'pending' || e.wire === 'live') this.#leaving.add(topic);
         onChange();
       },
     };
@@ -97,12 +97,25 @@ export class Subscriptions {
     for (const s of e.settle.splice(0)) s(liveResult(conflate));
   }
 
-  /** Refused (`forbidden`, `invalid`, `limit`): the subscription ends; its handlers get nothing more. */
+  /**
+   * Refused. `forbidden`: kept, idle, until a new token allows it (`allowed`); `invalid`, `limit`:
+   * the subscription ends. Either way its handlers get nothing until it is live again.
+   */
   fail(topic: string, code: string): void {
     const e = this.#entries.get(topic);
     if (e === undefined) return;
-    this.#entries.delete(topic);
-    for (const s of e.settle) s({ ok: false, code });
+    if (code === 'forbidden') e.wire = 'refused';
+    else this.#entries.delete(topic);
+    for (const s of e.settle.splice(0)) s({ ok: false, code });
+  }
+
+  refused(topic: string): boolean {
+    return this.#entries.get(topic)?.wire === 'refused';
+  }
+
+  /** A new token: refused topics it allows are asked for again on the next sync. */
+  allowed(allows: (topic: string) => boolean): void {
+    for (const [topic, e] of this.#entries) if (e.wire === 'refused' && allows(topic)) e.wire = 'none';
   }
 
   /** A `sub` was not answered (err, lost connection): ask again on the next sync. */
@@ -113,7 +126,7 @@ export class Subscriptions {
 
   /** The connection is gone: it holds nothing. */
   resetWire(): void {
-    for (const e of this.#entries.values()) e.wire = 'none';
+    for (const e of this.#entries.values()) if (e.wire !== 'refused') e.wire = 'none';
     this.#leaving.clear();
   }
 

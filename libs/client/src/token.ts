@@ -61,6 +61,12 @@ export class TokenSource {
     return this.#getToken !== undefined;
   }
 
+  /** A token from the application (`setToken`): used from now on. */
+  set(token: string): void {
+    this.#token = token;
+    this.#stale = false;
+  }
+
   /** The gateway refused the token (401, 4001): the next `usable()` asks for a new one. */
   invalidate(): void {
     this.#stale = true;
