@@ -149,6 +149,22 @@ function resolveEnv(objs: readonly K8sObject[], pod: DeploymentLike, container: 
   return { env, fromSecret };
 }
 
+interface Mounted { volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[] }
+interface SecretVolume { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] } }
+
+/** The Secret and key a container sees at `path` (through a read-only Secret volume mount); undefined if none. */
+function secretFileAt(dep: DeploymentLike, c: Container, path: string): { secretName: string; key: string } | undefined {
+  const volumes = (dep.spec.template.spec as PodSpec & { volumes?: SecretVolume[] }).volumes ?? [];
+  for (const m of (c as Container & Mounted).volumeMounts ?? []) {
+    if (!path.startsWith(m.mountPath + '/')) continue;
+    const rel = path.slice(m.mountPath.length + 1);
+    const v = volumes.find((x) => x.name === m.name)?.secret;
+    const item = v?.items?.find((i) => i.path === rel);
+    if (v && item && m.readOnly === true) return { secretName: v.secretName, key: item.key };
+  }
+  return undefined;
+}
+
 function probePort(container: Container, probe: Probe | undefined): number {
   const port = probe?.httpGet?.port;
   const declared = container.ports ?? [];
@@ -170,12 +186,14 @@ const image = finalImage(parseDockerfile(readRepo('deploy/docker/Dockerfile')));
 
 // ---- scenarios ----------------------------------------------------------------------------------
 const CI_DIR = join(CHART, 'ci');
-const SCENARIOS: { name: string; values: string[] }[] = [
-  { name: 'default values', values: [] },
+/** The least an install must give: the chart generates no secret (see "GitOps" below). */
+const SECRET_ARGS = ['--set-string', 'auth.jwt.secret=a-secret-given-at-install-0123', '--set-string', 'auth.apiKeys[0]=an-api-key-given-at-install-0123'];
+const SCENARIOS: { name: string; args: string[] }[] = [
+  { name: 'default values (with the two secrets)', args: SECRET_ARGS },
   ...readdirSync(CI_DIR)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-    .map((f) => ({ name: `ci/${f}`, values: [join(CI_DIR, f)] })),
+    .map((f) => ({ name: `ci/${f}`, args: ['-f', join(CI_DIR, f)] })),
 ];
 
 // Fetched once per machine; when that is impossible every test below fails with the reason.
@@ -201,22 +219,93 @@ describe('helm chart deploy/helm/herald', () => {
   });
 
   it('refuses values that would put a secret in a ConfigMap or cut the drain short', () => {
-    expect(() => helm(helmBin(), ['template', 'r', CHART, '--set-string', 'gateway.env.HERALD_JWT_SECRET=abcdefghijklmnopqrstuvwxyz'])).toThrow(/HERALD_JWT_SECRET/);
-    expect(() => helm(helmBin(), ['template', 'r', CHART, '--set-string', 'env.HERALD_API_KEYS=abcdefghijklmnopqrstuvwxyz'])).toThrow(/HERALD_API_KEYS/);
-    expect(() => helm(helmBin(), ['template', 'r', CHART, '--set', 'gateway.terminationGracePeriodSeconds=20'])).toThrow(/terminationGracePeriodSeconds/);
+    expect(() => helm(helmBin(), ['template', 'r', CHART, ...SECRET_ARGS, '--set-string', 'gateway.env.HERALD_JWT_SECRET=abcdefghijklmnopqrstuvwxyz'])).toThrow(/HERALD_JWT_SECRET/);
+    expect(() => helm(helmBin(), ['template', 'r', CHART, ...SECRET_ARGS, '--set-string', 'env.HERALD_API_KEYS=abcdefghijklmnopqrstuvwxyz'])).toThrow(/HERALD_API_KEYS/);
+    expect(() => helm(helmBin(), ['template', 'r', CHART, ...SECRET_ARGS, '--set', 'gateway.terminationGracePeriodSeconds=20'])).toThrow(/terminationGracePeriodSeconds/);
+  });
+
+  it('generates no secret: with no value, no existingSecret and no Secret in the cluster, the render fails saying what to do', () => {
+    // `helm template` (what Argo CD runs) has no cluster: `lookup` finds nothing, as on a first install.
+    expect(() => helm(helmBin(), ['template', 'r', CHART])).toThrow(/auth\.jwt\.secret is empty and there is no Secret r-herald-auth in namespace default .*auth\.existingSecret/s);
+    expect(() => helm(helmBin(), ['template', 'r', CHART, SECRET_ARGS[0]!, SECRET_ARGS[1]!])).toThrow(/auth\.apiKeys is empty .*auth\.existingSecret/s);
+    const objs = parseManifests(helm(helmBin(), ['template', 'r', CHART, '--set', 'auth.existingSecret=managed-elsewhere']));
+    expect(byKind(objs, 'Secret'), 'existingSecret: the chart renders no Secret').toHaveLength(0);
+    for (const d of byKind<DeploymentLike>(objs, 'Deployment')) {
+      const refs = (d.spec.template.spec.containers[0]!.env ?? []).flatMap((e) => (e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef.name] : []));
+      expect(refs.length).toBeGreaterThan(0);
+      for (const r of refs) expect(r).toBe('managed-elsewhere');
+    }
+  });
+
+  it('refuses unknown keys in the env maps (values.schema.json), and a setting of the other role or of the chart', () => {
+    const cases: [string, string][] = [
+      ['env', 'HERALD_LOG_LEVLE'],
+      ['gateway.env', 'HERALD_MAX_CONECTIONS'],
+      ['publishApi.env', 'HERALD_MAX_CONNECTIONS'],
+      ['gateway.env', 'HERALD_RATE_LIMIT_RPS'],
+      ['env', 'HERALD_NATS_STREAM'],
+      ['env', 'HERALD_NATS_TLS_CA_FILE'],
+      ['env', 'HERALD_PORT'],
+    ];
+    for (const [map, key] of cases) {
+      expect(() => helm(helmBin(), ['template', 'r', CHART, ...SECRET_ARGS, '--set-string', `${map}.${key}=1`]), `${map}.${key}`)
+        .toThrow(new RegExp(`at '/${map.replace('.', '/')}': additional properties '${key}' not allowed`));
+    }
+    // Known keys pass.
+    helm(helmBin(), ['template', 'r', CHART, ...SECRET_ARGS, '--set-string', 'gateway.env.HERALD_MAX_CONNECTIONS=5,publishApi.env.HERALD_RATE_LIMIT_RPS=5,env.HERALD_NATS_TIMEOUT_MS=3000']);
+  });
+
+  it('allows in each env map only settings of the roles that receive it', () => {
+    const schema = JSON.parse(readRepo('deploy/helm/herald/values.schema.json')) as { definitions: Record<string, { properties: Record<string, unknown> }> };
+    const allowed = (def: string): string[] => Object.keys(schema.definitions[def]!.properties);
+    const settings = (shape: Record<string, unknown>): Set<string> => new Set(Object.keys(shape).map((k) => `HERALD_${k}`));
+    const gateway = settings(gatewayConfigSchema.shape);
+    const api = settings(publishApiConfigSchema.shape);
+    for (const k of allowed('sharedEnv')) {
+      expect(gateway.has(k) && api.has(k), `${k} is a setting of both roles`).toBe(true);
+      expect(allowed('gatewayEnv')).toContain(k);
+      expect(allowed('publishApiEnv')).toContain(k);
+    }
+    for (const k of allowed('gatewayEnv')) expect(gateway.has(k), `${k} is a gateway setting`).toBe(true);
+    for (const k of allowed('publishApiEnv')) expect(api.has(k), `${k} is a publish API setting`).toBe(true);
+    for (const k of [...allowed('gatewayEnv'), ...allowed('publishApiEnv')]) expect(k).not.toMatch(SECRETISH);
+  });
+
+  it('gives each install its subject prefix and stream, and refuses a new prefix on the default stream', () => {
+    const objs = parseManifests(helm(helmBin(), ['template', 'r', CHART, ...SECRET_ARGS, '--set', 'nats.subjectPrefix=acme.prod,nats.stream=HERALD_ACME']));
+    for (const cm of byKind(objs, 'ConfigMap')) expect(cm['data']).toMatchObject({ HERALD_NATS_PREFIX: 'acme.prod', HERALD_NATS_STREAM: 'HERALD_ACME' });
+    expect(() => helm(helmBin(), ['template', 'r', CHART, ...SECRET_ARGS, '--set', 'nats.subjectPrefix=acme'])).toThrow(/nats\.stream is still the default HERALD/);
+    expect(() => helm(helmBin(), ['template', 'r', CHART, ...SECRET_ARGS, '--set', 'nats.subjectPrefix=acme.*,nats.stream=X'])).toThrow(/subjectPrefix/);
+    expect(() => helm(helmBin(), ['template', 'r', CHART, ...SECRET_ARGS, '--set', 'nats.credentials.secretName=u,nats.credentials.credsKey=a,nats.credentials.nkeySeedKey=b'])).toThrow(/not both/);
   });
 
   it('NOTES explain how to mint a token and publish with curl', () => {
-    const out = helm(helmBin(), ['install', 'demo', CHART, '--dry-run=client', '--namespace', 'push']);
+    const out = helm(helmBin(), ['install', 'demo', CHART, '--dry-run=client', '--namespace', 'push', ...SECRET_ARGS]);
     const notes = out.slice(out.indexOf('NOTES:'));
     expect(notes).toContain('kubectl -n push exec deploy/demo-herald-gateway -- herald token --sub u1 --topics news');
     expect(notes).toMatch(/curl -s -X POST http:\/\/127\.0\.0\.1:8081\/v1\/publish/);
     expect(notes).toContain("get secret demo-herald-auth -o jsonpath='{.data.api-keys}'");
   });
 
-  describe.each(SCENARIOS)('$name', ({ values }) => {
-    const valueArgs = values.flatMap((f) => ['-f', f]);
+  describe.each(SCENARIOS)('$name', ({ args: valueArgs }) => {
     const rendered = setupOnce(() => parseManifests(helm(helmBin(), ['template', 'herald', CHART, '--namespace', 'push', ...valueArgs])));
+
+    it('renders the same manifests every time (GitOps: no random value, no diff between syncs)', () => {
+      const render = (): string => helm(helmBin(), ['template', 'herald', CHART, '--namespace', 'push', ...valueArgs]);
+      expect(render()).toBe(render());
+    });
+
+    it('mounts every NATS file it points the processes at, from a Secret', () => {
+      const objs = rendered();
+      for (const { component } of ROLES) {
+        const dep = deploymentOf(objs, component);
+        const c = dep.spec.template.spec.containers[0]!;
+        const { env } = resolveEnv(objs, dep, c);
+        for (const [k, path] of Object.entries(env).filter(([k]) => /^HERALD_NATS_.*_FILE$/.test(k))) {
+          expect(secretFileAt(dep, c, path), `${component}: ${k}=${path}`).toBeDefined();
+        }
+      }
+    });
 
     it('passes helm lint --strict', () => {
       const out = helm(helmBin(), ['lint', '--strict', CHART, ...valueArgs]);
@@ -429,8 +518,8 @@ describe('helm chart deploy/helm/herald-stack (herald + the official nats chart)
     tmp = mkdtempSync(join(tmpdir(), 'herald-stack-'));
     const file = join(tmp, 'herald-values.yaml');
     writeFileSync(file, stringifyYaml(stackValues.herald));
-    helm(helmBin(), ['lint', '--strict', CHART, '-f', file]);
-    const objs = parseManifests(helm(helmBin(), ['template', 'demo', CHART, '-f', file]));
+    helm(helmBin(), ['lint', '--strict', CHART, '-f', file, ...SECRET_ARGS]);
+    const objs = parseManifests(helm(helmBin(), ['template', 'demo', CHART, '-f', file, ...SECRET_ARGS]));
     for (const cm of byKind(objs, 'ConfigMap')) {
       expect(cm['data']).toMatchObject({ HERALD_NATS_URL: 'nats://demo-nats:4222', HERALD_NATS_REPLICAS: '3' });
     }

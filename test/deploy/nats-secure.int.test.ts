@@ -1,9 +1,10 @@
 // A nats-server as production runs it: TLS only, a client certificate required (verify), and
 // users known by NKey. The gateway and the publish API connect with the files the chart mounts
-// (HERALD_NATS_TLS_*_FILE, HERALD_NATS_NKEY_SEED_FILE) and deliver a message end to end; without
-// the client certificate or the seed they are refused. Certificates are made with openssl here.
+// (HERALD_NATS_TLS_*_FILE, HERALD_NATS_NKEY_SEED_FILE) and deliver a message end to end, both
+// from hand-set variables and from the environment and Secret volumes the Helm chart renders;
+// without the client certificate or the seed they are refused. Certificates: openssl, here.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,8 @@ import { nkeys } from '@nats-io/transport-node';
 import { signToken } from '@herald/auth';
 import { BusError, natsSecurity, openBus } from '@herald/bus';
 import { connectWs, spawnService, startNatsServer, type NatsServerHandle, type ServiceProcess, type WsTestClient } from '@herald/testkit';
-import { repoPath, setupOnce } from './helpers.js';
+import { stringify as stringifyYaml } from 'yaml';
+import { CHART, helm, helmBinary, parseManifests, repoPath, setupOnce, type K8sObject } from './helpers.js';
 
 const CLI = repoPath('services/herald/dist/cli.js');
 const SECRET = 'secure-nats-test-secret-0123456789';
@@ -54,6 +56,47 @@ function makePki(): Pki {
     seedFile,
     publicKey: user.getPublicKey(),
   };
+}
+
+interface RenderedPod {
+  spec: { template: { spec: {
+    containers: { env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: unknown } }[]; envFrom?: { configMapRef?: { name: string } }[]; volumeMounts?: { name: string; mountPath: string }[] }[];
+    volumes?: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] } }[];
+  } } };
+}
+
+/**
+ * What a pod of `component` would start with, run here: the ConfigMap and env entries of the
+ * rendered Deployment, its Secret volumes materialized under `root` from `secrets` (name → key →
+ * local file), and the paths in the environment moved under `root` with them.
+ */
+function podEnv(objs: readonly K8sObject[], component: string, root: string, secrets: Record<string, Record<string, string>>, secretEnv: Record<string, string>): Record<string, string> {
+  const dep = objs.find((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === component) as (K8sObject & RenderedPod) | undefined;
+  if (!dep) throw new Error(`no ${component} Deployment`);
+  const pod = dep.spec.template.spec;
+  const c = pod.containers[0]!;
+  const env: Record<string, string> = {};
+  for (const src of c.envFrom ?? []) {
+    const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === src.configMapRef?.name);
+    Object.assign(env, (cm?.['data'] ?? {}) as Record<string, string>);
+  }
+  for (const e of c.env ?? []) {
+    if (e.value !== undefined) env[e.name] = e.value;
+    else if (e.valueFrom?.fieldRef) env[e.name] = `${component}-pod`;
+    else if (e.valueFrom?.secretKeyRef) env[e.name] = secretEnv[e.name] ?? '';
+  }
+  for (const m of c.volumeMounts ?? []) {
+    const secret = pod.volumes?.find((v) => v.name === m.name)?.secret;
+    if (!secret) continue;
+    for (const item of secret.items ?? []) {
+      const from = secrets[secret.secretName]?.[item.key];
+      if (from === undefined) throw new Error(`Secret ${secret.secretName} has no key ${item.key} here`);
+      mkdirSync(join(root, m.mountPath), { recursive: true });
+      copyFileSync(from, join(root, m.mountPath, item.path));
+    }
+  }
+  for (const [k, v] of Object.entries(env)) if (v.startsWith('/etc/herald/')) env[k] = join(root, v);
+  return env;
 }
 
 describe('a nats-server that requires TLS, a client certificate and an NKey user', () => {
@@ -114,6 +157,48 @@ describe('a nats-server that requires TLS, a client certificate and an NKey user
       expect(line.includes(key.split('\n')[1] ?? '')).toBe(false);
     }
     expect(gateway.logs().some((r) => r['msg'] === 'bus connection settings' && r['tls'] === true && r['auth'] === 'nkey')).toBe(true);
+  });
+
+  it('the environment the chart renders with nats.tls and nats.credentials connects both roles', async () => {
+    const { pki: p, nats: server } = bed();
+    const values = {
+      auth: { existingSecret: 'herald-auth' },
+      nats: {
+        url: server.url, replicas: 1, stream: 'HERALD_SECURE', subjectPrefix: 'secure.herald',
+        tls: { ca: { secretName: 'nats-ca', key: 'ca.crt' }, clientCert: { secretName: 'herald-nats-client-tls' } },
+        credentials: { secretName: 'herald-nats-user', nkeySeedKey: 'user.nk' },
+      },
+    };
+    const root = join(p.dir, 'pods');
+    mkdirSync(root);
+    const valuesFile = join(p.dir, 'values.yaml');
+    writeFileSync(valuesFile, stringifyYaml(values));
+    const objs = parseManifests(helm(helmBinary(), ['template', 'herald', CHART, '-f', valuesFile]));
+    // The Secrets as the cluster holds them (cert-manager's kubernetes.io/tls keys, a seed file).
+    const secrets = { 'nats-ca': { 'ca.crt': p.ca }, 'herald-nats-client-tls': { 'tls.crt': p.clientCert, 'tls.key': p.clientKey }, 'herald-nats-user': { 'user.nk': p.seedFile } };
+    const local = { HERALD_HOST: '127.0.0.1', HERALD_PORT: '0' };
+    const gwEnv = { ...podEnv(objs, 'gateway', join(root, 'gw'), secrets, { HERALD_JWT_SECRET: SECRET }), ...local };
+    const apiEnv = { ...podEnv(objs, 'publish-api', join(root, 'api'), secrets, { HERALD_API_KEYS: API_KEY }), ...local };
+    expect(gwEnv).toMatchObject({ HERALD_NATS_PREFIX: 'secure.herald', HERALD_NATS_STREAM: 'HERALD_SECURE' });
+    for (const k of ['HERALD_NATS_TLS_CA_FILE', 'HERALD_NATS_TLS_CERT_FILE', 'HERALD_NATS_TLS_KEY_FILE', 'HERALD_NATS_NKEY_SEED_FILE']) {
+      expect(gwEnv[k], k).toMatch(new RegExp(`^${root}/gw/etc/herald/nats/`));
+      expect(apiEnv[k], k).toMatch(new RegExp(`^${root}/api/etc/herald/nats/`));
+    }
+    const [gateway, api] = await Promise.all([
+      spawnService({ args: [CLI, 'gateway'], env: gwEnv }),
+      spawnService({ args: [CLI, 'publish-api'], env: apiEnv }),
+    ]);
+    started.push(gateway, api);
+    const client = await connectWs(`ws://127.0.0.1:${gateway.port}/v1/ws`, { token: await signToken({ secret: SECRET, sub: 'u2' }) });
+    clients.push(client);
+    await client.waitFrame((f) => f.op === 'welcome');
+    const res = await fetch(`http://127.0.0.1:${api.port}/v1/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'u2', data: { via: 'chart' } }),
+    });
+    expect(res.status).toBe(200);
+    expect((await client.waitMessages('user:u2', 1))[0]?.data).toEqual({ via: 'chart' });
   });
 
   it('is refused without the client certificate, and without the seed', async () => {

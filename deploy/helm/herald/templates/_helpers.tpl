@@ -84,8 +84,10 @@ Checks that an env map holds only non-secret HERALD_* settings: secrets belong i
 {{- if regexMatch "(SECRET|PASSWORD|TOKEN|API_KEYS|_KEY|_KEYS)$" $k }}
 {{- fail (printf "%s: %s is a secret; set it through auth.* (a Secret), not a ConfigMap" $.where $k) }}
 {{- end }}
-{{- if or (eq $k "HERALD_PORT") (eq $k "HERALD_NATS_URL") (eq $k "HERALD_NODE_ID") (eq $k "HERALD_DRAIN_WINDOW_MS") (eq $k "HERALD_DRAIN_TIMEOUT_MS") (eq $k "HERALD_SHUTDOWN_TIMEOUT_MS") (eq $k "HERALD_NATS_REPLICAS") }}
-{{- fail (printf "%s: %s is set by the chart from its own values (gateway.port, nats.url, ...)" $.where $k) }}
+{{- if or (has $k (list "HERALD_PORT" "HERALD_HOST" "HERALD_NODE_ID" "HERALD_DRAIN_WINDOW_MS" "HERALD_DRAIN_TIMEOUT_MS" "HERALD_SHUTDOWN_TIMEOUT_MS")) (hasPrefix "HERALD_NATS_" $k) }}
+{{- if ne $k "HERALD_NATS_TIMEOUT_MS" }}
+{{- fail (printf "%s: %s is set by the chart from its own values (gateway.port, nats.*, ...)" $.where $k) }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -127,4 +129,98 @@ allowPrivilegeEscalation: false
 readOnlyRootFilesystem: true
 capabilities:
   drop: ["ALL"]
+{{- end }}
+
+{{/* The failure message when a secret value is neither given nor already in the cluster. */}}
+{{- define "herald.noSecretValue" -}}
+{{- printf "%s is empty and there is no Secret %s in namespace %s to keep it from. The chart never generates secrets (a random value would differ on every render: Argo CD and `helm template` would roll every pod and log every user out). Either set auth.existingSecret to a Secret you manage (Sealed Secrets, External Secrets, SOPS, kubectl; docs/deploy.md section 3), or give the value once, e.g. `helm install ... %s`: later `helm upgrade`s keep it." .value (include "herald.secretName" .root) .root.Release.Namespace .example }}
+{{- end }}
+
+{{/* Where the NATS TLS and credential Secrets are mounted (read-only, one folder each). */}}
+{{- define "herald.natsMountRoot" -}}/etc/herald/nats{{- end }}
+
+{{/* Checks the NATS security values; call with the root context. */}}
+{{- define "herald.checkNats" -}}
+{{- $n := .Values.nats }}
+{{- if and (ne $n.subjectPrefix "herald") (eq $n.stream "HERALD") }}
+{{- fail (printf "nats.subjectPrefix is %q but nats.stream is still the default HERALD: installs sharing a NATS cluster need their own stream too (e.g. nats.stream: HERALD_%s)" $n.subjectPrefix ($n.subjectPrefix | upper | replace "." "_" | replace "-" "_")) }}
+{{- end }}
+{{- $c := $n.tls.clientCert }}
+{{- if and $c.secretName (not (and $c.certKey $c.keyKey)) }}
+{{- fail "nats.tls.clientCert needs certKey and keyKey" }}
+{{- end }}
+{{- $cr := $n.credentials }}
+{{- if $cr.secretName }}
+{{- if and $cr.credsKey $cr.nkeySeedKey }}
+{{- fail "nats.credentials: set credsKey (a .creds file) or nkeySeedKey (an NKey seed), not both" }}
+{{- end }}
+{{- if not (or $cr.credsKey $cr.nkeySeedKey) }}
+{{- fail "nats.credentials.secretName is set: set credsKey (a .creds file) or nkeySeedKey (an NKey seed) too" }}
+{{- end }}
+{{- else if or $cr.credsKey $cr.nkeySeedKey }}
+{{- fail "nats.credentials.credsKey/nkeySeedKey need nats.credentials.secretName" }}
+{{- end }}
+{{- end }}
+
+{{/* HERALD_NATS_* file paths of the mounted Secrets, as env entries (name: path). */}}
+{{- define "herald.natsFileEnv" -}}
+{{- $root := include "herald.natsMountRoot" . }}
+{{- $n := .Values.nats }}
+{{- if $n.tls.ca.secretName }}
+HERALD_NATS_TLS_CA_FILE: {{ printf "%s/ca/%s" $root $n.tls.ca.key | quote }}
+{{- end }}
+{{- if $n.tls.clientCert.secretName }}
+HERALD_NATS_TLS_CERT_FILE: {{ printf "%s/client/%s" $root $n.tls.clientCert.certKey | quote }}
+HERALD_NATS_TLS_KEY_FILE: {{ printf "%s/client/%s" $root $n.tls.clientCert.keyKey | quote }}
+{{- end }}
+{{- if and $n.credentials.secretName $n.credentials.credsKey }}
+HERALD_NATS_CREDS_FILE: {{ printf "%s/credentials/%s" $root $n.credentials.credsKey | quote }}
+{{- else if and $n.credentials.secretName $n.credentials.nkeySeedKey }}
+HERALD_NATS_NKEY_SEED_FILE: {{ printf "%s/credentials/%s" $root $n.credentials.nkeySeedKey | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Volumes of the NATS Secrets: only the keys Herald reads, mode 0440 (group: fsGroup). */}}
+{{- define "herald.natsVolumes" -}}
+{{- $n := .Values.nats }}
+{{- if $n.tls.ca.secretName }}
+- name: nats-ca
+  secret:
+    secretName: {{ $n.tls.ca.secretName }}
+    defaultMode: 0440
+    items:
+      - { key: {{ $n.tls.ca.key | quote }}, path: {{ $n.tls.ca.key | quote }} }
+{{- end }}
+{{- if $n.tls.clientCert.secretName }}
+- name: nats-client
+  secret:
+    secretName: {{ $n.tls.clientCert.secretName }}
+    defaultMode: 0440
+    items:
+      - { key: {{ $n.tls.clientCert.certKey | quote }}, path: {{ $n.tls.clientCert.certKey | quote }} }
+      - { key: {{ $n.tls.clientCert.keyKey | quote }}, path: {{ $n.tls.clientCert.keyKey | quote }} }
+{{- end }}
+{{- if $n.credentials.secretName }}
+{{- $key := default $n.credentials.nkeySeedKey $n.credentials.credsKey }}
+- name: nats-credentials
+  secret:
+    secretName: {{ $n.credentials.secretName }}
+    defaultMode: 0440
+    items:
+      - { key: {{ $key | quote }}, path: {{ $key | quote }} }
+{{- end }}
+{{- end }}
+
+{{- define "herald.natsVolumeMounts" -}}
+{{- $root := include "herald.natsMountRoot" . }}
+{{- $n := .Values.nats }}
+{{- if $n.tls.ca.secretName }}
+- { name: nats-ca, mountPath: {{ printf "%s/ca" $root }}, readOnly: true }
+{{- end }}
+{{- if $n.tls.clientCert.secretName }}
+- { name: nats-client, mountPath: {{ printf "%s/client" $root }}, readOnly: true }
+{{- end }}
+{{- if $n.credentials.secretName }}
+- { name: nats-credentials, mountPath: {{ printf "%s/credentials" $root }}, readOnly: true }
+{{- end }}
 {{- end }}

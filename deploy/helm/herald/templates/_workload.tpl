@@ -19,6 +19,10 @@ The two roles share one image and one shape; these definitions take
 {{- $_ := set $env "HERALD_NATS_URL" (required "nats.url is required: Herald's roles run as separate processes and meet on NATS" (tpl $root.Values.nats.url $root)) }}
 {{- end }}
 {{- $_ := set $env "HERALD_NATS_REPLICAS" (toString $root.Values.nats.replicas) }}
+{{- include "herald.checkNats" $root }}
+{{- $_ := set $env "HERALD_NATS_STREAM" $root.Values.nats.stream }}
+{{- $_ := set $env "HERALD_NATS_PREFIX" $root.Values.nats.subjectPrefix }}
+{{- $env = merge $env (include "herald.natsFileEnv" $root | fromYaml) }}
 {{- if eq .component "gateway" }}
 {{- $_ := set $env "HERALD_DRAIN_WINDOW_MS" (toString $v.drainWindowMs) }}
 {{- $_ := set $env "HERALD_DRAIN_TIMEOUT_MS" (toString $v.drainTimeoutMs) }}
@@ -195,10 +199,16 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- with include "herald.natsVolumeMounts" $root | trim }}
+            {{- . | nindent 12 }}
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
+        {{- with include "herald.natsVolumes" $root | trim }}
+        {{- . | nindent 8 }}
+        {{- end }}
 {{- end }}
 
 {{- define "herald.service" -}}
