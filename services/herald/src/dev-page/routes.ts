@@ -8,6 +8,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { signToken } from '@herald/auth';
 import { isValidUserId } from '@herald/protocol';
@@ -35,9 +36,16 @@ export interface DevRoutesDeps {
   readonly logger: Logger;
 }
 
-/** Where `npm install` put the SDK's browser bundle (resolved through the package's exports). */
+/**
+ * Where `npm install` put the SDK's browser bundle (resolved through the package's exports);
+ * the packed `herald` (one bundled file, no @herald/client dependency) carries a copy beside it.
+ */
 export function sdkBundlePath(): string {
-  return createRequire(import.meta.url).resolve('@herald/client/herald-client.min.js');
+  try {
+    return createRequire(import.meta.url).resolve('@herald/client/herald-client.min.js');
+  } catch {
+    return fileURLToPath(new URL('./herald-client.min.js', import.meta.url));
+  }
 }
 
 /** True for 127.0.0.0/8 and ::1 in the forms uWS reports them (plain, IPv4-mapped, uncompressed). */
