@@ -6,5 +6,6 @@ export { gatewayConfigSchema, verifierConfigOf } from './config.js';
 export type { GatewayConfig } from './config.js';
 export { createGateway, SSE_PATH, WS_PATH } from './gateway.js';
 export type { Gateway, GatewayDeps } from './gateway.js';
-export { startGatewayServer, runGateway } from './server.js';
+export { startGatewayServer } from './server.js';
+export { runGateway } from './run.js';
 export type { GatewayServer } from './server.js';

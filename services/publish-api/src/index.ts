@@ -5,11 +5,13 @@
  */
 export { publishApiConfigSchema, MIN_API_KEY_CHARS, MAX_DATA_BYTES_CEILING } from './config.js';
 export type { PublishApiConfig } from './config.js';
-export { createPublishApi, startPublishApi } from './publish-api.js';
-export type { PublishApi, PublishApiDeps, RunningPublishApi } from './publish-api.js';
+export { createPublishApi } from './publish-api.js';
+export type { PublishApi, PublishApiDeps } from './publish-api.js';
+export { startPublishApi } from './server.js';
+export type { RunningPublishApi } from './server.js';
 export { runPublishApi } from './run.js';
 export type { PublishApiProcess } from './run.js';
-export { createApiKeyCheck } from './api-keys.js';
-export type { ApiKeyCheck } from './api-keys.js';
-export type { ChannelResult } from './handlers/publish.js';
-export type { HistoryEntry } from './handlers/admin.js';
+export { createApiKeyCheck } from './http/api-keys.js';
+export type { ApiKeyCheck } from './http/api-keys.js';
+export type { ChannelResult } from './publish/routes.js';
+export type { HistoryEntry } from './admin/routes.js';

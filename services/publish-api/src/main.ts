@@ -1,13 +1,6 @@
 #!/usr/bin/env node
-/** Entry point of the publish API process: the only module that reads process.env. */
-import { ConfigError } from '@herald/config';
+/** Entry point of the publish API process: runPublishApi(process.env) through the shared entry (libs/runtime). */
+import { runMain } from '@herald/runtime';
 import { runPublishApi } from './run.js';
 
-runPublishApi(process.env).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`publish-api: invalid configuration\n${err.issues.map((i) => `  - ${i}\n`).join('')}`);
-  } else {
-    process.stderr.write(`publish-api: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  }
-  process.exit(1);
-});
+runMain('publish-api', runPublishApi);

@@ -1,14 +1,14 @@
-/** The publish API as a unit: routes mountable on a shared uWS app, or a standalone listening server. */
+/** The publish API as a unit: routes mountable on a shared uWS app (server.ts makes a standalone server of it). */
 import type { Bus } from '@herald/bus';
-import { METRICS_CONTENT_TYPE, type Logger, type Registry } from '@herald/telemetry';
-import { asApp, listen, loadUws, mountOpsRoutes, type App, type Readiness } from '@herald/uws';
-import { createApiKeyCheck } from './api-keys.js';
+import type { Logger, Registry } from '@herald/telemetry';
+import type { App, Readiness } from '@herald/uws';
+import { createApiKeyCheck } from './http/api-keys.js';
 import type { PublishApiConfig } from './config.js';
-import { adminRoutes } from './handlers/admin.js';
-import { publishRoutes } from './handlers/publish.js';
+import { adminRoutes } from './admin/routes.js';
+import { publishRoutes } from './publish/routes.js';
 import { createPublishMetrics } from './metrics.js';
-import { RateLimiter } from './rate-limit.js';
-import { Inflight, mountNotFound, mountRoutes } from './server.js';
+import { RateLimiter } from './http/rate-limit.js';
+import { Inflight, mountRoutes } from './http/adapter.js';
 
 /** What the publish API needs from its host process. */
 export interface PublishApiDeps {
@@ -31,7 +31,7 @@ export interface PublishApi {
 
 /**
  * Builds the publish API over a bus. Mount it on an existing uWS app (the all-in-one
- * `herald dev` puts gateway and publish API on one port), or use startPublishApi.
+ * `herald dev` puts gateway and publish API on one port), or use startPublishApi (server.ts).
  */
 export function createPublishApi(deps: PublishApiDeps): PublishApi {
   const { config, bus } = deps;
@@ -56,49 +56,5 @@ export function createPublishApi(deps: PublishApiDeps): PublishApi {
     mount: (app) => mountRoutes(app, routes, { logger, metrics, admission, inflight }),
     readiness: () => (bus.isConnected() ? { ready: true } : { ready: false, reason: 'bus_disconnected' }),
     idle: (timeoutMs) => inflight.idle(timeoutMs),
-  };
-}
-
-/** A standalone publish API listening on its own port. */
-export interface RunningPublishApi {
-  readonly port: number;
-  readonly app: App;
-  /** Stops listening, lets in-flight requests finish (SHUTDOWN_TIMEOUT_MS), closes every socket. Leaves the bus open. */
-  close(): Promise<void>;
-}
-
-/**
- * Makes a uWS app with the publish API, the ops routes (/healthz, /readyz, /metrics)
- * and a 404 for anything else, listens on host:port (0 picks a free port) and logs
- * `{ port }` with msg `listening`.
- */
-export async function startPublishApi(deps: PublishApiDeps & { readonly host: string; readonly port: number }): Promise<RunningPublishApi> {
-  const api = createPublishApi(deps);
-  const app = asApp(loadUws().App());
-  let closing = false;
-  api.mount(app);
-  mountOpsRoutes(app, {
-    readiness: () => (closing ? { ready: false, reason: 'draining' } : api.readiness()),
-    metrics: () => deps.metrics.metrics(),
-    metricsContentType: METRICS_CONTENT_TYPE,
-    notFound: false, // its own, below: counted in the publish API's metrics
-  });
-  mountNotFound(app, { logger: deps.logger.child({ component: 'publish-api' }), metrics: createPublishMetrics(deps.metrics) });
-  const listening = await listen(app, deps.host, deps.port);
-  deps.logger.info({ port: listening.port, host: deps.host }, 'listening');
-  let closed: Promise<void> | undefined;
-  return {
-    port: listening.port,
-    app,
-    close: () => {
-      closed ??= (async () => {
-        closing = true;
-        listening.stopListening();
-        const idle = await api.idle(deps.config.SHUTDOWN_TIMEOUT_MS);
-        if (!idle) deps.logger.warn({ timeoutMs: deps.config.SHUTDOWN_TIMEOUT_MS }, 'requests still in flight at shutdown');
-        app.close();
-      })();
-      return closed;
-    },
   };
 }

@@ -6,13 +6,12 @@
  * endpoints (`/dev/token`, `/dev/publish`; loopback clients only unless HERALD_DEV_PUBLIC=true).
  * @module
  */
-import { hostname } from 'node:os';
 import { signToken, createTokenVerifier } from '@herald/auth';
-import { openBusFromConfig } from '@herald/bus';
 import { ConfigError, loadConfig } from '@herald/config';
 import { createGateway, gatewayConfigSchema, verifierConfigOf } from '@herald/gateway';
 import { createPublishApi, publishApiConfigSchema } from '@herald/publish-api';
-import { createLogger, createMetricsRegistry, METRICS_CONTENT_TYPE } from '@herald/telemetry';
+import { FORCED_EXIT_HEADROOM_MS, runRole, type RunningRole } from '@herald/runtime';
+import { METRICS_CONTENT_TYPE } from '@herald/telemetry';
 import { asApp, listen, loadUws, mountOpsRoutes } from '@herald/uws';
 import { loadOrCreateDevCredentials } from '../dev-credentials.js';
 import { mountDevRoutes } from '../dev-page/routes.js';
@@ -40,78 +39,80 @@ function loadDevConfigs(env: Env) {
   return { gateway, publishApi };
 }
 
-export async function runDev(env: Env): Promise<void> {
+/** The dev environment: generated development credentials fill in a missing JWT key or API key. */
+function devEnvironment(env: Env): { devEnv: Env; generated: boolean; hasApiKeys: boolean } {
   const devEnv: Record<string, string | undefined> = { ...env };
   const hasKey = Boolean(env['HERALD_JWT_SECRET'] || env['HERALD_JWT_PUBLIC_KEY'] || env['HERALD_JWKS_URL']);
   const hasApiKeys = Boolean(env['HERALD_API_KEYS']);
-  let generated = false;
-  if (!hasKey || !hasApiKeys) {
-    const { credentials } = loadOrCreateDevCredentials(process.cwd());
-    if (!hasKey) devEnv['HERALD_JWT_SECRET'] = credentials.jwtSecret;
-    if (!hasApiKeys) devEnv['HERALD_API_KEYS'] = credentials.apiKey;
-    generated = true;
-  }
+  if (hasKey && hasApiKeys) return { devEnv, generated: false, hasApiKeys };
+  const { credentials } = loadOrCreateDevCredentials(process.cwd());
+  if (!hasKey) devEnv['HERALD_JWT_SECRET'] = credentials.jwtSecret;
+  if (!hasApiKeys) devEnv['HERALD_API_KEYS'] = credentials.apiKey;
+  return { devEnv, generated: true, hasApiKeys };
+}
+
+/**
+ * The all-in-one role through the shared runner (libs/runtime): node id, logger, metrics and
+ * bus as for every role; SIGTERM drains the gateway, Ctrl-C stops at once; both wait for
+ * in-flight publishes (SHUTDOWN_TIMEOUT_MS), close the bus and flush the log before exiting.
+ */
+export async function runDev(env: Env): Promise<RunningRole> {
+  const { devEnv, generated, hasApiKeys } = devEnvironment(env);
   const { gateway: gwConfig, publishApi: apiConfig } = loadDevConfigs(devEnv);
-  const nodeId = gwConfig.NODE_ID ?? `${hostname()}-${process.pid}`;
-  const logger = createLogger({ level: gwConfig.LOG_LEVEL, node: nodeId });
-  const uws = loadUws();
-  const bus = await openBusFromConfig(gwConfig, nodeId, logger.child({ component: 'bus' }));
-  const metrics = createMetricsRegistry({ node: nodeId });
   const verifier = createTokenVerifier(verifierConfigOf(gwConfig));
-  const gateway = createGateway({ config: gwConfig, logger, bus, verifier, metrics, nodeId });
-  const publishApi = createPublishApi({ config: apiConfig, logger, bus, metrics });
-
-  const app = asApp(uws.App());
-  gateway.mount(app);
-  publishApi.mount(app);
-  mountOpsRoutes(app, {
-    readiness: () => {
-      const g = gateway.readiness();
-      return g.ready ? publishApi.readiness() : g;
+  return runRole({
+    config: gwConfig,
+    warnMemoryBus: false,
+    drainOnInterrupt: false,
+    forcedExitMs: gwConfig.DRAIN_TIMEOUT_MS + apiConfig.SHUTDOWN_TIMEOUT_MS + FORCED_EXIT_HEADROOM_MS,
+    start: async ({ nodeId, logger, metrics, bus }) => {
+      const gateway = createGateway({ config: gwConfig, logger, bus, verifier, metrics, nodeId });
+      const publishApi = createPublishApi({ config: apiConfig, logger, bus, metrics });
+      const app = asApp(loadUws().App());
+      gateway.mount(app);
+      publishApi.mount(app);
+      mountOpsRoutes(app, {
+        readiness: () => {
+          const g = gateway.readiness();
+          return g.ready ? publishApi.readiness() : g;
+        },
+        metrics: () => metrics.metrics(),
+        metricsContentType: METRICS_CONTENT_TYPE,
+      });
+      let port = 0;
+      const apiKey = devEnv['HERALD_API_KEYS']?.split(',')[0]?.trim();
+      mountDevRoutes(app, {
+        secret: devEnv['HERALD_JWT_SECRET'],
+        audience: gwConfig.JWT_AUDIENCE,
+        issuer: gwConfig.JWT_ISSUER,
+        publishUrl: () => `http://${loopbackHost(gwConfig.HOST)}:${port}`,
+        apiKey: apiKey === '' ? undefined : apiKey,
+        allowPublic: env['HERALD_DEV_PUBLIC'] === 'true',
+        logger,
+      });
+      await gateway.start();
+      const listening = await listen(app, gwConfig.HOST, gwConfig.PORT);
+      port = listening.port;
+      // The banner (human) before the `listening` line (machines wait for it).
+      const secret = devEnv['HERALD_JWT_SECRET'];
+      if (secret !== undefined) {
+        const token = await signToken({ secret, sub: 'dev-user', topics: ['>'], ttlSec: DEV_TOKEN_TTL_S });
+        process.stderr.write(devBanner(listening.port, token, hasApiKeys ? undefined : devEnv['HERALD_API_KEYS'], generated));
+      }
+      logger.info({ port: listening.port, mode: 'dev', bus: bus.kind }, 'listening');
+      return {
+        port: listening.port,
+        drain: () => gateway.drain(),
+        close: async () => {
+          listening.stopListening();
+          await gateway.close();
+          const idle = await publishApi.idle(apiConfig.SHUTDOWN_TIMEOUT_MS);
+          if (!idle) logger.warn({ timeoutMs: apiConfig.SHUTDOWN_TIMEOUT_MS }, 'requests still in flight at shutdown');
+          app.close();
+        },
+      };
     },
-    metrics: () => metrics.metrics(),
-    metricsContentType: METRICS_CONTENT_TYPE,
   });
-  let port = 0;
-  const apiKey = devEnv['HERALD_API_KEYS']?.split(',')[0]?.trim();
-  mountDevRoutes(app, {
-    secret: devEnv['HERALD_JWT_SECRET'],
-    audience: gwConfig.JWT_AUDIENCE,
-    issuer: gwConfig.JWT_ISSUER,
-    publishUrl: () => `http://${loopbackHost(gwConfig.HOST)}:${port}`,
-    apiKey: apiKey === '' ? undefined : apiKey,
-    allowPublic: env['HERALD_DEV_PUBLIC'] === 'true',
-    logger,
-  });
-  await gateway.start();
-  const listening = await listen(app, gwConfig.HOST, gwConfig.PORT);
-  port = listening.port;
-  // The banner (human) before the `listening` line (machines wait for it).
-  const secret = devEnv['HERALD_JWT_SECRET'];
-  if (secret !== undefined) {
-    const token = await signToken({ secret, sub: 'dev-user', topics: ['>'], ttlSec: DEV_TOKEN_TTL_S });
-    process.stderr.write(devBanner(listening.port, token, hasApiKeys ? undefined : devEnv['HERALD_API_KEYS'], generated));
-  }
-  logger.info({ port: listening.port, mode: 'dev', bus: bus.kind }, 'listening');
-
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    // SIGTERM drains (clients reconnect and recover); Ctrl-C in a terminal stops at once.
-    const drain = signal === 'SIGTERM' ? gateway.drain() : Promise.resolve();
-    void drain
-      .then(() => gateway.close())
-      .then(() => {
-        listening.stopListening();
-        app.close();
-        return bus.close();
-      })
-      .finally(() => process.exit(0));
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
 }
 
 /** The address this process reaches itself on: the listen address unless it is a wildcard. */

@@ -1,8 +1,8 @@
 /** Validation of the admin routes' inputs: disconnect body, presence and history queries. Pure. */
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, type PresenceQuery } from '@herald/bus';
 import { CloseCode, MAX_CLOSE_REASON_BYTES, isValidTopic, isValidUserId, parseChannel } from '@herald/protocol';
-import { fail, ok, type Check } from './http-result.js';
-import { isObject, preview, unknownField } from './validate.js';
+import { fail, ok, type Check } from '../http/result.js';
+import { isObject, preview, unknownField } from '../http/input.js';
 
 /**
  * Close codes a backend may ask for (docs/protocol.md#close-codes): the ones whose client reaction makes

@@ -1,11 +1,11 @@
 /** POST /v1/publish and /v1/publish/batch: validate, publish through the bus, answer with the stored seqs. */
 import type { Bus, PublishResult } from '@herald/bus';
-import { busFailureResult } from '../bus-failure.js';
-import { failureResult, jsonResult, type HttpResult } from '../http-result.js';
+import { busFailureResult } from '../http/bus-failure.js';
+import { failureResult, jsonResult, type HttpResult } from '../http/result.js';
 import type { PublishMetrics } from '../metrics.js';
-import { PublishFailure, countTargets, publishAll } from '../publish-all.js';
-import type { RequestContext, Route, RouteInput } from '../route.js';
-import { parseBatch, parsePublish, type BatchLimits, type PublishCommand } from '../validate.js';
+import { PublishFailure, countTargets, publishAll } from './publish-all.js';
+import type { RequestContext, Route, RouteInput } from '../http/route.js';
+import { parseBatch, parsePublish, type BatchLimits, type PublishCommand } from './validate.js';
 
 export interface PublishHandlerDeps {
   readonly bus: Bus;

@@ -1,6 +1,6 @@
 // Unit tests of the admin routes' validation: disconnect body, presence and history queries.
 import { describe, expect, it } from 'vitest';
-import { parseDisconnect, parseHistoryQuery, parsePresenceQuery } from './validate-admin.js';
+import { parseDisconnect, parseHistoryQuery, parsePresenceQuery } from './validate.js';
 
 const q = (s: string): URLSearchParams => new URLSearchParams(s);
 

@@ -3,10 +3,10 @@ import { Writable } from 'node:stream';
 import { BusError, MemoryBus, type PublishRequest, type PublishResult } from '@herald/bus';
 import { createLogger, createMetricsRegistry } from '@herald/telemetry';
 import { describe, expect, it } from 'vitest';
-import type { HttpResult } from '../http-result.js';
+import type { HttpResult } from '../http/result.js';
 import { createPublishMetrics } from '../metrics.js';
-import type { RequestContext, Route } from '../route.js';
-import { publishRoutes } from './publish.js';
+import type { RequestContext, Route } from '../http/route.js';
+import { publishRoutes } from './routes.js';
 
 class FlakyBus extends MemoryBus {
   calls = 0;

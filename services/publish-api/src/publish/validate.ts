@@ -1,14 +1,13 @@
 /** Validation of publish and batch bodies (docs/publish-api.md#routes): pure functions, no I/O. */
 import { isValidTopic, isValidUserId, topicChannel, userChannel } from '@herald/protocol';
-import { fail, ok, type Check, type Failure } from './http-result.js';
+import { isObject, preview, unknownField } from '../http/input.js';
+import { fail, ok, type Check, type Failure } from '../http/result.js';
 
 /** Idempotency keys: 1 to 64 characters (docs/publish-api.md#limits). */
 export const MAX_ID_CHARS = 64;
 // Visible ASCII only (0x21-0x7E): the id travels as the `Nats-Msg-Id` header, where
 // spaces could be trimmed and control characters would break the header.
 const ID_PATTERN = /^[\x21-\x7e]{1,64}$/;
-/** Longest rendering of a client's value quoted back in an error message. */
-const PREVIEW_CHARS = 80;
 
 export interface PublishLimits {
   /** Largest `data`, in bytes of its JSON text. */
@@ -31,28 +30,6 @@ export interface PublishCommand {
 const TARGET_FIELDS = ['topic', 'topics', 'user', 'users'] as const;
 type TargetField = (typeof TARGET_FIELDS)[number];
 const PUBLISH_FIELDS: ReadonlySet<string> = new Set([...TARGET_FIELDS, 'data', 'id']);
-
-/** A short, safe rendering of a client-supplied value for an error message. */
-export function preview(value: unknown): string {
-  let text: string;
-  try {
-    text = value === undefined ? 'undefined' : JSON.stringify(value);
-  } catch {
-    // JSON.parse accepts nesting that JSON.stringify overflows the stack on.
-    text = Array.isArray(value) ? '[...]' : '{...}';
-  }
-  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}...` : text;
-}
-
-/** True for a plain JSON object (not an array, not null). */
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** First own key of `body` that is not in `allowed`. */
-export function unknownField(body: Record<string, unknown>, allowed: ReadonlySet<string>): string | undefined {
-  return Object.keys(body).find((k) => !allowed.has(k));
-}
 
 const TOPIC_RULE = '1 to 8 dot-separated segments of A-Z a-z 0-9 _ -, at most 200 characters';
 const USER_RULE = '1 to 256 bytes of UTF-8 without control characters';

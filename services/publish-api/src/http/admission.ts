@@ -1,7 +1,7 @@
 /** The checks every request passes before its body is read: method, API key, rate, media type, size. Pure. */
 import type { ApiKeyCheck } from './api-keys.js';
 import { RETRY_AFTER_S } from './bus-failure.js';
-import { errorResult, fail, ok, type Check, type HttpResult } from './http-result.js';
+import { errorResult, fail, ok, type Check, type HttpResult } from './result.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Route } from './route.js';
 

@@ -1,6 +1,6 @@
 /** Maps bus failures to answers: 503 `bus_unavailable` with Retry-After, or 500 for programming errors. */
 import { BusError } from '@herald/bus';
-import { errorResult, type HttpResult } from './http-result.js';
+import { errorResult, type HttpResult } from './result.js';
 
 /** Seconds a client should wait before retrying after a 503. */
 export const RETRY_AFTER_S = 1;

@@ -1,7 +1,8 @@
 // Unit tests of publish and batch validation: every rule, every error code.
 import { describe, expect, it } from 'vitest';
-import type { Check } from './http-result.js';
-import { parseBatch, parseId, parsePublish, preview, type PublishCommand } from './validate.js';
+import type { Check } from '../http/result.js';
+import { preview } from '../http/input.js';
+import { parseBatch, parseId, parsePublish, type PublishCommand } from './validate.js';
 
 const limits = { maxDataBytes: 100, maxTargets: 3, maxBatch: 2 };
 

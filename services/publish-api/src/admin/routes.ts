@@ -1,9 +1,9 @@
 /** POST /v1/disconnect, GET /v1/presence, GET /v1/history: thin calls into the bus. */
 import type { Bus, BusMessage, PresenceQuery } from '@herald/bus';
-import { busFailureResult } from '../bus-failure.js';
-import { failureResult, jsonResult, type HttpResult } from '../http-result.js';
-import type { RequestContext, Route } from '../route.js';
-import { parseDisconnect, parseHistoryQuery, parsePresenceQuery } from '../validate-admin.js';
+import { busFailureResult } from '../http/bus-failure.js';
+import { failureResult, jsonResult, type HttpResult } from '../http/result.js';
+import type { RequestContext, Route } from '../http/route.js';
+import { parseDisconnect, parseHistoryQuery, parsePresenceQuery } from './validate.js';
 
 /** A history entry as served: a `msg` frame without `op`, `data` as a JSON value. */
 export interface HistoryEntry {

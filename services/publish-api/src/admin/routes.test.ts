@@ -2,9 +2,9 @@
 import { BusError, MemoryBus, type PresenceQuery } from '@herald/bus';
 import { createLogger } from '@herald/telemetry';
 import { describe, expect, it } from 'vitest';
-import type { HttpResult } from '../http-result.js';
-import type { Route } from '../route.js';
-import { adminRoutes, toHistoryEntry } from './admin.js';
+import type { HttpResult } from '../http/result.js';
+import type { Route } from '../http/route.js';
+import { adminRoutes, toHistoryEntry } from './routes.js';
 
 class DownBus extends MemoryBus {
   override presence(_q: PresenceQuery): Promise<number> {

@@ -1,6 +1,6 @@
 /** A route of the publish API, as the uWS adapter (server.ts) and the unit tests see it. */
 import type { Logger } from '@herald/telemetry';
-import type { HttpResult } from './http-result.js';
+import type { HttpResult } from './result.js';
 
 /** Per-request context: a child logger bound to the request id. */
 export interface RequestContext {

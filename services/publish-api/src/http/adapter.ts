@@ -1,0 +1,174 @@
+/** The uWS HTTP adapter: copy the request head, admit, read the body with a limit, run a route, write its result. */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '@herald/telemetry';
+import { BodyTooLargeError, guardResponse, readBody, statusLine, type App, type HttpRequest, type HttpResponse, type ResponseGuard } from '@herald/uws';
+import { admit, bodyTooLarge, parseJsonBody, type AdmissionDeps, type RequestHead } from './admission.js';
+import { errorResult, failureResult, type HttpResult } from './result.js';
+import type { PublishMetrics } from '../metrics.js';
+import { requestContext, type RequestContext, type Route } from './route.js';
+
+export interface ServerDeps {
+  readonly logger: Logger;
+  readonly metrics: PublishMetrics;
+  readonly admission: AdmissionDeps;
+  readonly inflight: Inflight;
+}
+
+/** Counts requests being handled, so a shutdown can wait for them. */
+export class Inflight {
+  #count = 0;
+  readonly #waiters = new Set<() => void>();
+
+  get count(): number {
+    return this.#count;
+  }
+
+  begin(): void {
+    this.#count++;
+  }
+
+  end(): void {
+    this.#count--;
+    if (this.#count === 0) for (const w of this.#waiters) w();
+  }
+
+  /** Resolves true once no request is in flight, false when `timeoutMs` passed first. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.#count === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (v: boolean): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(onIdle);
+        resolve(v);
+      };
+      const onIdle = (): void => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.#waiters.add(onIdle);
+    });
+  }
+}
+
+// Request ids: a per-process random prefix and a counter; unique enough to grep logs by.
+const REQ_ID_PREFIX = randomBytes(3).toString('hex');
+let reqCounter = 0;
+
+function nextReqId(): string {
+  reqCounter = (reqCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `${REQ_ID_PREFIX}-${reqCounter.toString(36)}`;
+}
+
+const NO_QUERY: URLSearchParams = new URLSearchParams();
+
+function readHead(req: HttpRequest): RequestHead {
+  return {
+    method: req.getMethod().toUpperCase(),
+    authorization: req.getHeader('authorization'),
+    contentType: req.getHeader('content-type'),
+    contentLength: req.getHeader('content-length'),
+  };
+}
+
+interface Exchange {
+  readonly res: HttpResponse;
+  readonly guard: ResponseGuard;
+  readonly routeName: string;
+  readonly ctx: RequestContext;
+  readonly started: number;
+}
+
+/** Serializes a body; a value JSON.stringify cannot take (too deep) becomes a 500 rather than an unhandled rejection. */
+function serialize(ctx: RequestContext, result: HttpResult): { result: HttpResult; text: string } {
+  try {
+    return { result, text: JSON.stringify(result.body) };
+  } catch (err) {
+    const fallback = internalError(ctx, err);
+    return { result: fallback, text: JSON.stringify(fallback.body) };
+  }
+}
+
+function respond(metrics: PublishMetrics, ex: Exchange, answer: HttpResult): void {
+  const { res, guard, ctx } = ex;
+  const { result, text } = serialize(ctx, answer);
+  const status = result.status;
+  metrics.countRequest(ex.routeName, status);
+  const ms = Math.round(performance.now() - ex.started);
+  if (status >= 500) ctx.log.warn({ route: ex.routeName, status, code: result.code, ms }, 'request failed');
+  else if (status >= 400 && ctx.debug) ctx.log.debug({ route: ex.routeName, status, code: result.code, ms }, 'request refused');
+  if (guard.aborted) {
+    if (ctx.debug) ctx.log.debug({ route: ex.routeName, status }, 'client went away before the answer');
+    return;
+  }
+  res.cork(() => {
+    res.writeStatus(statusLine(status)).writeHeader('content-type', 'application/json').writeHeader('x-request-id', ctx.reqId);
+    for (const [k, v] of result.headers ?? []) res.writeHeader(k, v);
+    res.end(text, result.close === true);
+  });
+}
+
+function internalError(ctx: RequestContext, err: unknown): HttpResult {
+  ctx.log.error({ err }, 'unexpected error');
+  return errorResult('internal', 'internal error');
+}
+
+function handler(route: Route, deps: ServerDeps): (res: HttpResponse, req: HttpRequest) => void {
+  return (res, req) => {
+    // HttpRequest is only valid during this call: copy what we need first.
+    const head = readHead(req);
+    const rawQuery = req.getQuery() ?? '';
+    // Most requests (every publish) have no query: share one empty, never-mutated instance.
+    const query = rawQuery === '' ? NO_QUERY : new URLSearchParams(rawQuery);
+    const reqId = nextReqId();
+    let reading = false;
+    let ended = false;
+    const endOnce = (): void => {
+      if (!ended) deps.inflight.end();
+      ended = true;
+    };
+    // An abort while the body is read leaves readBody pending forever: stop counting it.
+    const guard = guardResponse(res, () => {
+      if (reading) endOnce();
+    });
+    const ex: Exchange = { res, guard, routeName: route.name, ctx: requestContext(deps.logger, reqId), started: performance.now() };
+    deps.inflight.begin();
+    const finish = (result: HttpResult): void => {
+      reading = false;
+      try {
+        respond(deps.metrics, ex, result);
+      } finally {
+        endOnce();
+      }
+    };
+    const run = (body: unknown): void => {
+      route.handle({ body, query }, ex.ctx).then(finish, (err: unknown) => finish(internalError(ex.ctx, err)));
+    };
+    const admission = admit(head, route, deps.admission);
+    if (!admission.ok) return finish(admission.result);
+    if (route.method === 'GET') return run(undefined);
+    reading = true;
+    // onData must be attached before this handler returns (uWS requirement).
+    readBody(res, guard, deps.admission.maxBodyBytes).then(
+      (buf) => {
+        reading = false;
+        const body = parseJsonBody(buf);
+        if (!body.ok) finish(failureResult(body));
+        else run(body.value);
+      },
+      (err: unknown) => finish(err instanceof BodyTooLargeError ? bodyTooLarge(deps.admission.maxBodyBytes) : internalError(ex.ctx, err)),
+    );
+  };
+}
+
+/** Registers every route on `app` with `any()`, so a wrong method answers 405 instead of falling through. */
+export function mountRoutes(app: App, routes: readonly Route[], deps: ServerDeps): void {
+  for (const route of routes) app.any(route.path, handler(route, deps));
+}
+
+/** The catch-all 404 of a standalone publish API (not mounted when sharing an app). */
+export function mountNotFound(app: App, deps: Pick<ServerDeps, 'logger' | 'metrics'>): void {
+  app.any('/*', (res) => {
+    const guard = guardResponse(res);
+    const reqId = nextReqId();
+    const ex: Exchange = { res, guard, routeName: 'unknown', ctx: requestContext(deps.logger, reqId), started: performance.now() };
+    respond(deps.metrics, ex, errorResult('not_found', 'no such route'));
+  });
+}
