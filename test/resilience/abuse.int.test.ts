@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeClientFrame } from '@herald/protocol';
+import { loadedUws } from '@herald/uws';
 import { connectWs, openWs, refusedWs, spawnService, WsTestClient, type ServiceProcess } from '@herald/testkit';
 import { API_KEY, CLI, MINTED_TOKENS, SECRET, mintToken, status } from './bed.js';
 
@@ -195,7 +196,12 @@ describe('abuse: floods and hostile requests', () => {
     await healthy(node);
   });
 
-  it('slow upgrade requests (headers trickled byte by byte) are cut by the HTTP idle timeout', async () => {
+  // The gateway runs on the same Node, so it picks the same uWS build as this process.
+  // 20.30 cuts a head still incomplete after 10 s; 20.57 restarts that timeout on every
+  // byte, so there a trickled head stays open (bounded in bytes by the 64 KiB head limit)
+  // until a proxy's header timeout cuts it (docs/operations.md#supported-platforms).
+  const cutsSlowHeads = loadedUws().build.version === '20.30.0';
+  it(`slow upgrade requests (headers trickled byte by byte) are never answered${cutsSlowHeads ? ' and are cut by the HTTP idle timeout' : ''}; the node stays healthy`, async () => {
     const req = 'GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-Pad: ' + 'a'.repeat(400) + '\r\n\r\n';
     const trickle = (gapMs: number): Promise<{ ms: number; sent: number; answered: boolean }> =>
       new Promise((resolve) => {
@@ -212,14 +218,14 @@ describe('abuse: floods and hostile requests', () => {
           clearInterval(iv);
           resolve({ ms: Date.now() - t0, sent: i, answered });
         });
-        setTimeout(() => s.destroy(), 30_000);
+        setTimeout(() => s.destroy(), cutsSlowHeads ? 30_000 : 12_000);
       });
     const runs = await Promise.all([trickle(100), trickle(500), trickle(2000)]);
     console.log(`[resilience] slow upgrades: ${JSON.stringify(runs)}`);
     for (const r of runs) {
       expect(r.answered).toBe(false);
       expect(r.sent).toBeLessThan(req.length);
-      expect(r.ms).toBeLessThan(15_000);
+      if (cutsSlowHeads) expect(r.ms).toBeLessThan(15_000);
     }
     await healthy(node);
   }, 40_000);

@@ -33,7 +33,8 @@ afterAll(async () => {
 describe('@herald/client in Node', () => {
   it.each([
     ['websocket', { WebSocket }],
-    ['sse', {}],
+    // Node 22+ has a global WebSocket, so SSE is asked for by name.
+    ['sse', { transports: ['sse'] }],
   ] as const)('%s: subscribes and receives topic and user messages', async (transport, extra) => {
     const sub = `node-${transport}`;
     const token = await signToken({ secret: SECRET, sub, topics: ['>'], ttlSec: 600 });
