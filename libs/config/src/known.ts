@@ -26,6 +26,8 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'PUBLISH_CONCURRENCY', 'SHUTDOWN_TIMEOUT_MS',
   // the `herald` command: dev page, `herald publish`
   'DEV_PUBLIC', 'API_KEY', 'PUBLISH_URL',
+  // the uWebSockets.js loader (libs/uws): pin one of the pinned builds
+  'UWS_BUILD',
   // tools: k6 scripts (loadtest/k6), the Helm download script (deploy/scripts)
   'WS_URL', 'API_URL', 'TOKEN', 'HELM',
 ];

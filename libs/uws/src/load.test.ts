@@ -61,3 +61,12 @@ describe('unsupportedPlatformMessage', () => {
     expect(unsupportedPlatformMessage('v26.0.0', '147', '2.41', 'linux')).toMatch(/Herald supports Node 20, 22 and 24/);
   });
 });
+
+describe('HERALD_UWS_BUILD', () => {
+  it('pins one build, and refuses a name that is not pinned', () => {
+    expect(pickUws(() => nativeBuild, '115', '20.30').build.version).toBe('20.30.0');
+    expect(pickUws(() => nativeBuild, '115', '').build.version).toBe('20.57.0');
+    expect(() => pickUws(() => nativeBuild, '115', '19.0')).toThrow(/names no pinned build/);
+    expect(() => pickUws(() => nativeBuild, '137', '20.30')).toThrow(UwsUnavailableError);
+  });
+});

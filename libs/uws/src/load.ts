@@ -86,10 +86,16 @@ export function unsupportedPlatformMessage(nodeVersion: string, abi: string, gli
 export function pickUws(
   requireBuild: (packageName: string) => unknown,
   abi: string = process.versions.modules,
+  only: string | undefined = process.env['HERALD_UWS_BUILD'],
 ): LoadedUws {
   const failures: string[] = [];
+  if (only !== undefined && only !== '' && !UWS_BUILDS.some((b) => b.version.startsWith(only))) {
+    throw new UwsUnavailableError(`HERALD_UWS_BUILD=${only} names no pinned build (${UWS_BUILDS.map((b) => b.version).join(', ')})`);
+  }
   for (const build of UWS_BUILDS) {
     if (!build.abis.includes(abi)) continue;
+    // HERALD_UWS_BUILD pins one build (to compare them, or to stay on a known one).
+    if (only !== undefined && only !== '' && !build.version.startsWith(only)) continue;
     let mod: unknown;
     try {
       mod = requireBuild(build.packageName);
