@@ -7,7 +7,10 @@ import type { Msg } from '@nats-io/transport-node';
 import type { Logger } from '@herald/telemetry';
 import { MAX_HISTORY_LIMIT, type BusMessage, type MessageHandler } from './bus.js';
 import type { RawPage } from './nats-history.js';
+import { liveHeaders } from './live-headers.js';
 import { HDR_ID, HDR_LAST_SEQ, HDR_SEQ, HDR_TS } from './nats-stream.js';
+
+const LIVE_HEADER_NAMES = { seq: HDR_SEQ, lastSeq: HDR_LAST_SEQ, ts: HDR_TS, id: HDR_ID };
 
 /**
  * Live messages held while a gap is repaired. Beyond it newer ones are dropped and
@@ -30,14 +33,14 @@ export type ChannelReader = (since: number, limit: number) => Promise<RawPage>;
  * `undefined` for anything that is not a republished message.
  */
 export function decodeLive(channel: string, msg: Msg): BusMessage | undefined {
-  const h = msg.headers;
+  const h = liveHeaders(msg, LIVE_HEADER_NAMES);
   if (!h) return undefined;
-  const seq = Number(h.get(HDR_SEQ));
+  const seq = Number(h.seq);
   if (!(seq > 0)) return undefined;
-  const prev = Number(h.get(HDR_LAST_SEQ)) || 0;
-  const tsText = h.get(HDR_TS);
+  const prev = Number(h.lastSeq) || 0;
+  const tsText = h.ts;
   const ts = tsText ? Number(tsText) : Date.now();
-  const id = h.get(HDR_ID);
+  const id = h.id;
   const data = msg.string();
   return id ? { channel, seq, prev, ts, data, id } : { channel, seq, prev, ts, data };
 }

@@ -1,0 +1,85 @@
+// The gateway's header fast path against real messages from nats-server: the same answers as
+// the client's own header decoding, and taken with the installed client (not the fallback).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { startNatsServer, type NatsServerHandle } from '@herald/testkit';
+import { headerValue, liveHeaders, rawHeaderBlock } from '../src/live-headers.js';
+import { decodeLive } from '../src/nats-live.js';
+import { HDR_ID, HDR_LAST_SEQ, HDR_SEQ, HDR_TS } from '../src/nats-stream.js';
+
+const NAMES = { seq: HDR_SEQ, lastSeq: HDR_LAST_SEQ, ts: HDR_TS, id: HDR_ID };
+
+describe('live header fast path', () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'LH', subjects: ['lh.in.>'], republish: { src: 'lh.in.>', dest: 'lh.out.>' } });
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await server?.stop();
+  });
+
+  /** Publishes through JetStream and returns the RePublish copies, in order. */
+  async function republished(sends: { subject: string; data: string; h: Record<string, string> }[]): Promise<Msg[]> {
+    const got: Msg[] = [];
+    let done: () => void = () => undefined;
+    const all = new Promise<void>((resolve) => (done = resolve));
+    const sub = nc.subscribe('lh.out.>', { callback: (_err, m) => { got.push(m); if (got.length === sends.length) done(); } });
+    await nc.flush();
+    for (const s of sends) {
+      const h = headers();
+      for (const [k, v] of Object.entries(s.h)) h.set(k, v);
+      await nc.request(s.subject, s.data, { headers: h, timeout: 5000 });
+    }
+    await all;
+    sub.unsubscribe();
+    return got;
+  }
+
+  it('reads seq, last seq, ts and id exactly as msg.headers does, from the raw block', async () => {
+    const msgs = await republished([
+      { subject: 'lh.in.user.a', data: '{"x":1}', h: { [HDR_TS]: '1700000000123', [HDR_ID]: 'order-1' } },
+      { subject: 'lh.in.user.a', data: '{"x":2}', h: { [HDR_TS]: '1700000000124' } },
+      { subject: 'lh.in.user.b', data: '"é ✓"', h: { [HDR_ID]: 'id with spaces: and colons', 'Nats-Msg-Id': 'm-3', 'X-Other': 'Herald-Id: not this' } },
+      { subject: 'lh.in.user.b', data: '{}', h: {} },
+    ]);
+    expect(msgs).toHaveLength(4);
+    for (const m of msgs) {
+      expect(rawHeaderBlock(m)).toBeDefined(); // the fast path is taken with this client
+      const h = m.headers!;
+      const slow = (k: string): string | undefined => (h.has(k) ? h.get(k) : undefined);
+      expect(liveHeaders(m, NAMES)).toEqual({ seq: slow(HDR_SEQ), lastSeq: slow(HDR_LAST_SEQ), ts: slow(HDR_TS), id: slow(HDR_ID) });
+    }
+    const decoded = msgs.map((m) => decodeLive('user:a', m));
+    expect(decoded.map((d) => d?.seq)).toEqual([1, 2, 3, 4]);
+    expect(decoded.map((d) => d?.prev)).toEqual([0, 1, 0, 3]);
+    expect(decoded[0]).toMatchObject({ ts: 1700000000123, id: 'order-1', data: '{"x":1}' });
+    expect(decoded[1]?.id).toBeUndefined();
+    expect(decoded[2]).toMatchObject({ id: 'id with spaces: and colons', data: '"é ✓"' });
+  });
+
+  it('a message without headers decodes to nothing', async () => {
+    const got = new Promise<Msg>((resolve) => {
+      const sub = nc.subscribe('lh.plain', { max: 1, callback: (_err, m) => resolve(m) });
+      void sub;
+    });
+    await nc.flush();
+    nc.publish('lh.plain', 'x');
+    const m = await got;
+    expect(rawHeaderBlock(m)).toBeUndefined();
+    expect(decodeLive('user:a', m)).toBeUndefined();
+  });
+
+  it('headerValue matches whole header names at line starts only', () => {
+    const block = 'NATS/1.0\r\nX-Note: Nats-Sequence: 9\r\nNats-Sequence:  42 \r\nNats-Sequence: 43\r\n\r\n';
+    expect(headerValue(block, 'Nats-Sequence')).toBe('42');
+    expect(headerValue(block, 'Nats-Seq')).toBeUndefined();
+    expect(headerValue(block, 'Herald-Id')).toBeUndefined();
+  });
+});
