@@ -14,13 +14,19 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 
-const common = { entryPoints: [join(root, 'src/index.ts')], bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', logLevel: 'warning' };
-await build({ ...common, outfile: join(dist, 'index.js'), sourcemap: true });
-await build({ ...common, outfile: join(dist, 'herald-client.min.js'), minify: true, legalComments: 'none' });
+const common = { bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', logLevel: 'warning' };
+// Two entries: the whole client, and `@herald/client/ws` (WebSocket only, without the SSE fallback).
+for (const [entry, min] of [['index', 'herald-client.min.js'], ['ws', 'herald-client-ws.min.js']]) {
+  const entryPoints = [join(root, `src/${entry}.ts`)];
+  await build({ ...common, entryPoints, outfile: join(dist, `${entry}.js`), sourcemap: true });
+  await build({ ...common, entryPoints, outfile: join(dist, min), minify: true, legalComments: 'none' });
+}
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 
-const min = readFileSync(join(dist, 'herald-client.min.js'));
-const gz = gzipSync(min, { level: 9 }).length;
-console.log(`@herald/client: dist/herald-client.min.js ${min.length} B, ${(gz / 1024).toFixed(2)} KiB min+gz (${gz} B)`);
+for (const name of ['herald-client.min.js', 'herald-client-ws.min.js']) {
+  const min = readFileSync(join(dist, name));
+  const gz = gzipSync(min, { level: 9 }).length;
+  console.log(`@herald/client: dist/${name} ${min.length} B, ${(gz / 1024).toFixed(2)} KiB min+gz (${gz} B)`);
+}

@@ -17,12 +17,12 @@ import { HeraldError, type HeraldErrorDetails } from './errors.js';
 import { settingsOf, type Settings } from './options.js';
 import { decide } from './reactions.js';
 import { Subscriptions } from './subscriptions.js';
+import type { SseKit } from './sse-kit.js';
 import { TokenSource } from './token.js';
 import type { CloseInfo, InboundFrame, Transport, TransportHandlers } from './transport.js';
-import { openSse } from './transport-sse.js';
 import { openWebSocket } from './transport-ws.js';
 import type {
-  CloseReaction, ConnectionState, FetchLike, HeraldClientEvents, HeraldClientOptions, MessageHandler, Subscription, TransportName,
+  CloseReaction, ConnectionState, HeraldClientEvents, HeraldClientOptions, MessageHandler, SubscribeOptions, Subscription, TransportName,
   WebSocketConstructor,
 } from './types.js';
 
@@ -40,7 +40,7 @@ type Timer = ReturnType<typeof setTimeout> | undefined;
  * client.subscribe('news', (m) => console.log(m.seq, m.data));
  * client.connect();
  */
-export class HeraldClient {
+export class HeraldClientCore {
   readonly #events = new Emitter<HeraldClientEvents>();
   readonly #subs = new Subscriptions();
   readonly #delivery: Delivery;
@@ -48,14 +48,12 @@ export class HeraldClient {
   readonly #acks: Acks;
   readonly #commands: Commands;
   readonly #o: Settings;
-  readonly #worked = new Set<TransportName>();
   #state: ConnectionState = 'disconnected';
   #transport: Transport | undefined;
   #kind: TransportName;
   #welcomed = false;
   #hadWelcome = false;
   #attempt = 0;
-  #failures = 0;
   #gen = 0;
   #retryTimer: Timer;
   #connectTimer: Timer;
@@ -66,14 +64,16 @@ export class HeraldClient {
   #deadAfterMs = 0;
   #stopEnv: (() => void) | undefined;
   #syncQueued = false;
+  readonly #sse: SseKit | undefined;
 
   /**
    * @example
    * import WebSocket from 'ws'; // Node 20 has no global WebSocket
    * const client = new HeraldClient({ url: 'http://127.0.0.1:8080', token, WebSocket });
    */
-  constructor(options: HeraldClientOptions) {
-    const o = (this.#o = settingsOf(options));
+  constructor(options: HeraldClientOptions, sse: ((options: HeraldClientOptions) => SseKit) | undefined) {
+    const kit = (this.#sse = sse?.(options));
+    const o = (this.#o = settingsOf(options, kit));
     this.#kind = o.transports[0];
     this.#tokens = new TokenSource(options.token, options.getToken);
     this.#acks = new Acks(o.ackTimeoutMs, () => this.#dead('ack timeout'));
@@ -87,7 +87,7 @@ export class HeraldClient {
       live: () => (this.#welcomed ? this.#transport : undefined),
       error: (code, message, details) => this.#error(code, message, details),
       subs: this.#subs, delivery: this.#delivery, tokens: this.#tokens, acks: this.#acks,
-      sseEndpoint: o.urls.sse, tokenIn: o.tokenIn, retryMs: o.baseMs,
+      retryMs: o.baseMs, sse: kit,
     });
   }
 
@@ -130,7 +130,6 @@ export class HeraldClient {
     if (this.#state === 'closed') throw new TypeError('client closed');
     if (this.#state !== 'disconnected') return;
     this.#attempt = 0;
-    this.#failures = 0;
     this.#hadWelcome = false;
     this.#stopEnv ??= watchEnvironment({ offline: () => this.#dead('offline'), online: () => this.#resume(), visible: () => this.#resume() });
     this.#setState('connecting');
@@ -159,12 +158,14 @@ export class HeraldClient {
    * const r = await sub.ready; // { ok: true } or { ok: false, code: 'forbidden' }
    * sub.unsubscribe();
    */
-  subscribe<T = unknown>(topic: string, onMessage: MessageHandler<T>): Subscription {
+  subscribe<T = unknown>(topic: string, onMessage: MessageHandler<T>, options: SubscribeOptions = {}): Subscription {
+    const rewind = options.rewind ?? 0;
     if (!isValidTopic(topic)) throw new TypeError(`invalid topic name: ${JSON.stringify(topic)}`);
+    if (!Number.isSafeInteger(rewind) || rewind < 0) throw new TypeError(`invalid rewind: ${rewind}`);
     const sub = this.#subs.add(topic, onMessage as MessageHandler, () => {
       this.#delivery.left(topic);
       this.#queueSync();
-    });
+    }, rewind);
     this.#queueSync();
     return sub;
   }
@@ -172,15 +173,15 @@ export class HeraldClient {
   /**
    * Replaces the token without reconnecting: over WebSocket the gateway checks it (`auth`) and
    * applies its `topics` at once (held topics it no longer allows are dropped, with an `error`);
-   * over SSE the stream resumes with it. Topics refused as `forbidden` that it allows are
-   * subscribed again, delivering to their handlers. Resolves once it is in effect (at once when
+   * over SSE the stream resumes with it. Topics refused as `forbidden` are subscribed again
+   * (delivering to their handlers once allowed; refused again, with an `error`, if not). Resolves once it is in effect (at once when
    * not connected: the next connection uses it); rejects with a HeraldError (`token_invalid`,
    * `token_mismatch`) and keeps the previous token when the gateway refuses it.
    * @example
    * await client.setToken(await fetchTokenWithMoreTopics());
    */
   setToken(token: string): Promise<void> {
-    if (typeof token !== 'string' || token === '') throw new TypeError('token must be a non-empty string');
+    if (typeof token !== 'string' || token === '') throw new TypeError('invalid token');
     return this.#commands.auth(token);
   }
 
@@ -214,10 +215,7 @@ export class HeraldClient {
   #start(token: string | undefined): void {
     const handlers: TransportHandlers = {
       heard: () => void (this.#heardAt = Date.now()),
-      frame: (f, id) => {
-        if (id !== undefined) this.#commands.streamId = id;
-        this.#frame(f);
-      },
+      frame: (f) => this.#frame(f),
       closed: (info) => this.#closed(info),
     };
     this.#welcomed = false;
@@ -229,7 +227,7 @@ export class HeraldClient {
         const query = since === undefined || pos.epoch === undefined ? '' : `?since=${since}&epoch=${encodeURIComponent(pos.epoch)}`;
         this.#transport = openWebSocket(this.#o.WebSocket as WebSocketConstructor, this.#o.urls.ws + query, token, handlers);
       } else {
-        this.#transport = openSse(this.#o.fetch as FetchLike, this.#commands.sseRequest(token), handlers);
+        this.#transport = (this.#sse as SseKit).open(this.#commands, handlers);
       }
     } catch (err) {
       this.#closed({ code: 1006, reason: String(err) });
@@ -266,16 +264,13 @@ export class HeraldClient {
     const quiet = this.#welcomed; // an SSE stream reopened for new topics or a new token
     const sse = this.#kind === 'sse';
     this.#welcomed = this.#hadWelcome = true;
-    this.#failures = this.#attempt = 0;
-    this.#worked.add(this.#kind);
+    this.#attempt = 0;
+    this.#sse?.welcomed(this.#kind);
     const info = { transport: this.#kind, node: String(f['node']), conn: String(f['conn']), user: String(f['user']), epoch: String(f['epoch']) };
     const recovered = sse || typeof f['recovered'] !== 'boolean' ? undefined : f['recovered'];
     const seq = !sse && typeof f['seq'] === 'number' ? f['seq'] : undefined;
     this.#delivery.welcome({ ...info, ...(recovered === undefined ? {} : { recovered }), ...(seq === undefined ? {} : { seq }) });
-    if (sse) {
-      if (this.#commands.sseResumed && f['recovered'] === false) this.#delivery.streamUnrecovered();
-      for (const t of this.#commands.sseTopics) this.#subs.live(t);
-    }
+    if (sse) (this.#sse as SseKit).welcome(this.#commands, f['recovered']);
     const heartbeat = typeof f['heartbeat'] === 'number' ? f['heartbeat'] : 25_000;
     this.#deadAfterMs = 2 * heartbeat + DEAD_GRACE_MS;
     this.#heardAt = Date.now();
@@ -312,10 +307,10 @@ export class HeraldClient {
 
   #closed(info: CloseInfo): void {
     const kind = this.#kind;
-    if (!this.#welcomed) this.#failures++;
     this.#transport = undefined;
+    const welcomed = this.#welcomed;
     this.#drop();
-    const d = decide(info, kind);
+    const d = decide(info, kind, this.#sse);
     const details = { closeCode: info.code, reaction: d.reaction, transport: kind, status: info.status };
     if (d.reaction === 'stop' || d.reaction === 'ask-app' || (d.reaction === 'new-token' && !this.#tokens.canRefresh)) {
       this.#setState('disconnected');
@@ -323,11 +318,8 @@ export class HeraldClient {
       return;
     }
     if (d.reaction === 'new-token') this.#tokens.invalidate();
-    if (this.#failures >= this.#o.fallbackAfter && !this.#worked.has(kind)) {
-      const list = this.#o.transports;
-      const next = list[(list.indexOf(kind) + 1) % list.length] as TransportName;
-      if (next !== kind) [this.#kind, this.#failures, this.#attempt] = [next, 0, 0];
-    }
+    const next = welcomed ? undefined : this.#sse?.next(kind, this.#o.transports);
+    if (next !== undefined) [this.#kind, this.#attempt] = [next, 0];
     this.#retry(d.reaction, info.retryAfterMs);
     this.#error(d.code, info.reason || d.code, details);
   }

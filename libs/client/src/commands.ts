@@ -8,11 +8,10 @@ import { MAX_TOPICS_PER_FRAME } from '@herald/protocol';
 import type { Acks } from './acks.js';
 import type { Delivery } from './delivery.js';
 import { HeraldError, type HeraldErrorDetails } from './errors.js';
-import { readEventId } from './positions.js';
 import type { Subscriptions } from './subscriptions.js';
 import type { TokenSource } from './token.js';
 import type { Transport } from './transport.js';
-import { sseRequest, type SseRequest, type SseTransport } from './transport-sse.js';
+import type { SseKit } from './sse-kit.js';
 
 const TOPIC = 'topic:';
 
@@ -25,10 +24,10 @@ export interface CommandDeps {
   readonly delivery: Delivery;
   readonly tokens: TokenSource;
   readonly acks: Acks;
-  readonly sseEndpoint: string;
-  readonly tokenIn: 'query' | 'header';
   /** Wait before asking again after an `err` reply, in ms. */
   readonly retryMs: number;
+  /** The SSE transport's pieces; absent in the WebSocket-only entry (SSE is then never live). */
+  readonly sse: SseKit | undefined;
 }
 
 /** @internal */
@@ -39,42 +38,38 @@ export class Commands {
   sseResumed = false;
   /** The last SSE event id received: the server's position of every channel of its stream. */
   streamId: string | undefined;
-  readonly #d: CommandDeps;
+  /** @internal The dependencies (read by the SSE kit too). */
+  readonly d: CommandDeps;
 
   constructor(deps: CommandDeps) {
-    this.#d = deps;
+    this.d = deps;
   }
 
   /** Sends what the connection lacks: `unsub` for topics left, `sub` (with `since`) for topics wanted. */
   sync(): void {
-    const t = this.#d.live();
+    const t = this.d.live();
     if (t === undefined) return;
-    if (t.name === 'sse') {
-      const before = this.sseTopics.join();
-      const request = this.sseRequest(this.#d.tokens.current);
-      if (this.sseTopics.join() !== before) (t as SseTransport).reopen(request);
-      return;
-    }
-    const leave = this.#d.subs.takeToUnsubscribe();
+    if (t.name === 'sse') return (this.d.sse as SseKit).reopen(this, t, true);
+    const leave = this.d.subs.takeToUnsubscribe();
     for (let i = 0; i < leave.length; i += MAX_TOPICS_PER_FRAME) {
-      t.send({ op: 'unsub', id: this.#d.acks.expect(() => undefined), topics: leave.slice(i, i + MAX_TOPICS_PER_FRAME) });
+      t.send({ op: 'unsub', id: this.d.acks.expect(() => undefined), topics: leave.slice(i, i + MAX_TOPICS_PER_FRAME) });
     }
-    const join = this.#d.subs.takeToSubscribe();
+    const join = this.d.subs.takeToSubscribe();
     for (let i = 0; i < join.length; i += MAX_TOPICS_PER_FRAME) this.#sub(t, join.slice(i, i + MAX_TOPICS_PER_FRAME), []);
   }
 
   /** A gap on `ch`: `sub` with `since` (WebSocket; `topics: []` for the personal channel), or a resumed stream (SSE). */
   recover(ch: string): void {
-    const t = this.#d.live();
+    const t = this.d.live();
     if (t === undefined) return;
-    if (t.name === 'sse') (t as SseTransport).reopen(this.sseRequest(this.#d.tokens.current));
+    if (t.name === 'sse') (this.d.sse as SseKit).reopen(this, t);
     else if (ch.startsWith(TOPIC)) this.#sub(t, [ch.slice(TOPIC.length)], []);
     else this.#sub(t, [], [ch]);
   }
 
   /** `refresh`: a token from `getToken()`, then {@link auth}. */
   refresh(): void {
-    const { tokens, error } = this.#d;
+    const { tokens, error } = this.d;
     if (!tokens.canRefresh) return error('token_expiring', 'token expires soon; no getToken');
     tokens.fresh().then(
       (token) => this.auth(token).catch((e: HeraldError) => error(e.code, e.message)),
@@ -85,19 +80,19 @@ export class Commands {
   /**
    * A new token without a new connection: `auth` on a live WebSocket (kept only once accepted),
    * the stream resumed with it over SSE, or kept for the next connection. Then the topics refused
-   * as `forbidden` that it allows are asked for again. Rejects on `token_invalid` / `token_mismatch`.
+   * as `forbidden` are asked for again. Rejects on `token_invalid` / `token_mismatch`.
    */
   auth(token: string): Promise<void> {
-    const { tokens, subs, acks, delivery } = this.#d;
+    const { tokens, subs, acks, delivery } = this.d;
     const take = (): void => {
       tokens.set(token);
-      subs.allowed((topic) => tokens.allows(topic));
+      subs.unrefuse();
     };
     return new Promise((resolve, reject) => {
-      const t = this.#d.live();
+      const t = this.d.live();
       if (t === undefined || t.name === 'sse') {
         take();
-        if (t) (t as SseTransport).reopen(this.sseRequest(token));
+        if (t) (this.d.sse as SseKit).reopen(this, t);
         return resolve();
       }
       const id = acks.expect(
@@ -114,37 +109,28 @@ export class Commands {
     });
   }
 
-  /** The stream request for the topics wanted now; topics the token's `topics` claim refuses fail here, as a `sub` would. */
-  sseRequest(token: string | undefined): SseRequest {
-    const { subs, tokens, delivery } = this.#d;
-    subs.takeToSubscribe();
-    subs.takeToUnsubscribe();
-    const topics: string[] = [];
-    for (const topic of subs.topics()) {
-      if (subs.refused(topic)) continue;
-      if (tokens.allows(topic)) topics.push(topic);
-      else delivery.subAck({ [TOPIC + topic]: { ok: false, code: 'forbidden' } }, undefined);
-    }
-    this.sseTopics = topics.sort();
-    const pos = delivery.positions;
-    // The server's id knows where channels that delivered nothing yet stand; what was delivered here wins.
-    const eventId = pos.eventId(readEventId(this.streamId, pos.epoch));
-    this.sseResumed = eventId !== undefined;
-    return sseRequest(this.#d.sseEndpoint, topics, token, eventId, this.#d.tokenIn);
-  }
-
   /** `sub` for `topics`, recovering them and `extra` channels from the positions held. */
   #sub(t: Transport, topics: readonly string[], extra: readonly string[]): void {
-    const { acks, delivery, subs, error } = this.#d;
+    const { acks, delivery, subs, error } = this.d;
     const pos = delivery.positions;
     const since = pos.since([...topics.map((x) => TOPIC + x), ...extra]);
+    // A topic with `rewind` and nothing held: `since: 0` replays its retained history before the
+    // ack; delivery keeps the newest n. Not passed to subAck: nothing was held, nothing is lost.
+    let wire = since;
+    for (const x of topics) {
+      const n = subs.rewindOf(x);
+      if (n > 0 && pos.epoch !== undefined && pos.get(TOPIC + x) === undefined) {
+        delivery.rewind(TOPIC + x, n);
+        wire = { ...wire, [TOPIC + x]: 0 };
+      }
+    }
     const id = acks.expect((reply) => {
       if (reply.op === 'ack') return delivery.subAck(reply['results'], since);
       for (const x of topics) subs.retry(x);
       for (const ch of Object.keys(since ?? {})) pos.recovering.delete(ch);
       error(String(reply['code']), String(reply['message']));
-      setTimeout(() => this.sync(), this.#d.retryMs);
+      setTimeout(() => this.sync(), this.d.retryMs);
     });
-    t.send(since === undefined ? { op: 'sub', id, topics } : { op: 'sub', id, topics, since, epoch: pos.epoch });
+    t.send(wire === undefined ? { op: 'sub', id, topics } : { op: 'sub', id, topics, since: wire, epoch: pos.epoch });
   }
 }

@@ -37,6 +37,8 @@ export class Delivery {
   userChannel: string | undefined;
   readonly #subs: Subscriptions;
   readonly #hooks: DeliveryHooks;
+  /** Channels subscribed with `rewind`: the replay before their ack, the newest `n` kept. */
+  readonly #rewind = new Map<string, { n: number; buf: HeraldMessage[] }>();
 
   constructor(subs: Subscriptions, hooks: DeliveryHooks) {
     this.#subs = subs;
@@ -60,6 +62,7 @@ export class Delivery {
     }
     pos.epoch = w.epoch;
     pos.recovering.clear();
+    this.#rewind.clear();
     if (w.recovered === false && pos.get(userChannel) !== undefined) {
       lost.add(userChannel);
       pos.forget(userChannel);
@@ -77,6 +80,15 @@ export class Delivery {
     const topic = ch.startsWith(TOPIC) ? ch.slice(TOPIC.length) : undefined;
     if (!isUser && (topic === undefined || !this.#subs.has(topic))) return;
     const conflated = f['conflated'] === true;
+    const message: { -readonly [K in keyof HeraldMessage]: HeraldMessage[K] } = { ch, seq, data: f['data'], ts: typeof ts === 'number' ? ts : 0 };
+    if (typeof f['id'] === 'string') message.id = f['id'];
+    if (conflated) message.conflated = true;
+    const rw = this.#rewind.get(ch);
+    if (rw !== undefined) {
+      // The replay of a rewind: in seq order; kept until the ack, bounded to the newest n.
+      if (seq > (rw.buf.at(-1)?.seq ?? 0) && rw.buf.push(message) > rw.n) rw.buf.shift();
+      return;
+    }
     const verdict = this.positions.check(ch, seq, typeof prev === 'number' ? prev : 0);
     if (verdict === 'duplicate') return;
     // A conflated message skips older ones on purpose (a conflated topic, the client fell
@@ -90,11 +102,13 @@ export class Delivery {
       return;
     }
     this.positions.advance(ch, seq);
-    const message: { -readonly [K in keyof HeraldMessage]: HeraldMessage[K] } = { ch, seq, data: f['data'], ts: typeof ts === 'number' ? ts : 0 };
-    if (typeof f['id'] === 'string') message.id = f['id'];
-    if (conflated) message.conflated = true;
     if (isUser) this.#hooks.user(message);
     else this.#subs.dispatch(topic as string, message);
+  }
+
+  /** A `sub` asks for the retained history of `ch` (`since: 0`): keep the newest `n` of it until the ack. */
+  rewind(ch: string, n: number): void {
+    this.#rewind.set(ch, { n, buf: [] });
   }
 
   /** The `ack` of a `sub`; `since` is what that `sub` asked to recover. */
@@ -103,8 +117,14 @@ export class Delivery {
     for (const [ch, r] of Object.entries(results as Record<string, { ok?: unknown; recovered?: unknown; code?: unknown; seq?: unknown; conflate?: unknown }>)) {
       this.positions.recovering.delete(ch);
       const topic = ch.startsWith(TOPIC) ? ch.slice(TOPIC.length) : undefined;
+      const rw = this.#rewind.get(ch);
+      this.#rewind.delete(ch);
       if (r.ok === true) {
-        if (since?.[ch] !== undefined && r.recovered === false) this.#lost(ch);
+        for (const m of rw?.buf ?? []) {
+          this.positions.advance(ch, m.seq);
+          this.#subs.dispatch(topic as string, m);
+        }
+        if (since?.[ch] !== undefined && r.recovered === false) this.lost(ch);
         // A channel with nothing held starts from the live position the ack tells (see welcome).
         if (typeof r.seq === 'number' && this.positions.get(ch) === undefined) this.positions.advance(ch, r.seq);
         if (topic !== undefined) this.#subs.live(topic, r.conflate === true);
@@ -118,14 +138,9 @@ export class Delivery {
   }
 
   /** `recovered: false` for a channel: tell the app, start afresh (accept the next message whatever its prev). */
-  #lost(ch: string): void {
+  lost(ch: string): void {
     this.positions.forget(ch);
     this.#hooks.unrecovered(ch);
-  }
-
-  /** SSE `welcome` after a `Last-Event-ID`: `recovered: false` covers every channel held. */
-  streamUnrecovered(): void {
-    for (const ch of this.positions.channels()) this.#lost(ch);
   }
 
   /** A topic was left: its position goes too, so a later subscription does not replay old messages. */

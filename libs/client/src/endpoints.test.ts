@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { endpoints } from './endpoints.js';
 import { Positions } from './positions.js';
 import { decodeBase64Url } from './encoding.js';
+import { eventId } from './sse-kit.js';
 
 describe('endpoints', () => {
   it('derives /v1/ws and /v1/sse from http(s) and ws(s) bases, with a path prefix or an endpoint already given', () => {
@@ -23,13 +24,13 @@ describe('Positions', () => {
   });
   it('builds since maps and the SSE event id `<epoch>~<b64url(JSON)>`', () => {
     const p = new Positions();
-    expect(p.eventId()).toBeUndefined();
+    expect(eventId(p)).toBeUndefined();
     p.epoch = 'E1';
     p.advance('topic:a', 5);
     p.advance('user:ü', 7);
     expect(p.since(['topic:a', 'topic:b'])).toEqual({ 'topic:a': 5 });
     expect(p.since(['topic:b'])).toBeUndefined();
-    const [epoch, b64] = (p.eventId() as string).split('~');
+    const [epoch, b64] = (eventId(p) as string).split('~');
     expect(epoch).toBe('E1');
     expect(JSON.parse(decodeBase64Url(b64 as string))).toEqual({ 'topic:a': 5, 'user:ü': 7 });
   });

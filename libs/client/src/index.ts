@@ -9,10 +9,26 @@
  * client.connect();
  * @module
  */
-export { HeraldClient } from './client.js';
+import { HeraldClientCore } from './client.js';
+import { sseKit } from './sse-kit.js';
+import type { HeraldClientOptions } from './types.js';
+
+/**
+ * A connection to a Herald gateway over WebSocket, falling back to Server-Sent Events, kept
+ * alive across network loss, node restarts, drains and token expiry. See HeraldClientCore.
+ * @example
+ * const client = new HeraldClient({ url: 'https://push.example.com', getToken: () => fetchToken() });
+ */
+export class HeraldClient extends HeraldClientCore {
+  constructor(options: HeraldClientOptions) {
+    super(options, sseKit);
+  }
+}
+
+export type { HeraldClientCore } from './client.js';
 export { HeraldError } from './errors.js';
 export type { HeraldErrorDetails } from './errors.js';
 export type {
   CloseReaction, ConnectedInfo, ConnectionState, FetchLike, HeraldClientEvents, HeraldClientOptions, HeraldErrorLike, HeraldMessage,
-  MessageHandler, SubscribeResult, Subscription, TransportName, UnrecoveredEvent, WebSocketConstructor, WebSocketEventLike, WebSocketLike,
+  MessageHandler, SubscribeOptions, SubscribeResult, Subscription, TransportName, UnrecoveredEvent, WebSocketConstructor, WebSocketEventLike, WebSocketLike,
 } from './types.js';

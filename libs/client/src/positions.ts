@@ -1,23 +1,9 @@
 /**
  * What the client holds of each channel: the last seq delivered, and the epoch they belong
- * to. Decides, per message, deliver / duplicate / gap (PROTOCOL §3), builds `since` maps
- * and the SSE `Last-Event-ID`.
+ * to. Decides, per message, deliver / duplicate / gap (PROTOCOL §3) and builds `since` maps
+ * (the SSE event id is built from them in sse-kit.ts).
  * @module
  */
-import { decodeBase64Url, encodeBase64Url } from './encoding.js';
-
-/** @internal The positions in an SSE event id of `epoch`; empty for another epoch or an unreadable id. */
-export function readEventId(id: string | undefined, epoch: string | undefined): Record<string, number> {
-  const at = id?.lastIndexOf('~') ?? -1;
-  if (id === undefined || at < 0 || id.slice(0, at) !== epoch) return {};
-  try {
-    const v: unknown = JSON.parse(decodeBase64Url(id.slice(at + 1)));
-    return typeof v === 'object' && v !== null ? (v as Record<string, number>) : {};
-  } catch {
-    return {};
-  }
-}
-
 /** @internal */
 export type Verdict = 'deliver' | 'duplicate' | 'gap';
 
@@ -70,15 +56,5 @@ export class Positions {
       if (seq !== undefined) (out ??= {})[ch] = seq;
     }
     return out;
-  }
-
-  /**
-   * The SSE event id of the contract, `<epoch>~<b64url(JSON {channel: seq})>`: the positions
-   * held, over `base` (the server's last id); undefined when there is nothing to resume from.
-   */
-  eventId(base: Readonly<Record<string, number>> = {}): string | undefined {
-    const all = { ...base, ...Object.fromEntries(this.#seq) };
-    if (this.epoch === undefined || Object.keys(all).length === 0) return undefined;
-    return `${this.epoch}~${encodeBase64Url(JSON.stringify(all))}`;
   }
 }

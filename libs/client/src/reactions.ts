@@ -5,6 +5,7 @@
  * @module
  */
 import { closeReaction } from '@herald/protocol';
+import type { SseKit } from './sse-kit.js';
 import type { CloseInfo } from './transport.js';
 import type { CloseReaction, TransportName } from './types.js';
 
@@ -25,13 +26,10 @@ const CLOSE_CODE_NAMES: Readonly<Record<number, string>> = {
  * reconnects, as in a browser, which cannot see the status: repeated failures then move
  * the client to SSE, where statuses are read (403 asks the app, 429 `too_many_connections` stops).
  */
-export function decide(info: CloseInfo, transport: TransportName): Decision {
+export function decide(info: CloseInfo, transport: TransportName, sse?: SseKit): Decision {
   const status = info.status;
   if (status === undefined) return { reaction: closeReaction(info.code), code: CLOSE_CODE_NAMES[info.code] ?? 'closed' };
   const code = info.errorCode ?? `http_${status}`;
   if (status === 401) return { reaction: 'new-token', code };
-  if (transport === 'websocket') return { reaction: 'reconnect', code };
-  if (status === 403) return { reaction: 'ask-app', code };
-  if (status === 429) return { reaction: info.errorCode === 'too_many_connections' ? 'stop' : 'reconnect-slow', code };
-  return { reaction: 'reconnect', code };
+  return { reaction: transport === 'sse' && sse ? sse.reaction(status, info.errorCode) : 'reconnect', code };
 }

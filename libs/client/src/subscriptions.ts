@@ -11,7 +11,7 @@ function liveResult(conflate: boolean): SubscribeResult {
   return conflate ? { ok: true, conflate: true } : { ok: true };
 }
 
-/** What the current connection holds of a topic; `refused`: the token forbids it (kept until a new token allows it). */
+/** What the current connection holds of a topic; `refused`: the token forbids it (kept until a new token). */
 type Wire = 'none' | 'pending' | 'live' | 'refused';
 
 interface Entry {
@@ -19,6 +19,8 @@ interface Entry {
   wire: Wire;
   /** The gateway said the topic is conflated (`conflate: true` in its `sub` result). */
   conflate: boolean;
+  /** Messages of retained history to deliver when the topic is first subscribed (`rewind`); 0 once live. */
+  rewind: number;
   /** Settles the `ready` promises of this topic's subscriptions not yet answered. */
   settle: ((r: SubscribeResult) => void)[];
 }
@@ -29,13 +31,14 @@ export class Subscriptions {
   /** Topics left by the application that the connection still holds: `unsub` them. */
   readonly #leaving = new Set<string>();
 
-  /** Adds a handler; `onEmpty` runs when the subscription's last handler is removed. */
-  add(topic: string, handler: MessageHandler, onChange: () => void): Subscription {
+  /** Adds a handler; `onChange` runs when the subscription's last handler is removed. `rewind` counts before the topic is sent. */
+  add(topic: string, handler: MessageHandler, onChange: () => void, rewind = 0): Subscription {
     let entry = this.#entries.get(topic);
     if (entry === undefined) {
-      entry = { handlers: new Set(), wire: this.#leaving.delete(topic) ? 'live' : 'none', conflate: false, settle: [] };
+      entry = { handlers: new Set(), wire: this.#leaving.delete(topic) ? 'live' : 'none', conflate: false, rewind: 0, settle: [] };
       this.#entries.set(topic, entry);
     }
+    if (entry.wire === 'none') entry.rewind = Math.max(entry.rewind, rewind);
     // A handler added twice must be removable twice: wrap it so each call is distinct.
     const own: MessageHandler = (m) => handler(m);
     entry.handlers.add(own);
@@ -66,6 +69,11 @@ export class Subscriptions {
     return this.#entries.has(topic);
   }
 
+  /** The `rewind` asked for a topic not live yet (0: none). */
+  rewindOf(topic: string): number {
+    return this.#entries.get(topic)?.rewind ?? 0;
+  }
+
   /** Topics wanted that the connection does not hold or ask for yet; marks them pending. */
   takeToSubscribe(): string[] {
     const out: string[] = [];
@@ -94,11 +102,12 @@ export class Subscriptions {
     }
     e.wire = 'live';
     e.conflate = conflate;
+    e.rewind = 0;
     for (const s of e.settle.splice(0)) s(liveResult(conflate));
   }
 
   /**
-   * Refused. `forbidden`: kept, idle, until a new token allows it (`allowed`); `invalid`, `limit`:
+   * Refused. `forbidden`: kept, idle, until a new token (`unrefuse`); `invalid`, `limit`:
    * the subscription ends. Either way its handlers get nothing until it is live again.
    */
   fail(topic: string, code: string): void {
@@ -113,9 +122,9 @@ export class Subscriptions {
     return this.#entries.get(topic)?.wire === 'refused';
   }
 
-  /** A new token: refused topics it allows are asked for again on the next sync. */
-  allowed(allows: (topic: string) => boolean): void {
-    for (const [topic, e] of this.#entries) if (e.wire === 'refused' && allows(topic)) e.wire = 'none';
+  /** A new token: refused topics are asked for again on the next sync (the gateway decides). */
+  unrefuse(): void {
+    for (const e of this.#entries.values()) if (e.wire === 'refused') e.wire = 'none';
   }
 
   /** A `sub` was not answered (err, lost connection): ask again on the next sync. */

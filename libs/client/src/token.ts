@@ -1,7 +1,8 @@
 /**
  * The token the client connects with: the one given, or a fresh one from `getToken()` when
  * it is missing, expired, refused (401 / 4001) or about to expire (`refresh`). Reads the
- * JWT's payload (without verifying it: the gateway does) for `exp` and `topics`.
+ * JWT's payload (without verifying it: the gateway does) for `exp` and `topics` (the SSE
+ * transport checks topics against the latter, sse-kit.ts).
  * @module
  */
 
@@ -26,18 +27,6 @@ export function readClaims(token: string): Claims {
   } catch {
     return {};
   }
-}
-
-/** @internal `news`, `orders.*` (one segment), `orders.>` (one or more trailing segments), `>`. */
-export function patternAllows(pattern: string, topic: string): boolean {
-  const p = pattern.split('.');
-  const t = topic.split('.');
-  for (let i = 0; i < p.length; i++) {
-    const seg = p[i];
-    if (seg === '>') return i === p.length - 1 && t.length > i;
-    if (i >= t.length || (seg !== '*' && seg !== t[i])) return false;
-  }
-  return p.length === t.length;
 }
 
 /** @internal */
@@ -97,11 +86,5 @@ export class TokenSource {
         this.#inflight = undefined;
       });
     return this.#inflight;
-  }
-
-  /** False only when the current token's `topics` claim is known and matches no pattern. */
-  allows(topic: string): boolean {
-    const topics = this.#token === undefined ? undefined : readClaims(this.#token).topics;
-    return topics === undefined || topics.some((p) => patternAllows(p, topic));
   }
 }

@@ -43,6 +43,16 @@ export type MessageHandler<T = unknown> = (message: HeraldMessage<T>) => void;
  */
 export type SubscribeResult = { readonly ok: true; readonly conflate?: true } | { readonly ok: false; readonly code: string };
 
+/** Options of `subscribe()`. */
+export interface SubscribeOptions {
+  /**
+   * When the topic is first subscribed, deliver first its newest `rewind` messages still in the
+   * gateway's history (at most `HERALD_HISTORY_SIZE`, within `HERALD_HISTORY_TTL_MS`), then the
+   * live ones. WebSocket only; ignored when the client already holds the topic. Default 0.
+   */
+  readonly rewind?: number;
+}
+
 /** A handle on one `subscribe()` call. */
 export interface Subscription {
   /** The topic name, e.g. `news`. */

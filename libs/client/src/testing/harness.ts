@@ -4,7 +4,7 @@
  * @module
  */
 import { vi } from 'vitest';
-import { HeraldClient } from '../client.js';
+import { HeraldClient } from '../index.js';
 import { encodeBase64Url } from '../encoding.js';
 import type { ConnectedInfo, ConnectionState, HeraldClientOptions, HeraldErrorLike, HeraldMessage } from '../types.js';
 import { FakeServer } from './fake-server.js';

@@ -1,0 +1,34 @@
+// The size budget, measured as the build measures it (esbuild, minified ESM, gzip -9): the whole
+// client with every feature at most 8 KiB, the WebSocket-only entry (`@herald/client/ws`) at most 6 KiB.
+import { build } from 'esbuild';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+
+async function minGzBytes(entry: string): Promise<number> {
+  const out = await build({
+    entryPoints: [join(import.meta.dirname, entry)],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    minify: true,
+    legalComments: 'none',
+    write: false,
+    logLevel: 'silent',
+  });
+  return gzipSync(out.outputFiles[0]!.contents, { level: 9 }).length;
+}
+
+describe('bundle size budget (min+gzip)', () => {
+  it('the whole client: at most 8 KiB', async () => {
+    expect(await minGzBytes('index.ts')).toBeLessThanOrEqual(8 * 1024);
+  });
+
+  it('the WebSocket-only entry: at most 6 KiB, and without the SSE transport', async () => {
+    expect(await minGzBytes('ws.ts')).toBeLessThanOrEqual(6 * 1024);
+    const out = await build({ entryPoints: [join(import.meta.dirname, 'ws.ts')], bundle: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'silent', metafile: true });
+    const inputs = Object.keys(out.metafile.inputs);
+    expect(inputs.some((f) => /transport-sse|sse-parser|sse-kit/.test(f))).toBe(false);
+  });
+});
