@@ -7,15 +7,18 @@
  * the share the JavaScript profile accounts for, and the functions with the most self time.
  *
  * PROFILE_CONNS (1000), PROFILE_USER_MESSAGES (2000 measured, as many before as warm-up),
- * PROFILE_USER_RATE (400/s), PROFILE_FANOUT_MESSAGES (300 at PROFILE_FANOUT_RATE 100/s).
- * Writes loadtest/bench/results/profile/{ceiling,herald-dev}.cpuprofile and profile.md.
+ * PROFILE_USER_RATE (400/s), PROFILE_FANOUT_MESSAGES (300 at PROFILE_FANOUT_RATE 100/s),
+ * PROFILE_TARGETS (`ceiling,herald-dev`; `herald-nats` profiles its gateway and publish API
+ * apart). Writes loadtest/bench/results/profile/<target>[-<process>].cpuprofile and profile.md.
+ * The V8 profiler samples wall-clock time of the JavaScript thread: a process descheduled in
+ * a system call (a busy machine) shows that call larger than its CPU time.
  * @module
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { log } from './common.js';
 import { cpuOf, connectPhase, deliveryPhase, tokensFor, type DeliveryResult } from './phases.js';
-import { ROOT, ceiling, heraldDev, type TargetDef } from './targets.js';
+import { ROOT, ceiling, heraldDev, heraldNats, type TargetDef } from './targets.js';
 import { endRun, LoadGens, Publisher } from './workers.js';
 
 const env = (k: string, d: number): number => Number(process.env[k] ?? d);
@@ -25,6 +28,8 @@ const USER_RATE = env('PROFILE_USER_RATE', 400);
 const FANOUT_MESSAGES = env('PROFILE_FANOUT_MESSAGES', 300);
 const FANOUT_RATE = env('PROFILE_FANOUT_RATE', 100);
 const OUT = join(ROOT, 'loadtest/bench/results/profile');
+/** PROFILE_TARGETS: ceiling, herald-dev, herald-nats (one profile per Herald process: gateway-0, publish-api). */
+const TARGETS = (process.env['PROFILE_TARGETS'] ?? 'ceiling,herald-dev').split(',').map((s) => s.trim());
 
 /** The parts of a V8 `.cpuprofile` the summary reads. */
 interface CpuProfile {
@@ -61,7 +66,17 @@ export function summarizeProfile(p: CpuProfile, topN = 20): ProfileSummary {
 
 interface TargetProfile { target: string; perUser: DeliveryResult; fanout: DeliveryResult; processCpuMs: number; summary: ProfileSummary; file: string }
 
-async function profileTarget(t: TargetDef, tokens: string[], users: number): Promise<TargetProfile> {
+/** Profiles under `dir` (one per process; Herald on NATS writes one subdirectory per role), as [role, path]. */
+function profilesIn(dir: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) out.push(...profilesIn(join(dir, e.name)).map(([r, p]): [string, string] => [r || e.name, p]));
+    else if (e.name.endsWith('.cpuprofile')) out.push(['', join(dir, e.name)]);
+  }
+  return out;
+}
+
+async function profileTarget(t: TargetDef, tokens: string[], users: number): Promise<TargetProfile[]> {
   const dir = join(OUT, `tmp-${t.key}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -87,13 +102,16 @@ async function profileTarget(t: TargetDef, tokens: string[], users: number): Pro
   } finally {
     await endRun(gens, pub, run);
   }
-  const written = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (written === undefined) throw new Error(`${t.name} wrote no profile`);
-  const file = join(OUT, `${t.key}.cpuprofile`);
-  renameSync(join(dir, written), file);
+  const written = profilesIn(dir);
+  if (written.length === 0) throw new Error(`${t.name} wrote no profile`);
+  const out = written.map(([role, path]) => {
+    const file = join(OUT, `${t.key}${role ? '-' + role : ''}.cpuprofile`);
+    renameSync(path, file);
+    const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+    return { target: role ? `${t.name}: ${role}` : t.name, perUser, fanout, processCpuMs: cpu1 - cpu0, summary, file };
+  });
   rmSync(dir, { recursive: true, force: true });
-  const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
-  return { target: t.name, perUser, fanout, processCpuMs: cpu1 - cpu0, summary, file };
+  return out;
 }
 
 function render(results: TargetProfile[]): string {
@@ -117,7 +135,7 @@ async function main(): Promise<void> {
   const users = Math.max(1, Math.floor(CONNS / 2));
   const tokens = await tokensFor(0, users * 2, users);
   const results: TargetProfile[] = [];
-  for (const t of [ceiling, heraldDev]) results.push(await profileTarget(t, tokens, users));
+  for (const t of [ceiling, heraldDev, heraldNats(1)].filter((x) => TARGETS.includes(x.key))) results.push(...await profileTarget(t, tokens, users));
   const md = render(results);
   writeFileSync(join(OUT, 'profile.md'), md);
   process.stdout.write('\n' + md);
