@@ -119,3 +119,8 @@ function nkeySeedFrom(path: string): Authenticator {
 function seedOf(bytes: Uint8Array): Uint8Array {
   return new TextEncoder().encode(Buffer.from(bytes).toString('utf8').trim());
 }
+
+/** A NATS URL fit for logs and errors: a user, password or token in it becomes `***`. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}

@@ -14,6 +14,7 @@ import { BusError } from './errors.js';
 import { normalizeQuery, resolveHistoryOptions, type HistoryOptions } from './history.js';
 import { Canary } from './nats-canary.js';
 import { NatsControl, withTimeout } from './nats-control.js';
+import { redactUrl } from './nats-auth.js';
 import { HistoryReader, type RawPage } from './nats-history.js';
 import { JetStreamPublisher } from './nats-publisher.js';
 import { decodeLive, LiveChannel } from './nats-live.js';
@@ -127,7 +128,7 @@ export class NatsBus implements Bus {
         ...(options.authenticator === undefined ? {} : { authenticator: options.authenticator }),
       });
     } catch (err) {
-      throw new BusError('unavailable', `cannot reach NATS at ${servers.join(',')}`, { cause: err });
+      throw new BusError('unavailable', `cannot reach NATS at ${servers.map(redactUrl).join(',')}`, { cause: err });
     }
     // A server whose INFO does not announce JetStream gets one attempt (it succeeds when the
     // cluster routes the API elsewhere), not the start-up retries: the operator's fix is `-js`.

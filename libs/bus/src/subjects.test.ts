@@ -1,6 +1,7 @@
 // Subject mapping: both directions, hostile user ids, canaries.
 import { describe, expect, it } from 'vitest';
 import { BusError } from './errors.js';
+import { redactUrl } from './nats-auth.js';
 import { canaryChannel, channelOfSubject, decodeToken, DEFAULT_SUBJECTS, encodeToken, inSubject, outSubject, subjectScheme } from './subjects.js';
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -78,5 +79,14 @@ describe('subjectScheme', () => {
     for (const p of ['', 'a.', '.a', 'a..b', 'a.*', 'a.>', 'a b', 'a.b.c.d.e', 'x'.repeat(65)]) {
       expect(() => subjectScheme(p), p).toThrow(BusError);
     }
+  });
+});
+
+describe('redactUrl', () => {
+  it('hides credentials in a NATS URL, and nothing else', () => {
+    expect(redactUrl('nats://user:p@ss@nats.svc:4222')).toBe('nats://***@nats.svc:4222');
+    expect(redactUrl('tls://token@nats.svc')).toBe('tls://***@nats.svc');
+    expect(redactUrl('user:pw@127.0.0.1:4222')).toBe('***@127.0.0.1:4222');
+    expect(redactUrl('nats://127.0.0.1:4222')).toBe('nats://127.0.0.1:4222');
   });
 });
