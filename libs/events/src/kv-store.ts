@@ -1,0 +1,123 @@
+/**
+ * The presence store on NATS: a JetStream KV bucket (one per prefix), one entry per user or
+ * topic, every change a compare-and-set on the entry's revision (works on nats-server 2.9:
+ * no per-message TTL needed). The event of a transition is written into the entry with the
+ * transition (an outbox), published, then cleared; a writer that finds an event still there
+ * publishes it again first, so an event is never lost to a crash and events of one key reach
+ * the stream in transition order.
+ * @module
+ */
+import type { Logger } from '@herald/telemetry';
+import { JetStreamApiError } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { describeKey, transitionEvent } from './keys.js';
+import { decodeValue, encodeValue, type PresenceValue } from './presence-state.js';
+import type { EventPublisher, Mutation, PresenceStore } from './store.js';
+
+/** JetStream's "wrong last sequence": another writer changed the entry first. */
+const WRONG_LAST_SEQUENCE = 10071;
+
+export function isConflict(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE;
+}
+
+/** Round trips to NATS made by the store (the cost figures in docs/events.md come from these). */
+export interface StoreStats {
+  gets: number;
+  puts: number;
+  conflicts: number;
+  publishes: number;
+}
+
+export class KvPresenceStore implements PresenceStore {
+  readonly stats: StoreStats = { gets: 0, puts: 0, conflicts: 0, publishes: 0 };
+  private readonly kv: KV;
+  private readonly epoch: string;
+  private readonly publisher: EventPublisher;
+  private readonly logger: Logger | undefined;
+
+  /** `epoch` names the bucket's incarnation (its creation time): event ids of a recreated bucket differ. */
+  constructor(kv: KV, epoch: string, publisher: EventPublisher, logger?: Logger) {
+    this.kv = kv;
+    this.epoch = epoch;
+    this.publisher = publisher;
+    this.logger = logger;
+  }
+
+  async mutate(key: string, mutation: Mutation): Promise<PresenceValue | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      this.stats.gets++;
+      const entry = await this.kv.get(key);
+      const revision = entry?.revision ?? 0;
+      const current = entry && entry.operation === 'PUT' ? decodeValue(entry.value) : undefined;
+      // Outbox: the previous writer's event may not be on the stream yet; it goes first.
+      if (current?.ev) await this.publish(current.ev);
+      const now = Date.now();
+      const t = mutation(current, now);
+      if (!t) {
+        if (current?.ev) await this.clear(key, current, revision);
+        return current && withoutEvent(current);
+      }
+      const event = t.kind ? transitionEvent(this.epoch, key, revision, t.kind, now) : undefined;
+      const next: PresenceValue = event ? { ...withoutEvent(t.next), ev: event } : withoutEvent(t.next);
+      let written: number;
+      try {
+        written = await this.write(key, next, revision);
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        this.stats.conflicts++;
+        // Contention on a hot key: a short random pause spreads the writers out.
+        if (attempt >= 2) await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+        continue;
+      }
+      if (event) {
+        try {
+          await this.publish(event);
+          await this.clear(key, next, written);
+        } catch (err) {
+          // The event stays in the entry: the next writer, or the sweep, publishes it.
+          this.logger?.warn({ err, id: event.id }, 'event left in the presence outbox');
+        }
+      }
+      return isEmpty(next) ? undefined : withoutEvent(next);
+    }
+  }
+
+  async keys(): Promise<string[]> {
+    const out: string[] = [];
+    for await (const key of await this.kv.keys()) if (describeKey(key)) out.push(key);
+    return out;
+  }
+
+  /** Writes `value` (or deletes an empty entry) if the entry is still at `revision` (0: absent). */
+  private async write(key: string, value: PresenceValue, revision: number): Promise<number> {
+    this.stats.puts++;
+    return this.kv.put(key, encodeValue(value), { previousSeq: revision });
+  }
+
+  /** Removes the published event from the entry; an empty entry is deleted. Losing the race is fine. */
+  private async clear(key: string, value: PresenceValue, revision: number): Promise<void> {
+    try {
+      this.stats.puts++;
+      if (isEmpty(value)) await this.kv.delete(key, { previousSeq: revision });
+      else await this.kv.put(key, encodeValue(withoutEvent(value)), { previousSeq: revision });
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+  }
+
+  private async publish(event: NonNullable<PresenceValue['ev']>): Promise<void> {
+    this.stats.publishes++;
+    await this.publisher.publish(event);
+  }
+}
+
+function withoutEvent(value: PresenceValue): PresenceValue {
+  if (value.ev === undefined) return value;
+  const { ev: _ev, ...rest } = value;
+  return rest;
+}
+
+function isEmpty(value: PresenceValue): boolean {
+  return !value.on && Object.keys(value.nodes).length === 0;
+}

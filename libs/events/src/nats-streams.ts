@@ -1,0 +1,67 @@
+/**
+ * The events stream and the dead-letter stream: created at start, or updated when they exist
+ * with other limits. A stream of that name holding other subjects belongs to another install
+ * (another prefix) and is refused, never moved.
+ * @module
+ */
+import { nanos } from '@nats-io/transport-node';
+import {
+  DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig,
+} from '@nats-io/jetstream';
+import type { EventNames } from './names.js';
+
+/** JetStream's "stream name already in use" (the configuration differs). */
+const STREAM_NAME_IN_USE = 10058;
+
+export interface EventStreamOptions {
+  readonly replicas: number;
+  /** How long events stay on the stream, ms: at least the webhook retry horizon. */
+  readonly maxAgeMs: number;
+  /** Window in which a republished event id is dropped by JetStream, ms. */
+  readonly duplicateWindowMs: number;
+  /** How long dead letters stay, ms. */
+  readonly deadMaxAgeMs: number;
+}
+
+export function eventStreamConfigs(names: EventNames, o: EventStreamOptions): Array<Partial<StreamConfig> & { name: string }> {
+  const base = { retention: RetentionPolicy.Limits, storage: StorageType.File, discard: DiscardPolicy.Old, num_replicas: o.replicas };
+  return [
+    {
+      ...base, name: names.eventsStream, subjects: [names.eventsWildcard], max_age: nanos(o.maxAgeMs),
+      // JetStream refuses a duplicate window longer than max_age.
+      duplicate_window: nanos(Math.min(o.duplicateWindowMs, o.maxAgeMs)),
+    },
+    { ...base, name: names.deadStream, subjects: [names.deadWildcard], max_age: nanos(o.deadMaxAgeMs), duplicate_window: nanos(Math.min(120_000, o.deadMaxAgeMs)) },
+  ];
+}
+
+/** Creates or updates one stream; refuses a stream of that name holding other subjects. */
+export async function ensureEventStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.add(config);
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE)) throw err;
+    const held = (await jsm.streams.info(config.name)).config.subjects ?? [];
+    const ours = config.subjects ?? [];
+    if (held.join(' ') !== ours.join(' ')) {
+      throw new Error(`stream ${config.name} holds ${held.join(', ') || 'no subjects'}, not ${ours.join(', ')}: give each install sharing this NATS its own HERALD_NATS_PREFIX`);
+    }
+    await jsm.streams.update(config.name, config);
+  }
+}
+
+/** {@link ensureEventStream} for each config, retried while JetStream is not ready (a fresh cluster elects its leader). */
+export async function ensureEventStreams(jsm: JetStreamManager, configs: ReadonlyArray<Partial<StreamConfig> & { name: string }>, deadline: number): Promise<void> {
+  for (const config of configs) {
+    for (;;) {
+      try {
+        await ensureEventStream(jsm, config);
+        break;
+      } catch (err) {
+        const transient = !(err instanceof JetStreamApiError) || err.status === 503;
+        if (!transient || (err instanceof Error && err.message.includes('HERALD_NATS_PREFIX')) || Date.now() + 500 >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+}
