@@ -21,6 +21,8 @@ export interface MessageListOptions<T> {
 export interface TopicOptions<T> extends MessageListOptions<T> {
   /** False: do not subscribe (yet). Default true. */
   readonly enabled?: boolean;
+  /** Start with the topic's newest `rewind` retained messages (WebSocket; see the client's `subscribe`). Default 0. */
+  readonly rewind?: number;
 }
 
 export interface TopicState<T> {
@@ -58,10 +60,11 @@ export function useTopic<T = unknown>(topic: string, options: TopicOptions<T> = 
   const [messages, push, reset] = useMessageList(options);
   const [result, setResult] = useState<SubscribeResult | undefined>(undefined);
   const enabled = options.enabled ?? true;
+  const rewind = options.rewind ?? 0;
   useEffect(() => {
     if (!enabled) return;
     let active = true;
-    const sub = client.subscribe(topic, (m) => push(m as HeraldMessage<T>));
+    const sub = client.subscribe(topic, (m) => push(m as HeraldMessage<T>), { rewind });
     sub.ready.then((r) => active && setResult(r), () => undefined);
     return () => {
       active = false;
@@ -69,7 +72,7 @@ export function useTopic<T = unknown>(topic: string, options: TopicOptions<T> = 
       reset();
       setResult(undefined);
     };
-  }, [client, topic, enabled, push, reset]);
+  }, [client, topic, enabled, rewind, push, reset]);
   return { messages, last: messages[messages.length - 1], result };
 }
 

@@ -25,7 +25,7 @@ function staticServer(dir: string): Server {
   return createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/token') {
-      void signToken({ secret: SECRET, sub: 'reader', topics: ['news'], ttlSec: 600 }).then((token) =>
+      void signToken({ secret: SECRET, sub: 'reader', topics: ['news', 'hist'], ttlSec: 600 }).then((token) =>
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token })),
       );
       return;
@@ -49,6 +49,7 @@ describe('@herald/react in Chromium (StrictMode, Vite build)', () => {
   let context: BrowserContext;
   let page: Page;
   const sockets: PwWebSocket[] = [];
+  const history: number[] = [];
   const subFrames: string[] = [];
 
   const publish = async (body: Record<string, unknown>): Promise<number> => {
@@ -70,7 +71,6 @@ describe('@herald/react in Chromium (StrictMode, Vite build)', () => {
       mode: 'development',
       logLevel: 'warn',
       define: { 'process.env.NODE_ENV': JSON.stringify('development') },
-      resolve: { alias: { '@herald/react': join(import.meta.dirname, '../src/index.ts') } },
       build: { outDir, emptyOutDir: true, minify: false },
     });
     server = staticServer(outDir);
@@ -95,6 +95,7 @@ describe('@herald/react in Chromium (StrictMode, Vite build)', () => {
         if (text.includes('"op":"sub"')) subFrames.push(text);
       });
     });
+    for (let n = 1; n <= 4; n++) history.push(await publish({ topic: 'hist', data: { n } })); // before the page: only rewind shows them
     await page.goto(`${origin}/?gw=${encodeURIComponent(`http://127.0.0.1:${dev.port}`)}`);
   }, 120_000);
   afterAll(async () => {
@@ -110,12 +111,12 @@ describe('@herald/react in Chromium (StrictMode, Vite build)', () => {
     expect(await page.evaluate(() => window.feedMounts)).toBe(2); // StrictMode did mount twice
     expect(sockets.map((s) => new URL(s.url()).pathname)).toEqual(['/v1/ws']);
     expect(subFrames).toHaveLength(1);
-    expect(JSON.parse(subFrames[0]!)).toMatchObject({ op: 'sub', topics: ['news'] });
+    expect(JSON.parse(subFrames[0]!)).toMatchObject({ op: 'sub', topics: ['news', 'hist'], since: { 'topic:hist': 0 } });
     const presence = await fetch(`http://127.0.0.1:${dev.port}/v1/presence?user=reader`, { headers: { authorization: `Bearer ${API_KEY}` } });
     expect(await presence.json()).toEqual({ user: 'reader', connections: 1 });
   });
 
-  it('renders every live message exactly once, on the topic and the personal channel', async () => {
+  it('renders every live message exactly once, on the topics and the personal channel', async () => {
     const news: number[] = [];
     const mine: number[] = [];
     for (let n = 1; n <= 25; n++) {
@@ -128,6 +129,7 @@ describe('@herald/react in Chromium (StrictMode, Vite build)', () => {
     await page.waitForFunction((count) => document.querySelectorAll('#news li').length >= count, news.length);
     expect(await renderedSeqs('news')).toEqual(news);
     expect(await renderedSeqs('user')).toEqual(mine);
+    expect(await renderedSeqs('hist')).toEqual(history.slice(-2)); // rewind: 2, rendered once each
     expect(sockets).toHaveLength(1);
   });
 

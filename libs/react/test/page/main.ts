@@ -1,7 +1,7 @@
 // The test page: a StrictMode React app on @herald/react, built by Vite in development mode
 // (so StrictMode really mounts, unmounts and remounts every effect). It shows the connection
 // state, the `news` topic's messages and the personal channel's, one <li> per message.
-import { HeraldProvider, useConnectionState, useTopic, useUser } from '@herald/react';
+import { HeraldProvider, useConnectionState, useTopic, useUser } from '../../src/index.js';
 import { createElement as h, StrictMode, useEffect } from 'react';
 import { createRoot } from 'react-dom/client';
 
@@ -21,6 +21,7 @@ function Feed(): ReturnType<typeof h> {
   const state = useConnectionState();
   const news = useTopic<{ n: number }>('news', { limit: 1000 });
   const user = useUser<{ n: number }>({ limit: 1000 });
+  const hist = useTopic<{ n: number }>('hist', { rewind: 2 });
   useEffect(() => {
     window.feedMounts++;
   }, []);
@@ -31,6 +32,7 @@ function Feed(): ReturnType<typeof h> {
     h('p', { id: 'result' }, news.result ? JSON.stringify(news.result) : ''),
     h('ul', { id: 'news' }, news.messages.map((m) => h('li', { key: m.seq, 'data-seq': m.seq }, JSON.stringify(m.data)))),
     h('ul', { id: 'user' }, user.messages.map((m) => h('li', { key: m.seq, 'data-seq': m.seq }, JSON.stringify(m.data)))),
+    h('ul', { id: 'hist' }, hist.messages.map((m) => h('li', { key: m.seq, 'data-seq': m.seq }, JSON.stringify(m.data)))),
   );
 }
 
