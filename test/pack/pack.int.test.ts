@@ -112,9 +112,12 @@ describe('packed packages, installed outside the repository', () => {
         'new HeraldClient({});',
       ].join('\n'),
     );
-    const options = { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2022', 'DOM'], noEmit: true, types: [] };
+    const options = { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2022', 'DOM'], noEmit: true, skipLibCheck: false, types: [] };
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: options, files: ['check.ts'] }));
-    await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: app });
+    // skipLibCheck off: the package's own declarations must type-check where they are installed.
+    await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: app }).catch((err: unknown) => {
+      throw new Error(`tsc failed in the installed package:\n${String((err as { stdout?: unknown }).stdout ?? err)}`);
+    });
     const imported = await run(process.execPath, ['--input-type=module', '-e', "import('@herald/client').then((m) => console.log(typeof m.HeraldClient))"], { cwd: app });
     expect(imported.stdout.trim()).toBe('function');
   });
