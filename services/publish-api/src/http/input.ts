@@ -1,4 +1,6 @@
 /** Reading untrusted JSON input: object checks, unknown fields, and short quotes of client values in error messages. */
+import type { z } from 'zod';
+import { fail, type Failure } from './result.js';
 
 /** Longest rendering of a client's value quoted back in an error message. */
 const PREVIEW_CHARS = 80;
@@ -20,7 +22,8 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** First own key of `body` that is not in `allowed`. */
-export function unknownField(body: Record<string, unknown>, allowed: ReadonlySet<string>): string | undefined {
-  return Object.keys(body).find((k) => !allowed.has(k));
+/** The answer to a body with a field its schema does not know: the first one, in the body's own key order. */
+export function unknownFieldFailure(issues: readonly z.core.$ZodIssue[]): Failure | undefined {
+  for (const i of issues) if (i.code === 'unrecognized_keys' && i.path.length === 0) return fail('invalid_body', `unknown field ${preview(i.keys[0])}`);
+  return undefined;
 }

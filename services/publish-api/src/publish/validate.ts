@@ -1,24 +1,15 @@
-/** Validation of publish and batch bodies (docs/publish-api.md#routes): pure functions, no I/O. */
-import { isValidTopic, isValidUserId, topicChannel, userChannel } from '@herald/protocol';
-import { isObject, preview, unknownField } from '../http/input.js';
+/** Validation of publish and batch bodies (docs/publish-api.md#routes) from their zod schemas (publish/schemas.ts): pure, no I/O. */
+import type { z } from 'zod';
+import { topicChannel, userChannel } from '@herald/protocol';
+import { isObject, preview, unknownFieldFailure } from '../http/input.js';
 import { fail, ok, type Check, type Failure } from '../http/result.js';
+import { TOPIC_RULE, USER_RULE } from '../fields.js';
+import {
+  IdempotencyKey, MAX_ID_CHARS, TARGET_FIELDS, batchEnvelopeSchema, publishBodySchema, type BatchLimits, type PublishLimits, type TargetField,
+} from './schemas.js';
 
-/** Idempotency keys: 1 to 64 characters (docs/publish-api.md#limits). */
-export const MAX_ID_CHARS = 64;
-// Visible ASCII only (0x21-0x7E): the id travels as the `Nats-Msg-Id` header, where
-// spaces could be trimmed and control characters would break the header.
-const ID_PATTERN = /^[\x21-\x7e]{1,64}$/;
-
-export interface PublishLimits {
-  /** Largest `data`, in bytes of its JSON text. */
-  readonly maxDataBytes: number;
-  /** Most entries in `topics` / `users`. */
-  readonly maxTargets: number;
-}
-
-export interface BatchLimits extends PublishLimits {
-  readonly maxBatch: number;
-}
+export { MAX_ID_CHARS } from './schemas.js';
+export type { BatchLimits, PublishLimits } from './schemas.js';
 
 /** One validated publish: deduplicated channels, data as JSON text, optional id. */
 export interface PublishCommand {
@@ -27,50 +18,85 @@ export interface PublishCommand {
   readonly id?: string;
 }
 
-const TARGET_FIELDS = ['topic', 'topics', 'user', 'users'] as const;
-type TargetField = (typeof TARGET_FIELDS)[number];
-const PUBLISH_FIELDS: ReadonlySet<string> = new Set([...TARGET_FIELDS, 'data', 'id']);
+type Issue = z.core.$ZodIssue;
+type PublishBody = z.infer<ReturnType<typeof publishBodySchema>>;
 
-const TOPIC_RULE = '1 to 8 dot-separated segments of A-Z a-z 0-9 _ -, at most 200 characters';
-const USER_RULE = '1 to 256 bytes of UTF-8 without control characters';
-
-function checkOne(field: TargetField, value: unknown, where: string): Check<string> {
-  if (field === 'topic' || field === 'topics') {
-    return isValidTopic(value) ? ok(topicChannel(value)) : fail('invalid_target', `${where} ${preview(value)} is not a valid topic name (${TOPIC_RULE})`);
-  }
-  return isValidUserId(value) ? ok(userChannel(value)) : fail('invalid_target', `${where} ${preview(value)} is not a valid user id (${USER_RULE})`);
+interface Compiled {
+  readonly publish: ReturnType<typeof publishBodySchema>;
+  readonly envelope: ReturnType<typeof batchEnvelopeSchema>;
 }
 
-/** Validates the one target field of a publish and returns its deduplicated channels, in order. */
-export function parseTargets(body: Record<string, unknown>, maxTargets: number): Check<readonly string[]> {
+// Schemas are built once per limits object (the config's), not per request.
+const compiled = new WeakMap<PublishLimits, Compiled>();
+
+function schemasOf(limits: PublishLimits): Compiled {
+  let c = compiled.get(limits);
+  if (c === undefined) {
+    const batch: BatchLimits = { maxBatch: 1, ...limits }; // a BatchLimits object brings its own
+    c = { publish: publishBodySchema(limits), envelope: batchEnvelopeSchema(batch) };
+    compiled.set(limits, c);
+  }
+  return c;
+}
+
+const NOT_OBJECT = fail('invalid_body', 'the body must be a JSON object');
+
+/** Exactly one target field, or the failure naming what was given. */
+function targetField(body: Record<string, unknown>): TargetField | Failure {
   const present = TARGET_FIELDS.filter((f) => Object.hasOwn(body, f));
-  if (present.length !== 1) {
-    return fail('invalid_body', `exactly one of topic, topics, user, users is required (got ${present.length === 0 ? 'none' : present.join(', ')})`);
-  }
-  const field = present[0] as TargetField;
+  if (present.length === 1) return present[0] as TargetField;
+  return fail('invalid_body', `exactly one of topic, topics, user, users is required (got ${present.length === 0 ? 'none' : present.join(', ')})`);
+}
+
+/** An issue of the target field, worded as the contract has it: the array's own issues before its entries'. */
+function targetFailure(field: TargetField, body: Record<string, unknown>, issues: readonly Issue[], maxTargets: number): Failure | undefined {
+  const mine = issues.filter((i) => i.path[0] === field);
+  if (mine.length === 0) return undefined;
   const value = body[field];
-  if (field === 'topic' || field === 'user') {
-    const one = checkOne(field, value, field);
-    return one.ok ? ok([one.value]) : one;
-  }
+  const rule = field === 'topic' || field === 'topics' ? `a valid topic name (${TOPIC_RULE})` : `a valid user id (${USER_RULE})`;
+  if (field === 'topic' || field === 'user') return fail('invalid_target', `${field} ${preview(value)} is not ${rule}`);
   if (!Array.isArray(value)) return fail('invalid_target', `${field} must be an array`);
-  if (value.length === 0 || value.length > maxTargets) {
-    return fail('invalid_target', `${field} must hold 1 to ${maxTargets} entries (got ${value.length})`);
+  if (value.length === 0 || value.length > maxTargets) return fail('invalid_target', `${field} must hold 1 to ${maxTargets} entries (got ${value.length})`);
+  const index = Math.min(...mine.map((i) => (typeof i.path[1] === 'number' ? i.path[1] : Number.MAX_SAFE_INTEGER)));
+  return fail('invalid_target', `${field}[${index}] ${preview(value[index])} is not ${rule}`);
+}
+
+/** The failure for a body the schema refused, in the contract's order: unknown field, targets, id, data. */
+function explain(body: Record<string, unknown>, issues: readonly Issue[], maxTargets: number): Failure {
+  const unknown = unknownFieldFailure(issues);
+  if (unknown !== undefined) return unknown;
+  const field = targetField(body);
+  if (typeof field !== 'string') return field;
+  const target = targetFailure(field, body, issues, maxTargets);
+  if (target !== undefined) return target;
+  if (issues.some((i) => i.path[0] === 'id')) return badId(body['id']);
+  if (issues.some((i) => i.path[0] === 'data')) return fail('invalid_body', 'data is required (any JSON value, null included)');
+  // Not reached: every field of the schema is covered above.
+  return fail('invalid_body', issues[0]?.message ?? 'invalid body');
+}
+
+function badId(value: unknown): Failure {
+  return fail('invalid_id', `id must be a string of 1 to ${MAX_ID_CHARS} visible ASCII characters (0x21-0x7E), got ${preview(value)}`);
+}
+
+/** The deduplicated channels of the one target field, in order. */
+function channelsOf(body: PublishBody, field: TargetField): readonly string[] {
+  switch (field) {
+    case 'topic':
+      return [topicChannel(body.topic as string)];
+    case 'user':
+      return [userChannel(body.user as string)];
+    case 'topics':
+      return [...new Set((body.topics as string[]).map(topicChannel))];
+    case 'users':
+      return [...new Set((body.users as string[]).map(userChannel))];
   }
-  const channels = new Set<string>();
-  for (let i = 0; i < value.length; i++) {
-    const one = checkOne(field, value[i], `${field}[${i}]`);
-    if (!one.ok) return one;
-    channels.add(one.value);
-  }
-  return ok([...channels]);
 }
 
 /** Validates an idempotency key (absent is fine). */
 export function parseId(value: unknown): Check<string | undefined> {
   if (value === undefined) return ok(undefined);
-  if (typeof value === 'string' && ID_PATTERN.test(value)) return ok(value);
-  return fail('invalid_id', `id must be a string of 1 to ${MAX_ID_CHARS} visible ASCII characters (0x21-0x7E), got ${preview(value)}`);
+  return IdempotencyKey.safeParse(value).success ? ok(value as string) : badId(value);
 }
 
 /** Encodes `data` as JSON text and checks its size. */
@@ -91,33 +117,27 @@ export function encodeData(body: Record<string, unknown>, maxDataBytes: number):
 
 /** Validates one publish body (`POST /v1/publish`, or one entry of a batch). */
 export function parsePublish(body: unknown, limits: PublishLimits): Check<PublishCommand> {
-  if (!isObject(body)) return fail('invalid_body', 'the body must be a JSON object');
-  const extra = unknownField(body, PUBLISH_FIELDS);
-  if (extra !== undefined) return fail('invalid_body', `unknown field ${preview(extra)}`);
-  const channels = parseTargets(body, limits.maxTargets);
-  if (!channels.ok) return channels;
-  const id = parseId(body['id']);
-  if (!id.ok) return id;
+  if (!isObject(body)) return NOT_OBJECT;
+  const parsed = schemasOf(limits).publish.safeParse(body);
+  if (!parsed.success) return explain(body, parsed.error.issues, limits.maxTargets);
+  const field = targetField(body);
+  if (typeof field !== 'string') return field;
   const data = encodeData(body, limits.maxDataBytes);
   if (!data.ok) return data;
-  return ok(id.value === undefined ? { channels: channels.value, data: data.value } : { channels: channels.value, data: data.value, id: id.value });
+  const channels = channelsOf(parsed.data, field);
+  const id = parsed.data.id;
+  return ok(id === undefined ? { channels, data: data.value } : { channels, data: data.value, id });
 }
-
-const BATCH_FIELDS: ReadonlySet<string> = new Set(['messages']);
 
 /**
  * Validates a batch body `{"messages":[...]}`. Every message is checked before anything
  * is published; the first bad one fails the whole batch, with its index.
  */
 export function parseBatch(body: unknown, limits: BatchLimits): Check<readonly PublishCommand[]> {
-  if (!isObject(body)) return fail('invalid_body', 'the body must be a JSON object');
-  const extra = unknownField(body, BATCH_FIELDS);
-  if (extra !== undefined) return fail('invalid_body', `unknown field ${preview(extra)}`);
-  const messages = body['messages'];
-  if (!Array.isArray(messages)) return fail('invalid_body', 'messages must be an array');
-  if (messages.length === 0 || messages.length > limits.maxBatch) {
-    return fail('invalid_body', `messages must hold 1 to ${limits.maxBatch} entries (got ${messages.length})`);
-  }
+  if (!isObject(body)) return NOT_OBJECT;
+  const envelope = schemasOf(limits).envelope.safeParse(body);
+  if (!envelope.success) return batchFailure(body, envelope.error.issues, limits.maxBatch);
+  const messages = envelope.data.messages;
   const commands: PublishCommand[] = [];
   for (let i = 0; i < messages.length; i++) {
     const one = parsePublish(messages[i], limits);
@@ -125,4 +145,12 @@ export function parseBatch(body: unknown, limits: BatchLimits): Check<readonly P
     commands.push(one.value);
   }
   return ok(commands);
+}
+
+function batchFailure(body: Record<string, unknown>, issues: readonly Issue[], maxBatch: number): Failure {
+  const unknown = unknownFieldFailure(issues);
+  if (unknown !== undefined) return unknown;
+  const messages = body['messages'];
+  if (!Array.isArray(messages)) return fail('invalid_body', 'messages must be an array');
+  return fail('invalid_body', `messages must hold 1 to ${maxBatch} entries (got ${messages.length})`);
 }

@@ -1,0 +1,19 @@
+// The request schemas that validation reads also produce JSON Schema: the ground an OpenAPI document will be built on.
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DisconnectBody, HistoryQuery, PresenceQuery } from '../admin/schemas.js';
+import { batchBodySchema, publishBodySchema } from './schemas.js';
+
+const limits = { maxDataBytes: 65536, maxTargets: 100, maxBatch: 1000 };
+
+describe('request schemas', () => {
+  it('produce JSON Schema with the limits of the configuration', () => {
+    const publish = z.toJSONSchema(publishBodySchema(limits)) as unknown as { properties: Record<string, { maxItems?: number }>; additionalProperties: boolean };
+    expect(Object.keys(publish.properties)).toEqual(['topic', 'topics', 'user', 'users', 'data', 'id']);
+    expect(publish.properties['topics']?.maxItems).toBe(100);
+    expect(publish.additionalProperties).toBe(false);
+    const batch = z.toJSONSchema(batchBodySchema(limits)) as unknown as { properties: { messages: { maxItems: number } } };
+    expect(batch.properties.messages.maxItems).toBe(1000);
+    for (const s of [DisconnectBody, PresenceQuery, HistoryQuery]) expect(z.toJSONSchema(s, { io: 'input' })).toMatchObject({ type: 'object' });
+  });
+});
