@@ -70,8 +70,17 @@ function buildUrl(base: URL, spec: RequestSpec): URL {
 }
 
 async function attemptOnce(config: TransportConfig, url: URL, spec: RequestSpec, body: string | undefined, attempt: number): Promise<Outcome> {
-  const timeout = AbortSignal.timeout(config.timeoutMs);
-  const signal = spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout;
+  // One controller for the attempt, aborted by its timeout or by the caller's signal.
+  const ctrl = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ctrl.abort();
+  }, config.timeoutMs);
+  const onAbort = (): void => ctrl.abort();
+  spec.signal?.addEventListener('abort', onAbort, { once: true });
+  if (spec.signal?.aborted) ctrl.abort();
+  const signal = ctrl.signal;
   const headers: Record<string, string> = { authorization: `Bearer ${config.apiKey}`, accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   try {
@@ -82,9 +91,12 @@ async function attemptOnce(config: TransportConfig, url: URL, spec: RequestSpec,
     return { kind: 'error', error, retryable: isRetryableStatus(res.status) };
   } catch (cause) {
     if (spec.signal?.aborted) throw new HeraldRequestError('aborted', 'the request was aborted', attempt, spec.signal.reason);
-    if (timeout.aborted) return { kind: 'failed', code: 'timeout', cause };
+    if (timedOut) return { kind: 'failed', code: 'timeout', cause };
     if (cause instanceof SyntaxError) throw new HeraldRequestError('network_error', 'the answer was not JSON', attempt, cause);
     return { kind: 'failed', code: 'network_error', cause };
+  } finally {
+    clearTimeout(timer);
+    spec.signal?.removeEventListener('abort', onAbort);
   }
 }
 
