@@ -60,7 +60,7 @@ export const DEFAULT_STREAM_OPTIONS: Omit<EventStreamOptions, 'replicas'> = {
 
 /** Creates (or updates) the events and dead-letter streams of a prefix. */
 export async function ensureStreams(nc: NatsConnection, names: EventNames, replicas: number, streams: Partial<Omit<EventStreamOptions, 'replicas'>> = {}, timeoutMs = 30_000): Promise<void> {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
   await ensureEventStreams(jsm, eventStreamConfigs(names, { ...DEFAULT_STREAM_OPTIONS, ...streams, replicas }), Date.now() + timeoutMs);
 }
 

@@ -66,7 +66,7 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Par
 
 /** Webhooks from the events stream (the streams must exist: see ensureStreams / openNatsPresence). */
 export async function startNatsWebhooks(nc: NatsConnection, names: EventNames, o: WebhookRunOptions): Promise<WebhookRunner> {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
   const js = jetstream(nc);
   const metrics = webhookMetrics(o.registry);
   const senders: WebhookSender[] = [];

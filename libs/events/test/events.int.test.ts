@@ -1,0 +1,176 @@
+// Lifecycle events across three presence nodes on a real three-server NATS cluster: one event
+// per transition for the whole cluster, no pair for a hop within the grace, offline after the
+// grace for the users of a SIGKILLed node, and signed webhooks that reach a receiver which was
+// down for a while. Figures (latency, duplicates) are printed with an [events] prefix.
+import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
+import { freePort, spawnService, startNatsCluster, waitFor, type NatsClusterHandle } from '@herald/testkit';
+import { Registry } from '@herald/telemetry';
+import { openNatsPresence, parseEvent, parseSecret, parseWebhookTargets, startNatsWebhooks, verifySignature, type AnyEvent, type Presence } from '../src/index.js';
+
+const GRACE_MS = 1000;
+const HEARTBEAT_MS = 200;
+const FIXTURE = fileURLToPath(new URL('./fixtures/node.mjs', import.meta.url));
+const SECRET = 'whsec_' + Buffer.alloc(32, 5).toString('base64');
+
+interface Seen { event: AnyEvent; at: number }
+
+/** Every event on a prefix's events stream, read back with an ordered consumer (what a backend sees). */
+async function readEvents(nc: NatsConnection, stream: string): Promise<{ seen: Seen[]; stop: () => Promise<void> }> {
+  const seen: Seen[] = [];
+  const consumer = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+  const messages = await consumer.consume();
+  void (async () => {
+    for await (const m of messages) {
+      const event = parseEvent(m.string());
+      if (event) seen.push({ event, at: Date.now() });
+    }
+  })();
+  return { seen, stop: async () => void (await messages.close()) };
+}
+
+const userOf = (e: AnyEvent): string => ('user' in e.data ? e.data.user : '');
+const typesOf = (seen: Seen[], user: string): string[] => seen.filter((s) => userOf(s.event) === user).map((s) => s.event.type);
+
+describe('lifecycle events on a three-server cluster', () => {
+  let cluster: NatsClusterHandle;
+  const conns: NatsConnection[] = [];
+  const opened: Presence[] = [];
+
+  async function nodes(prefix: string): Promise<Presence[]> {
+    const out: Presence[] = [];
+    for (let i = 0; i < 3; i++) {
+      const nc = await connect({ servers: cluster.servers[i]!.url, name: `node-${i}` });
+      conns.push(nc);
+      const p = await openNatsPresence({ nc, prefix, node: `node-${i}`, graceMs: GRACE_MS, heartbeatMs: HEARTBEAT_MS, replicas: 3 });
+      opened.push(p);
+      out.push(p);
+    }
+    return out;
+  }
+
+  beforeAll(async () => {
+    cluster = await startNatsCluster(3);
+  }, 60_000);
+  afterAll(async () => {
+    for (const p of opened) await p.close().catch(() => undefined);
+    for (const nc of conns) await nc.close().catch(() => undefined);
+    await cluster?.stop();
+  });
+
+  it('connect/disconnect storms on three nodes give exactly one online and one offline per user', async () => {
+    const [a, b, c] = await nodes('evt.storm');
+    const trackers = [a!.tracker, b!.tracker, c!.tracker];
+    const reader = await readEvents(conns[0]!, a!.names.eventsStream);
+    const users = Array.from({ length: 12 }, (_, i) => `user ${i}.*>`);
+    // Every node connects every user at once (CAS conflicts on each entry), some flap.
+    await Promise.all(users.flatMap((u) => trackers.map((t) => t.userConnected(u))));
+    await Promise.all(users.flatMap((u, i) => (i % 2 === 0 ? [trackers[0]!.userDisconnected(u).then(() => trackers[0]!.userConnected(u))] : [])));
+    await Promise.all(users.flatMap((u) => trackers.map((t) => t.userDisconnected(u))));
+    await waitFor(() => reader.seen.filter((s) => s.event.type === 'user.offline').length >= users.length || undefined, 15_000, 'every offline');
+    // Quiet period: nothing more may come (a second offline or online would show here).
+    await new Promise((r) => setTimeout(r, GRACE_MS + 4 * HEARTBEAT_MS));
+    for (const u of users) expect(typesOf(reader.seen, u), u).toEqual(['user.online', 'user.offline']);
+    const ids = reader.seen.map((s) => s.event.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    await reader.stop();
+  }, 40_000);
+
+  it('a user hopping between nodes within the grace makes no offline/online pair', async () => {
+    const [a, b] = await nodes('evt.hop');
+    const reader = await readEvents(conns[conns.length - 3]!, a!.names.eventsStream);
+    await a!.tracker.userConnected('hopper');
+    await a!.tracker.userDisconnected('hopper');
+    await b!.tracker.userConnected('hopper');
+    // Twice the grace on the new node: no offline may appear.
+    await new Promise((r) => setTimeout(r, 2 * GRACE_MS + 2 * HEARTBEAT_MS));
+    expect(typesOf(reader.seen, 'hopper')).toEqual(['user.online']);
+    const left = Date.now();
+    await b!.tracker.userDisconnected('hopper');
+    await waitFor(() => typesOf(reader.seen, 'hopper').length === 2 || undefined, 10_000, 'offline');
+    const offline = reader.seen.find((s) => s.event.type === 'user.offline')!;
+    expect(offline.at - left).toBeGreaterThanOrEqual(GRACE_MS);
+    console.log(`[events] hop: offline ${offline.at - left} ms after the last disconnect (grace ${GRACE_MS} ms)`);
+    await reader.stop();
+  }, 30_000);
+
+  it('a SIGKILLed node: offline after the grace for its users who did not come back, none for those who did', async () => {
+    const [, b] = await nodes('evt.kill');
+    const reader = await readEvents(conns[conns.length - 1]!, b!.names.eventsStream);
+    const doomed = await spawnService({ args: [FIXTURE, cluster.urls, 'evt.kill', String(GRACE_MS), String(HEARTBEAT_MS), 'gone-1,gone-2,back-1'], env: {}, readyMsg: 'ready' });
+    await waitFor(() => reader.seen.filter((s) => s.event.type === 'user.online').length === 3 || undefined, 10_000, 'three online');
+    const killedAt = Date.now();
+    await doomed.kill();
+    await b!.tracker.userConnected('back-1');
+    await waitFor(() => ['gone-1', 'gone-2'].every((u) => typesOf(reader.seen, u).includes('user.offline')) || undefined, 15_000, 'offline of the dead node\'s users');
+    const delays = reader.seen.filter((s) => s.event.type === 'user.offline').map((s) => s.at - killedAt);
+    for (const d of delays) expect(d).toBeGreaterThanOrEqual(GRACE_MS);
+    await new Promise((r) => setTimeout(r, GRACE_MS + 4 * HEARTBEAT_MS));
+    expect(typesOf(reader.seen, 'back-1')).toEqual(['user.online']);
+    for (const u of ['gone-1', 'gone-2']) expect(typesOf(reader.seen, u)).toEqual(['user.online', 'user.offline']);
+    console.log(`[events] node kill: offline ${delays.join(', ')} ms after SIGKILL (grace ${GRACE_MS} ms, heartbeat ${HEARTBEAT_MS} ms)`);
+    await reader.stop();
+  }, 40_000);
+
+  it('a webhook receiver down for a while receives every event afterwards, signed, in order per user', async () => {
+    const [a, b, c] = await nodes('evt.hook');
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/hook`;
+    const runner = await startNatsWebhooks(conns[conns.length - 3]!, a!.names, {
+      targets: parseWebhookTargets(url), keys: [parseSecret(SECRET)], retryMs: 600_000, timeoutMs: 2000, concurrency: 8, maxPending: 1000,
+      backoff: { baseMs: 200, capMs: 2000 }, registry: new Registry(),
+    });
+    const received: { id: string; type: string; user: string; at: number; valid: boolean }[] = [];
+    const receiver: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (ch: Buffer) => chunks.push(ch));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const valid = verifySignature(parseSecret(SECRET), {
+          id: String(req.headers['webhook-id']), timestamp: String(req.headers['webhook-timestamp']), signature: String(req.headers['webhook-signature']),
+        }, body);
+        const event = JSON.parse(body) as AnyEvent;
+        received.push({ id: event.id, type: event.type, user: userOf(event), at: Date.now(), valid });
+        res.writeHead(204).end();
+      });
+    });
+    // Receiver down: events are produced meanwhile (production never waits for the receiver).
+    const downFrom = Date.now();
+    const trackers = [a!.tracker, b!.tracker, c!.tracker];
+    const users = Array.from({ length: 10 }, (_, i) => `hook-${i}`);
+    await Promise.all(users.map((u, i) => trackers[i % 3]!.userConnected(u)));
+    await Promise.all(users.map((u, i) => trackers[i % 3]!.userDisconnected(u)));
+    const DOWN_MS = 6000;
+    await new Promise((r) => setTimeout(r, Math.max(0, downFrom + DOWN_MS - Date.now())));
+    await new Promise<void>((r) => receiver.listen(port, '127.0.0.1', r));
+    await waitFor(() => new Set(received.map((r) => r.id)).size >= 2 * users.length || undefined, 20_000, 'every event at the receiver');
+    const backAt = Date.now();
+    for (const u of users) expect(received.filter((r) => r.user === u).map((r) => r.type), u).toEqual(['user.online', 'user.offline']);
+    expect(received.every((r) => r.valid)).toBe(true);
+    const duplicates = received.length - new Set(received.map((r) => r.id)).size;
+    console.log(`[events] webhook down ${DOWN_MS} ms: ${new Set(received.map((r) => r.id)).size} events received, ${duplicates} duplicates by id, last arrived ${backAt - (downFrom + DOWN_MS)} ms after the receiver came back`);
+
+    // Receiver up: latency from the transition to the webhook's arrival.
+    const online: number[] = [];
+    const offline: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const u = `lat-${i}`;
+      const t0 = Date.now();
+      await trackers[i % 3]!.userConnected(u);
+      await waitFor(() => received.find((r) => r.user === u && r.type === 'user.online'), 10_000, 'online at the receiver');
+      online.push(received.find((r) => r.user === u && r.type === 'user.online')!.at - t0);
+      const t1 = Date.now();
+      await trackers[(i + 1) % 3]!.userDisconnected(u).catch(() => undefined);
+      await trackers[i % 3]!.userDisconnected(u);
+      await waitFor(() => received.find((r) => r.user === u && r.type === 'user.offline'), 10_000, 'offline at the receiver');
+      offline.push(received.find((r) => r.user === u && r.type === 'user.offline')!.at - t1 - GRACE_MS);
+    }
+    console.log(`[events] latency connect → user.online webhook: ${online.join(', ')} ms; last disconnect + grace → user.offline webhook: ${offline.join(', ')} ms`);
+    expect(Math.max(...online)).toBeLessThan(2000);
+    await runner.close();
+    await new Promise((r) => receiver.close(() => r(undefined)));
+  }, 60_000);
+});
