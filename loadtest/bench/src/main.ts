@@ -194,13 +194,11 @@ async function runPerUserAll(targets: TargetDef[]): Promise<PerUserResult[]> {
   const tokens = await tokensFor(0, PER_USER.users * PER_USER.connsPerUser, PER_USER.users);
   const chosen = targets.filter((t) => PER_USER_TARGETS.includes(t.key));
   const out: PerUserResult[] = [];
-  let ceilingCapacity: number | undefined;
   for (const [i, t] of chosen.entries()) {
     const capacity = CAPACITY_KEYS.includes(t.key) && PER_USER.sustainS > 0;
     const r = await runPerUser(t, `${i + 1}/${chosen.length}`, PER_USER, tokens, {
-      capacity, batch: t.key.startsWith('herald'), ceilingCapacity, timeLeftS: () => CFG.budgetS - elapsedS(),
+      capacity, batch: t.key.startsWith('herald'), timeLeftS: () => CFG.budgetS - elapsedS(),
     });
-    if (t.key === 'ceiling') ceilingCapacity = r.capacity?.messagesPerS;
     out.push(r);
   }
   return out;

@@ -50,18 +50,19 @@ export interface PerUserResult {
 export interface PerUserPlan {
   capacity: boolean;
   batch: boolean;
-  /** The ceiling's per-user capacity, when already measured (a start for the search). */
-  ceilingCapacity: number | undefined;
   timeLeftS: () => number;
 }
 
-/** A first guess of the capacity from the CPU share a fixed rate took: most of a core, capped. */
-function capacityStart(runs: RateRun[], ceilingCapacity: number | undefined): number {
+/**
+ * Where the capacity search starts: just above the top fixed rate when the target held it
+ * (no loss, p99 under the bound, the publisher on schedule), else below it. A guess from
+ * CPU shares would assume a core to spare, which a shared machine rarely gives.
+ */
+function capacityStart(runs: RateRun[]): number {
   const top = runs[runs.length - 1];
-  if (top === undefined || !(top.d.serverCpuPct > 0)) return ceilingCapacity ?? 1000;
-  const own = top.rate * (90 / top.d.serverCpuPct);
-  const guess = ceilingCapacity === undefined ? own : Math.min(own, ceilingCapacity);
-  return Math.max(100, Math.min(20_000, guess));
+  if (top === undefined) return 1000;
+  const held = top.d.lost === 0 && top.d.latencyMs.p99 < PER_USER_P99_MS && top.d.publishedPerS >= 0.95 * top.rate;
+  return held ? top.rate * 1.5 : top.rate / 1.5;
 }
 
 export async function runPerUser(t: TargetDef, idx: string, cfg: PerUserCfg, tokens: string[], plan: PerUserPlan): Promise<PerUserResult> {
@@ -86,7 +87,7 @@ export async function runPerUser(t: TargetDef, idx: string, cfg: PerUserCfg, tok
       log(`  per-user ${rate}/s: ${fmtD(d)}; ${fmtRoles(d, messages)}`);
     }
     if (plan.capacity) {
-      const start = capacityStart(out.rates, plan.ceilingCapacity);
+      const start = capacityStart(out.rates);
       log(`  per-user capacity: probes of ${cfg.probeS} s from ${start.toFixed(0)}/s, confirm ${cfg.sustainS} s`);
       out.capacity = await findCapacity(run, cl, {
         subscribers: per, startRate: start, probeS: cfg.probeS, sustainS: cfg.sustainS, body, p99Ms: PER_USER_P99_MS, timeLeftS: plan.timeLeftS,

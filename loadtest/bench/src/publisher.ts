@@ -7,8 +7,8 @@
  * achieved rate and a growing lag.
  * @module
  */
-import { Agent, request } from 'node:http';
 import { notification } from './common.js';
+import { RawHttpPool } from './raw-http.js';
 
 /**
  * What each message targets: one topic, or a random user among `users` (`u0`…). With
@@ -46,14 +46,12 @@ export interface Published {
 
 /** A request that gets no answer within this long counts as an error (never wait forever). */
 const REQUEST_TIMEOUT_MS = 10_000;
-/** Shorter than uWS's 10 s HTTP idle timeout, so we close idle keep-alive sockets first. */
-const FREE_SOCKET_TIMEOUT_MS = 4000;
 
 function publish(cmd: PublishCmd): Promise<Published> {
-  // idle sockets are dropped after FREE_SOCKET_TIMEOUT_MS, before the server's own idle timeout closes them
-  const agent = new Agent({ keepAlive: true, maxSockets: cmd.maxInFlight, timeout: FREE_SOCKET_TIMEOUT_MS });
   const batch = cmd.body.kind === 'user' ? Math.max(1, Math.floor(cmd.body.batch ?? 1)) : 1;
   const url = new URL(batch > 1 ? `${cmd.url}/batch` : cmd.url);
+  // at most maxInFlight sockets: one request in flight on each
+  const pool = new RawHttpPool(url, { 'content-type': 'application/json', authorization: `Bearer ${cmd.apiKey}` }, REQUEST_TIMEOUT_MS);
   const perUser = cmd.body.kind === 'user' ? new Array<number>(cmd.body.users).fill(0) : [];
   // one request carries `batch` messages: requests are due `batch` times less often
   const requests = Math.ceil(cmd.messages / batch);
@@ -92,41 +90,18 @@ function publish(cmd: PublishCmd): Promise<Published> {
       const now = performance.now();
       lagMaxMs = Math.max(lagMaxMs, now - (start + i * intervalMs));
       lastSendAt = now;
-      post(bodyOf(i), true, done);
+      post(bodyOf(i), done);
     };
-    const post = (body: string, mayRetry: boolean, done: () => void): void => {
-      let settled = false;
-      let answered = false;
-      const settle = (): void => { if (!settled) { settled = true; done(); } };
-      const req = request(url, {
-        method: 'POST', agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${cmd.apiKey}` },
-        timeout: REQUEST_TIMEOUT_MS,
-      }, (res) => {
-        answered = true;
-        const status = res.statusCode ?? 0;
-        res.resume();
-        res.once('end', () => {
-          if (status >= 200 && status < 300) ok++;
-          else fail(`HTTP ${status}`);
-          settle();
-        });
-        res.once('error', (err) => { fail(err.message); settle(); });
+    const post = (body: string, done: () => void): void => {
+      pool.post(body, (o) => {
+        if ('status' in o && o.status >= 200 && o.status < 300) ok++;
+        else fail('status' in o ? `HTTP ${o.status}` : o.error);
+        done();
       });
-      req.once('timeout', () => req.destroy(new Error('timeout')));
-      req.once('error', (err: NodeJS.ErrnoException) => {
-        if (settled) return;
-        // The server may close an idle keep-alive socket just as we reuse it; the request
-        // then never reached it, so sending it again cannot duplicate (Node's documented retry).
-        if (mayRetry && !answered && req.reusedSocket && err.code === 'ECONNRESET') { settled = true; post(body, false, done); return; }
-        fail(err.message);
-        settle();
-      });
-      req.end(body);
     };
     const finish = (): void => {
       const cpu = process.cpuUsage(cpu0);
-      agent.destroy();
+      pool.close();
       const sentS = (lastSendAt - start) / 1000 + batch / cmd.rate;
       resolveDone({
         type: 'published', ok, errors, firstError, achievedPerS: cmd.messages / sentS, lagMaxMs,
