@@ -41,10 +41,10 @@ function alertQueries(): Query[] {
   return rules.groups.flatMap((g) => g.rules.map((r) => ({ source: `alert ${r.alert ?? r.record}`, expr: String(r.expr) })));
 }
 
-/** herald_* names in an expression, with the label names its selectors filter on. */
+/** herald_* names (and the standard process_* / nodejs_* ones Herald exposes) in an expression, with the label names its selectors filter on. */
 function references(expr: string): { name: string; labels: string[] }[] {
   const out: { name: string; labels: string[] }[] = [];
-  const re = /\b(herald_[a-z0-9_]+)\b(\{[^}]*\})?/g;
+  const re = /\b((?:herald|process|nodejs)_[a-z0-9_]+)\b(\{[^}]*\})?/g;
   for (const m of expr.matchAll(re)) {
     const labels = m[2] ? [...m[2].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!=|!~|=)/g)].map((l) => l[1]!) : [];
     out.push({ name: m[1]!, labels });
