@@ -3,7 +3,9 @@
 // (HERALD_NATS_TLS_*_FILE, HERALD_NATS_NKEY_SEED_FILE) and deliver a message end to end, both
 // from hand-set variables and from the environment and Secret volumes the Helm chart renders;
 // without the client certificate or the seed they are refused. Certificates: openssl, here.
+// And a server in operator mode (JWT accounts, users with .creds files): HERALD_NATS_CREDS_FILE.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +57,41 @@ function makePki(): Pki {
     clientKey: join(dir, 'client-key.pem'),
     seedFile,
     publicKey: user.getPublicKey(),
+  };
+}
+
+/** A NATS JWT (v2 claims) for `sub`, signed by `signer` (an operator or account key pair). */
+function natsJwt(signer: ReturnType<typeof nkeys.createOperator>, sub: string, name: string, nats: Record<string, unknown>): string {
+  const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const head = b64({ typ: 'JWT', alg: 'ed25519-nkey' });
+  const body = b64({ jti: randomBytes(16).toString('hex').toUpperCase(), iat: Math.floor(Date.now() / 1000), iss: signer.getPublicKey(), name, sub, nats: { ...nats, version: 2 } });
+  const sig = Buffer.from(signer.sign(new TextEncoder().encode(`${head}.${body}`))).toString('base64url');
+  return `${head}.${body}.${sig}`;
+}
+
+/** Operator-mode configuration (decentralized JWT auth, accounts preloaded) and a user's .creds file. */
+function operatorMode(dir: string): { conf: string[]; credsFile: string } {
+  const operator = nkeys.createOperator();
+  const account = nkeys.createAccount();
+  const system = nkeys.createAccount();
+  const user = nkeys.createUser();
+  const unlimited = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
+  const accountJwt = natsJwt(operator, account.getPublicKey(), 'herald', {
+    type: 'account', limits: { ...unlimited, mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 }, default_permissions: { pub: {}, sub: {} },
+  });
+  const systemJwt = natsJwt(operator, system.getPublicKey(), 'SYS', { type: 'account', limits: unlimited });
+  const userJwt = natsJwt(account, user.getPublicKey(), 'herald-user', { type: 'user', pub: {}, sub: {}, subs: -1, data: -1, payload: -1 });
+  const credsFile = join(dir, 'herald.creds');
+  const seed = new TextDecoder().decode(user.getSeed());
+  writeFileSync(credsFile, `-----BEGIN NATS USER JWT-----\n${userJwt}\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${seed}\n------END USER NKEY SEED------\n`, { mode: 0o600 });
+  return {
+    credsFile,
+    conf: [
+      `operator: "${natsJwt(operator, operator.getPublicKey(), 'herald-test', { type: 'operator' })}"`,
+      `system_account: ${system.getPublicKey()}`,
+      'resolver: MEMORY',
+      `resolver_preload: { ${account.getPublicKey()}: "${accountJwt}", ${system.getPublicKey()}: "${systemJwt}" }`,
+    ],
   };
 }
 
@@ -228,5 +265,45 @@ describe('a nats-server that requires TLS, a client certificate and an NKey user
     } catch (err) {
       expect(String((err as Error).message).includes(seed)).toBe(false);
     }
+  });
+});
+
+describe('a nats-server with decentralized JWT auth (operator, accounts, users)', () => {
+  let dir = '';
+  let nats: NatsServerHandle | undefined;
+  const started: ServiceProcess[] = [];
+  const clients: WsTestClient[] = [];
+  afterAll(async () => {
+    for (const c of clients) c.terminate();
+    await Promise.all(started.map((p) => p.kill()));
+    await nats?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('both roles connect with a .creds file and deliver; without it they are refused', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'herald-creds-'));
+    const { conf, credsFile } = operatorMode(dir);
+    nats = await startNatsServer({ extraConf: conf });
+    const refused: unknown = await openBus({ natsUrl: nats.url, timeoutMs: 2000 }).then(async (b) => void (await b.close()), (e: unknown) => e);
+    expect(refused).toBeInstanceOf(BusError);
+    const common = { HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_LOG_LEVEL: 'info', HERALD_NATS_URL: nats.url, HERALD_NATS_CREDS_FILE: credsFile };
+    const [gateway, api] = await Promise.all([
+      spawnService({ args: [CLI, 'gateway'], env: { ...common, HERALD_JWT_SECRET: SECRET } }),
+      spawnService({ args: [CLI, 'publish-api'], env: { ...common, HERALD_API_KEYS: API_KEY } }),
+    ]);
+    started.push(gateway, api);
+    const client = await connectWs(`ws://127.0.0.1:${gateway.port}/v1/ws`, { token: await signToken({ secret: SECRET, sub: 'u3' }) });
+    clients.push(client);
+    await client.waitFrame((f) => f.op === 'welcome');
+    const res = await fetch(`http://127.0.0.1:${api.port}/v1/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'u3', data: { via: 'creds' } }),
+    });
+    expect(res.status).toBe(200);
+    expect((await client.waitMessages('user:u3', 1))[0]?.data).toEqual({ via: 'creds' });
+    expect(gateway.logs().some((r) => r['msg'] === 'bus connection settings' && r['auth'] === 'creds')).toBe(true);
+    const secretPart = readFileSync(credsFile, 'utf8').split('\n').find((l) => l.startsWith('SU'))!;
+    for (const line of [...gateway.lines, ...api.lines]) expect(line.includes(secretPart)).toBe(false);
   });
 });
