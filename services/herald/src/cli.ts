@@ -43,7 +43,8 @@ async function main(argv: readonly string[], env: Env): Promise<number> {
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     const topic = command === 'help' ? rest[0] : undefined;
     if (topic !== undefined && !isCommand(topic)) throw new UsageError(`unknown command '${topic}'`);
-    process.stdout.write((topic === undefined ? USAGE : commandHelp(topic)) + '\n');
+    // Asked for: stdout and 0. No command at all is a usage error: stderr and 2.
+    (command === undefined ? process.stderr : process.stdout).write((topic === undefined ? USAGE : commandHelp(topic)) + '\n');
     return command === undefined ? 2 : 0;
   }
   if (!isCommand(command)) {

@@ -35,6 +35,17 @@ describe('herald --version and --help', () => {
     }
   });
 
+  it('prints the overview for --help (stdout, exit 0) and without a command (stderr, exit 2)', async () => {
+    const help = await runNode([CLI, '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: herald <command>/);
+    expect(help.stdout).toContain('check-config');
+    const none = await runNode([CLI]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/^usage: herald <command>/);
+  });
+
   it('answers a bad option with one line and exit 2, no stack', async () => {
     for (const args of [['token', '--bogus'], ['publish', '--topic'], ['gateway', 'extra'], ['check-config', 'nope'], ['help', 'nope']]) {
       const r = await runNode([CLI, ...args]);
