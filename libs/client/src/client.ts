@@ -67,9 +67,8 @@ export class HeraldClientCore {
   readonly #sse: SseKit | undefined;
 
   /**
-   * @example
-   * import WebSocket from 'ws'; // Node 20 has no global WebSocket
-   * const client = new HeraldClient({ url: 'http://127.0.0.1:8080', token, WebSocket });
+   * @internal Built through an entry's HeraldClient (`@herald/client` passes the SSE kit,
+   * `@herald/client/ws` does not), so the kit's types stay out of the published declarations.
    */
   constructor(options: HeraldClientOptions, sse: ((options: HeraldClientOptions) => SseKit) | undefined) {
     const kit = (this.#sse = sse?.(options));

@@ -20,6 +20,11 @@ import type { HeraldClientOptions } from './types.js';
  * const client = new HeraldClient({ url: 'https://push.example.com', getToken: () => fetchToken() });
  */
 export class HeraldClient extends HeraldClientCore {
+  /**
+   * @example
+   * import WebSocket from 'ws'; // Node 20 has no global WebSocket
+   * const client = new HeraldClient({ url: 'http://127.0.0.1:8080', token, WebSocket });
+   */
   constructor(options: HeraldClientOptions) {
     super(options, sseKit);
   }
