@@ -128,6 +128,20 @@ describe('operator errors are one line', () => {
   });
 });
 
+describe('a lone `herald gateway` (HERALD_BUS=memory)', () => {
+  it('starts when asked for explicitly and answers unknown routes with the JSON 404', async () => {
+    const gw = await spawnService({ args: [CLI, 'gateway'], env: { HERALD_PORT: '0', HERALD_HOST: '127.0.0.1', HERALD_JWT_SECRET: SECRET, HERALD_BUS: 'memory' } });
+    try {
+      const r = await fetch(`http://127.0.0.1:${gw.port}/v1/nope`, { method: 'POST', body: '{}' });
+      expect(r.status).toBe(404);
+      expect(await r.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) as string } });
+      expect((await fetch(`http://127.0.0.1:${gw.port}/healthz`)).status).toBe(200);
+    } finally {
+      await gw.kill();
+    }
+  });
+});
+
 /** nats-server without JetStream; resolves once it accepts clients. */
 function startPlainNats(port: number): Promise<ChildProcess> {
   const child = spawn(NATS_SERVER_BIN, ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
