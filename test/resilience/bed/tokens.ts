@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { signToken } from '@herald/auth';
 
-export const CLI = resolve(import.meta.dirname, '../../services/herald/dist/cli.js');
+export const CLI = resolve(import.meta.dirname, '../../../services/herald/dist/cli.js');
 export const SECRET = 'resilience-bed-secret-0123456789abcdef';
 export const API_KEY = 'resilience-bed-api-key-0123456789';
 
