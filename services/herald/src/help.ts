@@ -100,9 +100,10 @@ example:
 Validates the environment for ROLE (gateway, publish-api or dev) as that role would at
 start-up, and prints the effective configuration: every HERALD_* variable the role reads,
 its value (secrets shown as their length, passwords in URLs masked) and whether it is a
-default. Also an error here, not only a warning: an unknown HERALD_* variable (with the
-closest known name) and a gateway without NATS. Exits 0 when the role would start, 1 when
-it would not (the problems on stderr). Nothing is started or written.
+default. Beyond the schema it checks the bus choice (a gateway needs NATS), that *_FILE
+variables (NATS TLS, credentials) name readable files, and unknown HERALD_* variables, named
+with the closest known one: an error here, only a warning when a role starts. Exits 0 when
+the role would start, 1 when it would not (the problems on stderr). Starts and writes nothing.
 
 options:
   --json         print {"role","valid","config","issues"} as JSON instead

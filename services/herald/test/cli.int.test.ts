@@ -91,6 +91,13 @@ describe('herald check-config', () => {
     expect(r.stderr).toContain('HERALD_BUS=memory');
     expect(r.stdout).toBe('');
   });
+
+  it('fails on a NATS credentials file it cannot read', async () => {
+    const env = { HERALD_API_KEYS: API_KEY, HERALD_NATS_URL: 'nats://127.0.0.1:4222', HERALD_NATS_CREDS_FILE: '/nonexistent/herald.creds' };
+    const r = await runNode([CLI, 'check-config', 'publish-api'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('HERALD_NATS_CREDS_FILE: cannot read /nonexistent/herald.creds (ENOENT)');
+  });
 });
 
 describe('operator errors are one line', () => {

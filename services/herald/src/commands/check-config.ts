@@ -5,6 +5,7 @@
  * configuration, secrets redacted. Starts nothing and writes no file.
  * @module
  */
+import { accessSync, constants } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { busChoiceIssues, ConfigError, ENV_PREFIX, loadConfig, redactConfig, type LoadConfigOptions, type Role } from '@herald/config';
 import { gatewayConfigSchema } from '@herald/gateway';
@@ -75,7 +76,7 @@ export function checkRole(role: Role, env: Env, options: LoadConfigOptions = { u
     const c = attempt(() => loadConfig(publishApiConfigSchema, effective, strict), issues);
     if (c) configs.push(c);
   }
-  issues.push(...busChoiceIssues(role, env));
+  issues.push(...busChoiceIssues(role, env), ...unreadableFiles(configs));
   if (issues.length > 0) return { role, issues, entries: [] };
   // dev: one port and one set of shared keys, the gateway's; the publish API adds its own keys.
   const merged: Record<string, unknown> = {};
@@ -88,6 +89,24 @@ export function checkRole(role: Role, env: Env, options: LoadConfigOptions = { u
     return { key, value: redacted[key], source };
   });
   return { role, issues, entries };
+}
+
+/** `*_FILE` keys (NATS TLS, credentials) name files the role reads at start-up: check them now. */
+function unreadableFiles(configs: readonly Readonly<Record<string, unknown>>[]): string[] {
+  const issues: string[] = [];
+  const seen = new Set<string>();
+  for (const c of configs) {
+    for (const [key, value] of Object.entries(c)) {
+      if (!key.endsWith('_FILE') || typeof value !== 'string' || seen.has(key)) continue;
+      seen.add(key);
+      try {
+        accessSync(value, constants.R_OK);
+      } catch (err) {
+        issues.push(`${ENV_PREFIX}${key}: cannot read ${value} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
+  }
+  return issues;
 }
 
 /** Every key a role reads, including optional ones that are unset (zod omits those from the result). */
