@@ -1,4 +1,4 @@
-// Packs the `herald` command as a tarball that installs anywhere: `npm run pack -w herald [-- DIR]`
+// Packs the `herald` command as a tarball that installs anywhere: `npm run tarball -w herald [-- DIR]`
 // (or `node services/herald/scripts/pack.mjs [DIR]`) writes DIR/herald-<version>.tgz (default:
 // services/herald) and prints its path.
 //
@@ -13,7 +13,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -111,5 +111,5 @@ const packed = JSON.parse(
   execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', destination], { cwd: stage, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }),
 );
 const tarball = join(destination, packed[0].filename);
-process.stderr.write(`herald: ${relative(process.cwd(), tarball) || tarball} (${packed[0].entryCount} files, ${(packed[0].size / 1024).toFixed(0)} KiB; bundle ${(readFileSync(join(stage, 'dist', 'herald.js')).length / 1024).toFixed(0)} KiB)\n`);
+process.stderr.write(`herald: ${tarball} (${packed[0].entryCount} files, ${(packed[0].size / 1024).toFixed(0)} KiB; bundle ${(readFileSync(join(stage, 'dist', 'herald.js')).length / 1024).toFixed(0)} KiB)\n`);
 process.stdout.write(tarball + '\n');
