@@ -173,9 +173,10 @@ export class HeraldClientCore {
    * Replaces the token without reconnecting: over WebSocket the gateway checks it (`auth`) and
    * applies its `topics` at once (held topics it no longer allows are dropped, with an `error`);
    * over SSE the stream resumes with it. Topics refused as `forbidden` are subscribed again
-   * (delivering to their handlers once allowed; refused again, with an `error`, if not). Resolves once it is in effect (at once when
-   * not connected: the next connection uses it); rejects with a HeraldError (`token_invalid`,
-   * `token_mismatch`) and keeps the previous token when the gateway refuses it.
+   * (delivering to their handlers once allowed; refused again, with an `error`, if not).
+   * Resolves once it is in effect (at once when not connected: the next connection uses it);
+   * rejects with a HeraldError (`token_invalid`, `token_mismatch`) and keeps the previous token
+   * when the gateway refuses it.
    * @example
    * await client.setToken(await fetchTokenWithMoreTopics());
    */
