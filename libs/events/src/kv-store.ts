@@ -12,7 +12,7 @@ import { JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { describeKey, transitionEvent } from './keys.js';
 import { decodeValue, encodeValue, type PresenceValue } from './presence-state.js';
-import type { EventPublisher, Mutation, PresenceStore } from './store.js';
+import type { EventPublisher, MutateOptions, Mutation, PresenceStore } from './store.js';
 
 /** JetStream's "wrong last sequence": another writer changed the entry first. */
 const WRONG_LAST_SEQUENCE = 10071;
@@ -29,8 +29,17 @@ export interface StoreStats {
   publishes: number;
 }
 
+/** Entries whose last revision this node remembers (its own writes); beyond it the cache starts over. */
+const MAX_CACHED = 100_000;
+
 export class KvPresenceStore implements PresenceStore {
   readonly stats: StoreStats = { gets: 0, puts: 0, conflicts: 0, publishes: 0 };
+  /**
+   * The revision and value of this node's last write per key: the next write of the key tries its
+   * CAS against it without a read first (one round trip instead of two while this node is the last
+   * writer); a conflict drops it and reads. A cached value never holds an unpublished event.
+   */
+  private readonly cache = new Map<string, { revision: number; value: PresenceValue }>();
   private readonly kv: KV;
   private readonly epoch: string;
   private readonly publisher: EventPublisher;
@@ -44,12 +53,9 @@ export class KvPresenceStore implements PresenceStore {
     this.logger = logger;
   }
 
-  async mutate(key: string, mutation: Mutation): Promise<PresenceValue | undefined> {
+  async mutate(key: string, mutation: Mutation, options: MutateOptions = {}): Promise<PresenceValue | undefined> {
     for (let attempt = 0; ; attempt++) {
-      this.stats.gets++;
-      const entry = await this.kv.get(key);
-      const revision = entry?.revision ?? 0;
-      const current = entry && entry.operation === 'PUT' ? decodeValue(entry.value) : undefined;
+      const { revision, current } = await this.read(key, options.fresh === true);
       // Outbox: the previous writer's event may not be on the stream yet; it goes first.
       if (current?.ev) await this.publish(current.ev);
       const now = Date.now();
@@ -64,13 +70,15 @@ export class KvPresenceStore implements PresenceStore {
       try {
         written = await this.write(key, next, revision);
       } catch (err) {
+        this.cache.delete(key);
         if (!isConflict(err)) throw err;
         this.stats.conflicts++;
         // Contention on a hot key: a short random pause spreads the writers out.
         if (attempt >= 2) await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
         continue;
       }
-      if (event) {
+      if (!event) this.remember(key, written, next);
+      else {
         try {
           await this.publish(event);
           await this.clear(key, next, written);
@@ -83,10 +91,32 @@ export class KvPresenceStore implements PresenceStore {
     }
   }
 
+  forget(): void {
+    this.cache.clear();
+  }
+
   async keys(): Promise<string[]> {
     const out: string[] = [];
     for await (const key of await this.kv.keys()) if (describeKey(key)) out.push(key);
     return out;
+  }
+
+  /** The entry from the cache, else from the bucket (0: absent or deleted). */
+  private async read(key: string, fresh: boolean): Promise<{ revision: number; current: PresenceValue | undefined }> {
+    const cached = fresh ? undefined : this.cache.get(key);
+    if (cached) return { revision: cached.revision, current: cached.value };
+    this.stats.gets++;
+    const entry = await this.kv.get(key);
+    return { revision: entry?.revision ?? 0, current: entry && entry.operation === 'PUT' ? decodeValue(entry.value) : undefined };
+  }
+
+  private remember(key: string, revision: number, value: PresenceValue): void {
+    if (value.ev !== undefined || isEmpty(value)) {
+      this.cache.delete(key);
+      return;
+    }
+    if (this.cache.size >= MAX_CACHED && !this.cache.has(key)) this.cache.clear();
+    this.cache.set(key, { revision, value });
   }
 
   /** Writes `value` (or deletes an empty entry) if the entry is still at `revision` (0: absent). */
@@ -97,10 +127,11 @@ export class KvPresenceStore implements PresenceStore {
 
   /** Removes the published event from the entry; an empty entry is deleted. Losing the race is fine. */
   private async clear(key: string, value: PresenceValue, revision: number): Promise<void> {
+    this.cache.delete(key);
     try {
       this.stats.puts++;
       if (isEmpty(value)) await this.kv.delete(key, { previousSeq: revision });
-      else await this.kv.put(key, encodeValue(withoutEvent(value)), { previousSeq: revision });
+      else this.remember(key, await this.kv.put(key, encodeValue(withoutEvent(value)), { previousSeq: revision }), withoutEvent(value));
     } catch (err) {
       if (!isConflict(err)) throw err;
     }

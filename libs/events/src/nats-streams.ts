@@ -12,6 +12,8 @@ import type { EventNames } from './names.js';
 
 /** JetStream's "stream name already in use" (the configuration differs). */
 const STREAM_NAME_IN_USE = 10058;
+/** JetStream's "no suitable peers for placement": a fresh cluster has not met every server yet. */
+const NO_SUITABLE_PEERS = 10005;
 
 export interface EventStreamOptions {
   readonly replicas: number;
@@ -58,7 +60,8 @@ export async function ensureEventStreams(jsm: JetStreamManager, configs: Readonl
         await ensureEventStream(jsm, config);
         break;
       } catch (err) {
-        const transient = !(err instanceof JetStreamApiError) || err.status === 503;
+        // 503: no JetStream leader yet; 10005: the peers needed for the replicas are not all known yet.
+        const transient = !(err instanceof JetStreamApiError) || err.status === 503 || err.code === NO_SUITABLE_PEERS || /no suitable peers/i.test(err.message);
         if (!transient || (err instanceof Error && err.message.includes('HERALD_NATS_PREFIX')) || Date.now() + 500 >= deadline) throw err;
         await new Promise((r) => setTimeout(r, 500));
       }

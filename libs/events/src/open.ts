@@ -9,7 +9,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { createHash } from 'node:crypto';
-import { KvPresenceStore } from './kv-store.js';
+import { KvPresenceStore, type StoreStats } from './kv-store.js';
 import { NodeLiveness } from './liveness.js';
 import { MemoryEventHub } from './memory-hub.js';
 import { MemoryPresenceStore } from './memory-store.js';
@@ -43,6 +43,8 @@ export interface NatsPresenceOptions extends PresenceOptions {
 export interface Presence {
   readonly tracker: PresenceTracker;
   readonly names: EventNames;
+  /** NATS round trips made by the store so far (NATS only): the cost figures of docs/events.md. */
+  readonly stats?: StoreStats;
   /** Releases this node's counts (grace starts now), stops heartbeats. Does not close the NATS connection. */
   close(): Promise<void>;
 }
@@ -84,6 +86,7 @@ export async function openNatsPresence(o: NatsPresenceOptions): Promise<Presence
   return {
     tracker,
     names,
+    stats: store.stats,
     close: async () => {
       await tracker.close();
       await liveness.stop();

@@ -15,9 +15,19 @@ export interface PresenceStore {
    * transition it made (and any event a previous writer left unpublished), and resolves with
    * the value now stored (`undefined` when the key is absent).
    */
-  mutate(key: string, mutation: Mutation): Promise<PresenceValue | undefined>;
+  mutate(key: string, mutation: Mutation, options?: MutateOptions): Promise<PresenceValue | undefined>;
+  /** Forgets anything cached about entries (after this node may have been swept as dead). */
+  forget?(): void;
   /** Every presence key (for the sweep after a node died). */
   keys(): Promise<string[]>;
+}
+
+export interface MutateOptions {
+  /**
+   * Decide on the stored value, never on a cached one: needed when the decision depends on
+   * other nodes' counts (sweeps, grace checks); a node's own count can use its last write.
+   */
+  readonly fresh?: boolean;
 }
 
 /** Where events go: the events stream, or the in-process hub. */

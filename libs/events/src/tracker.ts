@@ -106,7 +106,7 @@ export class PresenceTracker {
           const t = expire(v, isDead, now, this.graceMs);
           if (t) changed++;
           return t;
-        });
+        }, { fresh: true });
         this.afterCommit(key, value);
       } catch (err) {
         this.options.logger?.warn({ err }, 'presence sweep: key left for the next sweep');
@@ -117,6 +117,7 @@ export class PresenceTracker {
 
   /** Writes every local count again (after this node was cut off from the store for longer than the grace). */
   resyncAll(): void {
+    this.options.store.forget?.();
     for (const key of this.counts.keys()) void this.kick(key);
   }
 
@@ -217,7 +218,7 @@ export class PresenceTracker {
   private async expireKey(key: string): Promise<void> {
     if (this.closed) return;
     try {
-      const value = await this.options.store.mutate(key, (v, now) => expire(v, () => false, now, this.graceMs));
+      const value = await this.options.store.mutate(key, (v, now) => expire(v, () => false, now, this.graceMs), { fresh: true });
       this.afterCommit(key, value);
     } catch (err) {
       // Another node's sweep, or this node's next write of the key, ends the grace instead.

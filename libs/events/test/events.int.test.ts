@@ -173,4 +173,23 @@ describe('lifecycle events on a three-server cluster', () => {
     await runner.close();
     await new Promise((r) => receiver.close(() => r(undefined)));
   }, 60_000);
+
+  it('an event a receiver keeps refusing past the retry horizon lands on the dead-letter stream', async () => {
+    const [a] = await nodes('evt.dead');
+    const refusing: Server = createServer((_req, res) => res.writeHead(500).end());
+    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(refusing.address() as { port: number }).port}/hook?token=not-in-logs#user.online`;
+    const runner = await startNatsWebhooks(conns[conns.length - 3]!, a!.names, {
+      targets: parseWebhookTargets(url), keys: [parseSecret(SECRET)], retryMs: 1500, timeoutMs: 1000, concurrency: 2, maxPending: 10,
+      backoff: { baseMs: 100, capMs: 300 }, registry: new Registry(),
+    });
+    const dead = await readEvents(conns[conns.length - 3]!, a!.names.deadStream);
+    await a!.tracker.userConnected('refused');
+    await waitFor(() => dead.seen.length >= 1 || undefined, 15_000, 'a dead letter');
+    expect(dead.seen[0]?.event).toMatchObject({ type: 'user.online', data: { user: 'refused' } });
+    expect(runner.senders[0]?.pending).toBe(0);
+    await dead.stop();
+    await runner.close();
+    await new Promise((r) => refusing.close(() => r(undefined)));
+  }, 30_000);
 });
