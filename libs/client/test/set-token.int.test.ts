@@ -32,7 +32,7 @@ const token = (sub: string, topics: string[]): Promise<string> => signToken({ se
 describe('client.setToken()', () => {
   it.each([
     ['websocket', { WebSocket }],
-    ['sse', {}], // a stream cannot change its token: a new one resumes from the position, quietly
+    ['sse', { transports: ['sse'] }], // a stream cannot change its token: a new one resumes from the position, quietly
   ] as const)('%s: widens and narrows permissions, retrying forbidden topics', async (transport, extra) => {
     const sub = `st-${transport}`;
     const client = new HeraldClient({ url, token: await token(sub, ['news']), ...extra });
@@ -47,6 +47,7 @@ describe('client.setToken()', () => {
     expect(await news.ready).toEqual({ ok: true });
     expect(await vip.ready).toEqual({ ok: false, code: 'forbidden' });
     expect(errors).toMatchObject([{ code: 'forbidden', topic: 'vip' }]);
+    expect(client.transport).toBe(transport);
 
     await client.setToken(await token(sub, ['news', 'vip']));
     // `vip` is subscribed again: wait until a message published to it arrives.
