@@ -25,6 +25,12 @@ describe('unknown HERALD_ variables', () => {
     warnUnknownVariables({ HERALD_HOTS: 'x' }, [], (l) => lines.push(l));
     expect(lines).toEqual(['HERALD_HOTS: not a Herald variable (did you mean HERALD_HOST?); ignored']);
   });
+  it('leaves a name the first, wider check knew alone in a later, narrower one', () => {
+    const lines: string[] = [];
+    warnUnknownVariables({ HERALD_OTHER_ROLE_KEY: 'x' }, ['OTHER_ROLE_KEY'], (l) => lines.push(l));
+    warnUnknownVariables({ HERALD_OTHER_ROLE_KEY: 'x' }, [], (l) => lines.push(l));
+    expect(lines).toEqual([]);
+  });
   it('loadConfig makes them issues in error mode, with the other issues', () => {
     const schema = z.object({ PORT: port(8080) });
     expect(loadConfig(schema, { HERALD_PROTT: '1' }, { unknownVariables: 'ignore' }).PORT).toBe(8080);

@@ -3,7 +3,10 @@
  * with the closest known name (`HERALD_PROT` → `HERALD_PORT`) instead of being silently
  * ignored. One list for every role: a shared environment (compose file, Helm values) sets
  * the publish API's keys next to the gateway's, and neither role should warn about the other.
- * The role schemas are checked against this list by a test of the `herald` command.
+ * A role's own schema keys are always known (loadConfig adds them), and the `herald` command
+ * checks the environment against every role schema before a role starts; this list matters
+ * for names read outside the schemas (the command's own, the tools') and for a role started
+ * without the command.
  * @module
  */
 import { ENV_PREFIX } from './prefix.js';
@@ -102,22 +105,22 @@ export function describeUnknownVariable(u: UnknownVariable): string {
   return u.suggestion === undefined ? `${name}: not a Herald variable` : `${name}: not a Herald variable (did you mean ${u.suggestion}?)`;
 }
 
-const reported = new Set<string>();
+/** Names already judged in this process: the first check (the one with the widest known set) wins. */
+const checked = new Set<string>();
 
 /**
  * Reports each unknown variable once per process through `report` (default: a Node process
  * warning, code HERALD_UNKNOWN_VARIABLE). loadConfig calls it for every role; the `herald`
- * command calls it first with its own printer, so the same name is not reported twice.
+ * command calls it first, with every role schema's keys and its own printer, and a name it
+ * judged (known or not) is not judged again by a role's narrower check.
  */
 export function warnUnknownVariables(
   env: Readonly<Record<string, string | undefined>>,
   extraKnown: Iterable<string> = [],
   report: (line: string, variable: UnknownVariable) => void = (line) => process.emitWarning(line, { code: 'HERALD_UNKNOWN_VARIABLE' }),
 ): UnknownVariable[] {
-  const fresh = unknownVariables(env, extraKnown).filter((u) => !reported.has(u.name));
-  for (const u of fresh) {
-    reported.add(u.name);
-    report(`${describeUnknownVariable(u)}; ignored`, u);
-  }
+  const fresh = unknownVariables(env, extraKnown).filter((u) => !checked.has(u.name));
+  for (const name of Object.keys(env)) if (name.startsWith(ENV_PREFIX)) checked.add(name);
+  for (const u of fresh) report(`${describeUnknownVariable(u)}; ignored`, u);
   return fresh;
 }

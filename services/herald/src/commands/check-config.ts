@@ -7,7 +7,9 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { busChoiceIssues, ConfigError, ENV_PREFIX, loadConfig, redactConfig, type LoadConfigOptions, type Role } from '@herald/config';
+import {
+  busChoiceIssues, ConfigError, describeUnknownVariable, ENV_PREFIX, loadConfig, redactConfig, unknownVariables, type LoadConfigOptions, type Role,
+} from '@herald/config';
 import { gatewayConfigSchema } from '@herald/gateway';
 import { publishApiConfigSchema } from '@herald/publish-api';
 import { UsageError } from '../args.js';
@@ -65,7 +67,8 @@ function devEnvironment(env: Env): { env: Env; filled: Set<string> } {
 /** Validates `env` for `role` and collects its effective configuration. */
 export function checkRole(role: Role, env: Env, options: LoadConfigOptions = { unknownVariables: 'error' }): RoleCheck {
   const issues: string[] = [];
-  const strict = options;
+  // Unknown means unknown to every role: a shared environment carries the other role's keys.
+  const strict = { unknownVariables: 'ignore' } as const;
   const { env: effective, filled } = role === 'dev' ? devEnvironment(env) : { env, filled: new Set<string>() };
   const configs: Readonly<Record<string, unknown>>[] = [];
   if (role !== 'publish-api') {
@@ -76,6 +79,7 @@ export function checkRole(role: Role, env: Env, options: LoadConfigOptions = { u
     const c = attempt(() => loadConfig(publishApiConfigSchema, effective, strict), issues);
     if (c) configs.push(c);
   }
+  if (options.unknownVariables === 'error') issues.push(...unknownVariables(env, schemaKeys('dev')).map(describeUnknownVariable));
   issues.push(...busChoiceIssues(role, env), ...unreadableFiles(configs));
   if (issues.length > 0) return { role, issues, entries: [] };
   // dev: one port and one set of shared keys, the gateway's; the publish API adds its own keys.
