@@ -8,7 +8,7 @@ import type { GatewayConfig } from './config.js';
 import { Admission } from './conn/admission.js';
 import { Handshake } from './conn/handshake.js';
 import { Connections } from './conn/registry.js';
-import { Sender } from './conn/send.js';
+import { GOING_AWAY_CLOSE, Sender } from './conn/send.js';
 import { ConnIds, type ConnState } from './conn/state.js';
 import { createControlHandlers } from './control.js';
 import { drainSockets } from './drain.js';
@@ -34,8 +34,6 @@ import { createUpgradeHandler } from './ws/upgrade.js';
 export const WS_PATH = '/v1/ws';
 /** The Server-Sent Events fallback route (docs/protocol.md#server-sent-events-fallback). */
 export const SSE_PATH = '/v1/sse';
-/** Close code for a plain shutdown (not a drain): RFC 6455 "going away". */
-const GOING_AWAY = 1001;
 
 /** What a gateway node is built from. */
 export interface GatewayDeps {
@@ -191,7 +189,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     stopTimers();
     const wasDraining = admission.draining;
     admission.draining = true;
-    for (const st of [...connections.open]) sender.close(st, wasDraining ? CloseCode.Draining : GOING_AWAY, wasDraining ? 'draining' : 'going away');
+    for (const st of [...connections.open]) sender.close(st, wasDraining ? CloseCode.Draining : GOING_AWAY_CLOSE, wasDraining ? 'draining' : 'going away');
     await interest.close();
     gwLog.info({}, 'gateway closed');
   };

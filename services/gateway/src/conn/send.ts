@@ -4,6 +4,12 @@ import type { Logger } from '@herald/telemetry';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ConnState, WsLike } from './state.js';
 
+/**
+ * RFC 6455 "going away": a plain shutdown (not a drain), and a client that left an SSE stream.
+ * Not in the contract's CloseCode table: clients never act on it differently from a drop.
+ */
+export const GOING_AWAY_CLOSE = 1001;
+
 /** uWS `send` results. */
 const SEND_SENT = 1;
 const SEND_DROPPED = 2;

@@ -1,6 +1,7 @@
 /** One Server-Sent Events stream behind the WsLike face: frames become events, the event id tracks every channel. */
 import { CloseCode } from '@herald/protocol';
 import type { HttpResponse } from '@herald/uws';
+import { GOING_AWAY_CLOSE } from '../conn/send.js';
 import type { ConnState, WsLike } from '../conn/state.js';
 import { encodeEventId, eventIdKey } from './event-id.js';
 import type { SseRegistry } from './registry.js';
@@ -12,8 +13,6 @@ export const SSE_RETRY_MS = 1000;
 const SENT = 1;
 const BACKPRESSURE = 0;
 
-/** Close code counted when the client goes away (uWS onAborted): RFC 6455 "going away". */
-const GOING_AWAY = 1001;
 
 const HB_TEXT = '{"op":"hb"}';
 const HB_EVENT = ': hb\n\n';
@@ -167,7 +166,7 @@ export class SseSocket implements WsLike {
     if (this.#state !== OPEN) return;
     this.#state = ABORTED;
     this.#leaveAll();
-    this.#deps.onClose(GOING_AWAY);
+    this.#deps.onClose(GOING_AWAY_CLOSE); // counted as the client going away (uWS onAborted)
   }
 
   subscribe(channel: string): boolean {

@@ -22,7 +22,7 @@ export interface LifecycleDeps {
 }
 
 /** Close code when the personal channel's bus subscription fails after open (the upgrade was already answered). */
-export const BUS_UNAVAILABLE_CLOSE = 1011;
+export const BUS_UNAVAILABLE_CLOSE = CloseCode.InternalError;
 
 /**
  * `open` only registers the socket. The go-live step runs from setImmediate (never inside
