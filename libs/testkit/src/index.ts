@@ -11,3 +11,4 @@ export { spawnService, runNode } from './process.js';
 export type { ServiceProcess, SpawnOptions } from './process.js';
 export { waitFor } from './wait.js';
 export { httpStatus } from './http.js';
+export { startPushService, generateUaKeys, decryptAes128gcm, verifyVapid, type PushServiceHandle, type TestPushSubscription, type ReceivedPush, type PushRequestRecord, type ForcedAnswer, type UaKeys, type VapidClaims } from './push-service.js';

@@ -1,0 +1,93 @@
+/**
+ * One push per message for a user, with several replicas racing: claim the message (one
+ * winner), check the user's rate, send to each of the user's subscriptions, drop the ones
+ * the push service calls gone, mark the claim done. Every outcome is a value, not a throw,
+ * except invalid input (PushError) and store/claim I/O errors.
+ * @module
+ */
+import type { Logger } from '@herald/telemetry';
+import type { PushClaims } from './claims.js';
+import { assertOptions, payloadBytes, topicForMessage, type Urgency } from './options.js';
+import type { PushRateLimiter } from './rate-limit.js';
+import type { PushSender, SendResult } from './sender.js';
+import type { SubscriptionStore } from './store.js';
+
+export interface PushMessage {
+  /** Message id: the claim key and, unless `topic` is given, the source of the Topic. */
+  readonly id: string;
+  readonly user: string;
+  /** What the service worker receives (`event.data`); at most MAX_PAYLOAD_BYTES. */
+  readonly payload: string | Uint8Array;
+  readonly ttlSeconds: number;
+  readonly urgency?: Urgency;
+  readonly topic?: string;
+}
+
+export type DispatchOutcome =
+  /** This replica sent it (to `sent` subscriptions; `gone` of them were removed). */
+  | { readonly outcome: 'sent'; readonly sent: number; readonly gone: number; readonly failed: number; readonly takeover: boolean }
+  /** Another replica holds the claim; if the message still needs a push, look again after `retryInMs`. */
+  | { readonly outcome: 'held'; readonly retryInMs: number }
+  /** The push of this message was already sent (by any replica). */
+  | { readonly outcome: 'done' }
+  /** The user is over the push rate: this message gets no push (the claim is closed). */
+  | { readonly outcome: 'rate_limited' }
+  /** The user has no subscription (the claim is closed). */
+  | { readonly outcome: 'no_subscriptions' };
+
+export interface PushDispatcherOptions {
+  readonly sender: PushSender;
+  readonly store: SubscriptionStore;
+  readonly claims: PushClaims;
+  readonly rateLimiter?: PushRateLimiter;
+  /** This replica's name (claim owner, logs). */
+  readonly node: string;
+  /** How long a claim protects a send in progress, ms: longer than the sender's retries can take (default 60 s). */
+  readonly leaseMs?: number;
+  readonly logger?: Logger;
+}
+
+export class PushDispatcher {
+  readonly #o: PushDispatcherOptions;
+  readonly #leaseMs: number;
+
+  constructor(options: PushDispatcherOptions) {
+    this.#o = options;
+    this.#leaseMs = options.leaseMs ?? 60_000;
+  }
+
+  async dispatch(message: PushMessage): Promise<DispatchOutcome> {
+    const topic = message.topic ?? topicForMessage(message.id);
+    const options = { ttlSeconds: message.ttlSeconds, topic, ...(message.urgency ? { urgency: message.urgency } : {}) };
+    // Invalid input fails here, before a claim that would then block every other replica.
+    assertOptions(options);
+    payloadBytes(message.payload);
+    const { claims, node, store, logger } = this.#o;
+    const claim = await claims.claim(message.id, node, this.#leaseMs);
+    if (!claim.won) return claim.reason === 'done' ? { outcome: 'done' } : { outcome: 'held', retryInMs: claim.retryInMs };
+    const subscriptions = (await store.list(message.user)).filter((s) => s.expirationTime === undefined || s.expirationTime > Date.now());
+    if (subscriptions.length === 0) {
+      await claims.done(claim.token, node);
+      return { outcome: 'no_subscriptions' };
+    }
+    if (this.#o.rateLimiter && !this.#o.rateLimiter.take(message.user)) {
+      await claims.done(claim.token, node);
+      logger?.info({ msg_id: message.id }, 'push rate limited');
+      return { outcome: 'rate_limited' };
+    }
+    const results = await Promise.all(subscriptions.map((s) => this.#sendOne(message, s.id, () => this.#o.sender.send(s, message.payload, options))));
+    const count = (status: SendResult['status']): number => results.filter((r) => r === status).length;
+    // `done` is false when our lease ran out and another replica took over: it may send too (docs/push.md).
+    if (!(await claims.done(claim.token, node))) logger?.warn({ msg_id: message.id }, 'push claim lost before done');
+    return { outcome: 'sent', sent: count('sent'), gone: count('gone'), failed: count('failed'), takeover: claim.takeover };
+  }
+
+  async #sendOne(message: PushMessage, id: string, send: () => Promise<SendResult>): Promise<SendResult['status']> {
+    const result = await send();
+    if (result.status === 'gone') {
+      await this.#o.store.remove(message.user, id);
+      this.#o.logger?.info({ sub: id, httpStatus: result.httpStatus }, 'push subscription gone, removed');
+    }
+    return result.status;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Per-user push rate limit: a token bucket per user (burst = the per-minute rate), kept in a
+ * bounded map. Per replica: with the send claims only one replica sends a given message, so
+ * the cluster-wide rate of one user is at most replicas × the limit (docs/push.md).
+ * @module
+ */
+
+export interface RateLimiterOptions {
+  /** Pushes per user per minute; 0 = no limit. */
+  readonly perMinute: number;
+  /** Users tracked; beyond it the least recently seen is forgotten (default 100,000). */
+  readonly maxUsers?: number;
+  readonly now?: () => number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export class PushRateLimiter {
+  readonly #perMinute: number;
+  readonly #maxUsers: number;
+  readonly #now: () => number;
+  readonly #buckets = new Map<string, Bucket>();
+
+  constructor(options: RateLimiterOptions) {
+    this.#perMinute = options.perMinute;
+    this.#maxUsers = options.maxUsers ?? 100_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Takes one token for `user`; false when the user is over the limit. */
+  take(user: string): boolean {
+    if (this.#perMinute === 0) return true;
+    const now = this.#now();
+    const b = this.#buckets.get(user) ?? { tokens: this.#perMinute, at: now };
+    b.tokens = Math.min(this.#perMinute, b.tokens + ((now - b.at) * this.#perMinute) / 60_000);
+    b.at = now;
+    this.#buckets.delete(user); // re-insert: Map order is recency
+    this.#buckets.set(user, b);
+    if (this.#buckets.size > this.#maxUsers) {
+      const oldest = this.#buckets.keys().next();
+      if (!oldest.done) this.#buckets.delete(oldest.value);
+    }
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+}
