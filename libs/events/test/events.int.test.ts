@@ -171,8 +171,34 @@ describe('lifecycle events on a three-server cluster', () => {
     console.log(`[events] latency connect → user.online webhook: ${online.join(', ')} ms; last disconnect + grace → user.offline webhook: ${offline.join(', ')} ms`);
     expect(Math.max(...online)).toBeLessThan(2000);
     await runner.close();
+
+    // No sender running: the event waits on the stream; a new sender resumes the durable consumer.
+    const stoppedAt = Date.now();
+    await a!.tracker.userConnected('while-no-sender');
+    const again = await startNatsWebhooks(conns[conns.length - 2]!, a!.names, {
+      targets: parseWebhookTargets(url), keys: [parseSecret(SECRET)], retryMs: 600_000, timeoutMs: 2000, concurrency: 8, maxPending: 1000, registry: new Registry(),
+    });
+    const late = await waitFor(() => received.find((r) => r.user === 'while-no-sender'), 40_000, 'the event published while no sender ran');
+    console.log(`[events] sender restarted: the event published meanwhile arrived ${late.at - stoppedAt} ms after the old sender stopped`);
+    await again.close();
+    receiver.closeAllConnections();
     await new Promise((r) => receiver.close(() => r(undefined)));
-  }, 60_000);
+  }, 90_000);
+
+  it('two installs on one NATS (two prefixes) keep their events apart', async () => {
+    const [one] = await nodes('evt.one');
+    const [two] = await nodes('evt.two');
+    expect(one!.names.eventsStream).not.toBe(two!.names.eventsStream);
+    const readOne = await readEvents(conns[conns.length - 6]!, one!.names.eventsStream);
+    const readTwo = await readEvents(conns[conns.length - 3]!, two!.names.eventsStream);
+    await one!.tracker.userConnected('same-user');
+    await two!.tracker.userConnected('same-user');
+    await waitFor(() => (readOne.seen.length === 1 && readTwo.seen.length === 1) || undefined, 10_000, 'one online per install');
+    // The same user in two installs: two transitions, two ids.
+    expect(readOne.seen[0]?.event.id).not.toBe(readTwo.seen[0]?.event.id);
+    await readOne.stop();
+    await readTwo.stop();
+  }, 30_000);
 
   it('an event a receiver keeps refusing past the retry horizon lands on the dead-letter stream', async () => {
     const [a] = await nodes('evt.dead');
@@ -190,6 +216,7 @@ describe('lifecycle events on a three-server cluster', () => {
     expect(runner.senders[0]?.pending).toBe(0);
     await dead.stop();
     await runner.close();
+    refusing.closeAllConnections();
     await new Promise((r) => refusing.close(() => r(undefined)));
   }, 30_000);
 });
