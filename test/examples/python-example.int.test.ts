@@ -31,7 +31,8 @@ function python(args: string[], stdin = ''): Promise<{ code: number | null; stdo
   });
 }
 
-describe('docs/examples/python/herald_example.py', () => {
+// Each python3 start costs a second or more on a loaded 2-core machine: generous per-test time.
+describe('docs/examples/python/herald_example.py', { timeout: 120_000 }, () => {
   let dir: string;
   let dev: ServiceProcess;
   let api: string;
