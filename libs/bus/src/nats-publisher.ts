@@ -54,6 +54,8 @@ const HDR_MSG_ID = 'Nats-Msg-Id';
 const HDR_EXPECTED_STREAM = 'Nats-Expected-Stream';
 /** A status reply (no stream listens on the subject) has no body. */
 const NO_RESPONDERS = 503;
+/** A header value may not hold CR or LF (it would end the header; the client's header map throws on it). */
+const LINE_BREAK = /[\r\n]/;
 /** Upper bound of publishes queued for the next flush: beyond it the queue is flushed at once. */
 const MAX_QUEUED = 1024;
 
@@ -91,6 +93,10 @@ export class JetStreamPublisher {
   /** Stores one message; resolves with its seq once JetStream acknowledged it. Rejects with BusError('unavailable'). */
   publish(m: JsMessage): Promise<PubAck> {
     if (this.#closed) return Promise.reject(new BusError('closed', 'bus is closed'));
+    // refused here, not where the headers are built (in the flush, where a throw would end the process)
+    if ((m.id !== undefined && LINE_BREAK.test(m.id)) || (m.msgId !== undefined && LINE_BREAK.test(m.msgId))) {
+      return Promise.reject(new BusError('invalid', 'a publish id may not hold CR or LF'));
+    }
     const token = (this.#next++).toString(36);
     const p = new Promise<PubAck>((resolve, reject) => {
       this.#pending.set(token, { resolve, reject, deadline: Date.now() + this.#timeoutMs });
