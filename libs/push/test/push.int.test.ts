@@ -6,11 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { startNatsServer, startPushService, type NatsServerHandle, type PushServiceHandle, type TestPushSubscription } from '@herald/testkit';
+import { startNatsCluster, startNatsServer, startPushService, waitFor, type NatsServerHandle, type PushServiceHandle, type TestPushSubscription } from '@herald/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkSubscription, generateVapidKeys, KvPushClaims, MAX_PAYLOAD_BYTES, MemoryPushClaims, MemorySubscriptionStore, openKvPush,
-  PushDispatcher, PushError, PushRateLimiter, PushSender, topicForMessage, type PushSubscription, type VapidDetails,
+  PushDispatcher, PushError, PushRateLimiter, PushSender, topicForMessage, type PushSubscription, type SubscriptionStore, type VapidDetails,
 } from '../src/index.js';
 
 const vapid: VapidDetails = { ...generateVapidKeys(), subject: 'mailto:ops@example.com' };
@@ -151,6 +151,15 @@ describe('on NATS (JetStream KV)', () => {
     expect(await push.store.remove('u.*>', b!.id)).toBe(false);
   });
 
+  it('keeps the per-user bound with replicas registering at once (compare-and-set)', async () => {
+    const stores = await Promise.all([0, 1, 2].map(async () => (await openKvPush({ nc: await connectNats(), prefix: 'cas', maxPerUser: 3 })).store));
+    const subs = Array.from({ length: 9 }, () => toStored(service.createSubscription()));
+    await Promise.all(subs.map((s, i) => stores[i % 3]!.add('busy', s)));
+    const kept = await stores[0]!.list('busy');
+    expect(kept.length).toBe(3);
+    expect(new Set(kept.map((s) => s.id)).size).toBe(3);
+  });
+
   it('three replicas racing on the same messages send exactly one push per message', async () => {
     const replicas = await Promise.all(['r1', 'r2', 'r3'].map(async (node) => {
       const { store, claims } = await openKvPush({ nc: await connectNats(), prefix: 'race' });
@@ -219,5 +228,31 @@ describe('on NATS (JetStream KV)', () => {
     // The documented at-least-once window: 1 duplicate, collapsible by Topic and by message id in the service worker.
     expect(pushes.length).toBe(2);
     expect(pushes[0]?.topic).toBe(pushes[1]?.topic);
+  });
+});
+
+describe('on a 3-node NATS cluster (R3 buckets)', () => {
+  it('three replicas, each on its own server, send exactly one push per message', async () => {
+    const cluster = await startNatsCluster(3);
+    const conns: NatsConnection[] = [];
+    try {
+      const replicas: { store: SubscriptionStore; d: PushDispatcher }[] = [];
+      for (const [i, server] of cluster.servers.entries()) {
+        const nc = await connect({ servers: server.url });
+        conns.push(nc);
+        // A fresh cluster elects its meta leader first: retry the bucket creation briefly.
+        const push = await waitFor(() => openKvPush({ nc, prefix: 'r3', replicas: 3 }).catch(() => undefined), 20_000, 'R3 buckets');
+        replicas.push({ store: push.store, d: new PushDispatcher({ sender: sender(), store: push.store, claims: push.claims, node: `n${i}` }) });
+      }
+      const sub = service.createSubscription();
+      await replicas[0]!.store.add('r3-user', toStored(sub));
+      const ids = Array.from({ length: 10 }, (_, i) => `r3-${i}`);
+      await Promise.all(ids.flatMap((id) => replicas.map((r) => r.d.dispatch({ id, user: 'r3-user', payload: id, ttlSeconds: 60 }))));
+      const texts = service.pushesFor(sub.id).map((p) => p.text).sort();
+      expect(texts).toEqual([...ids].sort());
+    } finally {
+      await Promise.all(conns.map((c) => c.close()));
+      await cluster.stop();
+    }
   });
 });
