@@ -49,11 +49,39 @@ async function measure(servers, replicas) {
   return rows;
 }
 
+/** A reconnect storm on one node: every user drops and reconnects at once, within the grace. */
+async function storm(servers, users) {
+  const nc = await connect({ servers });
+  const presence = await openNatsPresence({ nc, prefix: 'storm', node: 'storm', graceMs: 5000, heartbeatMs: 1000, replicas: 1 });
+  const t = presence.tracker;
+  const names = Array.from({ length: users }, (_, i) => `storm-${i}`);
+  await Promise.all(names.map((u) => t.userConnected(u)));
+  const run = async (label, body) => {
+    const before = { ...presence.stats };
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await body();
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const d = (k) => presence.stats[k] - before[k];
+    console.log(`reconnect storm, ${users} users on one node, R1, ${label}: ${d('puts')} KV writes, ${d('gets')} reads, ${d('conflicts')} conflicts, ${d('publishes')} events; ${Math.round(wall)} ms, ${Math.round((cpu.user + cpu.system) / 1000)} ms CPU`);
+  };
+  console.log('');
+  await run('drop and reconnect in one turn', () => Promise.all(names.flatMap((u) => [t.userDisconnected(u), t.userConnected(u)])));
+  await run('all drop, then all reconnect', async () => {
+    await Promise.all(names.map((u) => t.userDisconnected(u)));
+    await Promise.all(names.map((u) => t.userConnected(u)));
+  });
+  await presence.close();
+  await nc.close();
+}
+
 const only = process.env.ONLY;
 if (only !== 'r3') {
 const single = await startNatsServer();
 console.log(`\n${USERS} users, one nats-server, R1`);
 console.table(await measure([single.url], 1));
+await storm([single.url], 1500);
 await single.stop();
 }
 const cluster = await startNatsCluster(3);
