@@ -12,7 +12,7 @@ describe('webhook targets', () => {
   });
 
   it('refuses other schemes, junk, unknown types and duplicates, without echoing query strings', () => {
-    const tries = ['file:///etc/passwd', 'javascript:alert(1)', 'not a url', 'https://a.example/#user.gone', 'https://a.example/ https://a.example/'];
+    const tries = ['https://user:pw@a.example/', 'file:///etc/passwd', 'javascript:alert(1)', 'not a url', 'https://a.example/#user.gone', 'https://a.example/ https://a.example/'];
     for (const t of tries) expect(() => parseWebhookTargets(t)).toThrow();
     try {
       parseWebhookTargets('ftp://x.example/?token=s3cr3t');

@@ -63,6 +63,11 @@ function parseOne(entry: string, n: number, problems: string[]): WebhookTarget |
     problems.push(`URL ${n} must be http or https, not ${url.protocol.slice(0, 20)}`);
     return undefined;
   }
+  if (url.username !== '' || url.password !== '') {
+    // fetch refuses URLs with credentials: every attempt would fail until the horizon.
+    problems.push(`URL ${n} (${display}) holds a user name or password: put a token in the path or query instead`);
+    return undefined;
+  }
   const types = parseTypes(safeDecode(url.hash.slice(1)), n, problems);
   url.hash = '';
   const href = url.href;
