@@ -35,6 +35,9 @@ export type DispatchOutcome =
   /** The user has no subscription (the claim is closed). */
   | { readonly outcome: 'no_subscriptions' };
 
+/** Default claim lease, ms. */
+export const DEFAULT_LEASE_MS = 120_000;
+
 export interface PushDispatcherOptions {
   readonly sender: PushSender;
   readonly store: SubscriptionStore;
@@ -42,7 +45,11 @@ export interface PushDispatcherOptions {
   readonly rateLimiter?: PushRateLimiter;
   /** This replica's name (claim owner, logs). */
   readonly node: string;
-  /** How long a claim protects a send in progress, ms: longer than the sender's retries can take (default 60 s). */
+  /**
+   * How long a claim protects a send in progress, ms (default 120 s). Keep it above the
+   * sender's worst case (attempts × timeout + waits: 3 × 10 s + 2 × 30 s = 90 s by default),
+   * or a slow send can be taken over and pushed twice.
+   */
   readonly leaseMs?: number;
   readonly logger?: Logger;
 }
@@ -53,7 +60,7 @@ export class PushDispatcher {
 
   constructor(options: PushDispatcherOptions) {
     this.#o = options;
-    this.#leaseMs = options.leaseMs ?? 60_000;
+    this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
   async dispatch(message: PushMessage): Promise<DispatchOutcome> {

@@ -31,5 +31,5 @@ export { PushRateLimiter } from './rate-limit.js';
 export type { RateLimiterOptions } from './rate-limit.js';
 export { PushSender } from './sender.js';
 export type { PushSenderOptions, SendResult } from './sender.js';
-export { PushDispatcher } from './dispatcher.js';
+export { PushDispatcher, DEFAULT_LEASE_MS } from './dispatcher.js';
 export type { PushDispatcherOptions, PushMessage, DispatchOutcome } from './dispatcher.js';
