@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { freePort, waitForPort } from './ports.js';
 
 export const NATS_SERVER_BIN = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server';
@@ -130,6 +132,7 @@ export async function startNatsCluster(size = 3): Promise<NatsClusterHandle> {
   });
   await Promise.all(made.map((m) => m.start()));
   const servers = made.map((m) => m.handle);
+  await waitForJetStreamCluster(servers.map((s) => s.url), size);
   return {
     servers,
     urls: servers.map((s) => s.url).join(','),
@@ -138,4 +141,31 @@ export async function startNatsCluster(size = 3): Promise<NatsClusterHandle> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Resolves once the cluster can place a stream on `replicas` servers. Listening ports come
+ * up before the routes form and JetStream elects its meta leader; on a loaded machine that
+ * takes seconds, and a stream created before then fails with "no suitable peers for
+ * placement". Creating (then deleting) a small replicated stream is the exact test.
+ */
+async function waitForJetStreamCluster(urls: readonly string[], replicas: number, timeoutMs = 60_000): Promise<void> {
+  const nc = await connect({ servers: [...urls], reconnect: true, maxReconnectAttempts: -1 });
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 5_000, checkAPI: false });
+    const name = 'TESTKIT_READY';
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await jsm.streams.add({ name, subjects: ['testkit.ready'], num_replicas: replicas, storage: StorageType.Memory });
+        await jsm.streams.delete(name);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`JetStream cluster of ${replicas} not ready after ${timeoutMs} ms`, { cause: err });
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  } finally {
+    await nc.close();
+  }
 }
