@@ -6,8 +6,8 @@
  * @module
  */
 import type { Logger } from '@herald/telemetry';
-import type { PushClaims } from './claims.js';
-import { assertOptions, payloadBytes, topicForMessage, type Urgency } from './options.js';
+import type { ClaimToken, PushClaims } from './claims.js';
+import { assertOptions, payloadBytes, topicForMessage, type PushOptions, type Urgency } from './options.js';
 import type { PushRateLimiter } from './rate-limit.js';
 import type { PushSender, SendResult } from './sender.js';
 import type { SubscriptionStore } from './store.js';
@@ -30,6 +30,11 @@ export type DispatchOutcome =
   | { readonly outcome: 'held'; readonly retryInMs: number }
   /** The push of this message was already sent (by any replica). */
   | { readonly outcome: 'done' }
+  /**
+   * Every subscription failed with a retryable answer (429/5xx/network) and none got the push:
+   * the claim is left to lapse; dispatch again after `retryInMs` if the message still needs a push.
+   */
+  | { readonly outcome: 'retry'; readonly retryInMs: number }
   /** The user is over the push rate: this message gets no push (the claim is closed). */
   | { readonly outcome: 'rate_limited' }
   /** The user has no subscription (the claim is closed). */
@@ -65,36 +70,52 @@ export class PushDispatcher {
 
   async dispatch(message: PushMessage): Promise<DispatchOutcome> {
     const topic = message.topic ?? topicForMessage(message.id);
-    const options = { ttlSeconds: message.ttlSeconds, topic, ...(message.urgency ? { urgency: message.urgency } : {}) };
+    const options: PushOptions = { ttlSeconds: message.ttlSeconds, topic, ...(message.urgency ? { urgency: message.urgency } : {}) };
     // Invalid input fails here, before a claim that would then block every other replica.
     assertOptions(options);
     payloadBytes(message.payload);
-    const { claims, node, store, logger } = this.#o;
-    const claim = await claims.claim(message.id, node, this.#leaseMs);
+    const claim = await this.#o.claims.claim(message.id, this.#o.node, this.#leaseMs);
     if (!claim.won) return claim.reason === 'done' ? { outcome: 'done' } : { outcome: 'held', retryInMs: claim.retryInMs };
-    const subscriptions = (await store.list(message.user)).filter((s) => s.expirationTime === undefined || s.expirationTime > Date.now());
+    return this.#claimed(message, claim.token, claim.takeover, options);
+  }
+
+  /** After winning the claim: every path ends the claim, except a retryable failure (see `retry`). */
+  async #claimed(message: PushMessage, token: ClaimToken, takeover: boolean, options: PushOptions): Promise<DispatchOutcome> {
+    const { claims, node, store, logger } = this.#o;
+    const now = Date.now();
+    const all = await store.list(message.user);
+    // Expired subscriptions (the browser's expirationTime) are dropped, not pushed to.
+    for (const s of all) if (s.expirationTime !== undefined && s.expirationTime <= now) await store.remove(message.user, s.id);
+    const subscriptions = all.filter((s) => s.expirationTime === undefined || s.expirationTime > now);
     if (subscriptions.length === 0) {
-      await claims.done(claim.token, node);
+      await claims.done(token, node);
       return { outcome: 'no_subscriptions' };
     }
     if (this.#o.rateLimiter && !this.#o.rateLimiter.take(message.user)) {
-      await claims.done(claim.token, node);
+      await claims.done(token, node);
       logger?.info({ msg_id: message.id }, 'push rate limited');
       return { outcome: 'rate_limited' };
     }
     const results = await Promise.all(subscriptions.map((s) => this.#sendOne(message, s.id, () => this.#o.sender.send(s, message.payload, options))));
-    const count = (status: SendResult['status']): number => results.filter((r) => r === status).length;
+    const count = (status: SendResult['status']): number => results.filter((r) => r.status === status).length;
+    const sent = count('sent');
+    if (sent === 0 && results.some((r) => r.status === 'failed' && r.retryable)) {
+      // Nothing reached the user and the push service may recover: leave the claim to lapse,
+      // so a replica (this one included) takes it over after the lease and tries again.
+      logger?.warn({ msg_id: message.id, failed: count('failed') }, 'push failed, retried after the lease');
+      return { outcome: 'retry', retryInMs: this.#leaseMs };
+    }
     // `done` is false when our lease ran out and another replica took over: it may send too (docs/push.md).
-    if (!(await claims.done(claim.token, node))) logger?.warn({ msg_id: message.id }, 'push claim lost before done');
-    return { outcome: 'sent', sent: count('sent'), gone: count('gone'), failed: count('failed'), takeover: claim.takeover };
+    if (!(await claims.done(token, node))) logger?.warn({ msg_id: message.id }, 'push claim lost before done');
+    return { outcome: 'sent', sent, gone: count('gone'), failed: count('failed'), takeover };
   }
 
-  async #sendOne(message: PushMessage, id: string, send: () => Promise<SendResult>): Promise<SendResult['status']> {
+  async #sendOne(message: PushMessage, id: string, send: () => Promise<SendResult>): Promise<SendResult> {
     const result = await send();
     if (result.status === 'gone') {
       await this.#o.store.remove(message.user, id);
       this.#o.logger?.info({ sub: id, httpStatus: result.httpStatus }, 'push subscription gone, removed');
     }
-    return result.status;
+    return result;
   }
 }

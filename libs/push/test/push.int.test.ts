@@ -112,6 +112,24 @@ describe('dispatch (memory store and claims)', () => {
     expect(service.pushesFor(sub.id).map((p) => p.text)).toEqual(['n0', 'n1']);
   });
 
+  it('leaves the claim to lapse when the push service keeps failing, and pushes after the lease; drops expired subscriptions', async () => {
+    let now = Date.now();
+    const store = new MemorySubscriptionStore();
+    const sub = service.createSubscription();
+    await store.add('u-503', toStored(sub));
+    await store.add('u-503', { ...toStored(service.createSubscription()), expirationTime: now - 1 });
+    service.answerAlways(sub.id, 503);
+    const d = new PushDispatcher({ sender: sender(), store, claims: new MemoryPushClaims({ now: () => now }), node: 'a', leaseMs: 1000 });
+    const message = { id: 'down-1', user: 'u-503', payload: 'late', ttlSeconds: 60 };
+    expect(await d.dispatch(message)).toEqual({ outcome: 'retry', retryInMs: 1000 });
+    expect((await store.list('u-503')).length).toBe(1);
+    expect(await d.dispatch(message)).toMatchObject({ outcome: 'held' });
+    service.answerAlways(sub.id, undefined);
+    now += 1001;
+    expect(await d.dispatch(message)).toMatchObject({ outcome: 'sent', sent: 1, takeover: true });
+    expect(service.pushesFor(sub.id).map((p) => p.text)).toEqual(['late']);
+  });
+
   it('refuses a bad Topic before claiming', async () => {
     const claims = new MemoryPushClaims();
     const d = new PushDispatcher({ sender: sender(), store: new MemorySubscriptionStore(), claims, node: 'a' });

@@ -60,8 +60,8 @@ export interface PushServiceHandle {
   createSubscription(options?: { applicationServerKey?: string }): TestPushSubscription;
   /** The next requests to `id` get these answers (after verification), in order. */
   answerNext(id: string, ...answers: ForcedAnswer[]): void;
-  /** Every later request to `id` gets `status` (e.g. 410: the user unsubscribed). */
-  answerAlways(id: string, status: number): void;
+  /** Every later request to `id` gets `status` (e.g. 410: the user unsubscribed); `undefined` ends it. */
+  answerAlways(id: string, status: number | undefined): void;
   pushesFor(id: string): readonly ReceivedPush[];
   /** Resolves once at least `count` pushes were accepted in all. */
   waitForPushes(count: number, timeoutMs?: number): Promise<readonly ReceivedPush[]>;
