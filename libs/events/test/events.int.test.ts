@@ -9,7 +9,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { freePort, spawnService, startNatsCluster, waitFor, type NatsClusterHandle } from '@herald/testkit';
 import { Registry } from '@herald/telemetry';
-import { openNatsPresence, parseEvent, parseSecret, parseWebhookTargets, startNatsWebhooks, verifySignature, type AnyEvent, type Presence } from '../src/index.js';
+import { Kvm } from '@nats-io/kv';
+import { KvPresenceStore, NatsEventPublisher, PresenceTracker, openNatsPresence, parseEvent, parseSecret, parseWebhookTargets, startNatsWebhooks, verifySignature, type AnyEvent, type Presence } from '../src/index.js';
 
 const GRACE_MS = 1000;
 const HEARTBEAT_MS = 200;
@@ -184,6 +185,26 @@ describe('lifecycle events on a three-server cluster', () => {
     receiver.closeAllConnections();
     await new Promise((r) => receiver.close(() => r(undefined)));
   }, 90_000);
+
+  it('a writer that dies between its state write and its publish loses no event: the next writer publishes it', async () => {
+    const [b] = await nodes('evt.outbox');
+    const nc = conns[conns.length - 3]!;
+    const reader = await readEvents(nc, b!.names.eventsStream);
+    // Node A: the real KV and stream, but its publishes fail, as if it died right after the CAS.
+    const kv = await new Kvm(jetstream(nc)).open(b!.names.presenceBucket);
+    const real = new NatsEventPublisher(nc, b!.names);
+    const failing = { publish: () => Promise.reject(new Error('died before publishing')) };
+    const a = new PresenceTracker({ incarnation: 'A~outbox', node: 'A', store: new KvPresenceStore(kv, 'x', failing), publisher: real, graceMs: GRACE_MS });
+    await a.userConnected('outboxed');
+    const entry = await kv.get('u.' + Buffer.from('outboxed').toString('base64url'));
+    expect(JSON.parse(entry!.string())).toHaveProperty('ev.type', 'user.online');
+    expect(reader.seen).toEqual([]);
+    await b!.tracker.userConnected('outboxed');
+    await waitFor(() => reader.seen.length === 1 || undefined, 10_000, 'the outboxed event');
+    expect(reader.seen[0]?.event).toMatchObject({ type: 'user.online', data: { user: 'outboxed' } });
+    await a.close({ release: false });
+    await reader.stop();
+  }, 30_000);
 
   it('two installs on one NATS (two prefixes) keep their events apart', async () => {
     const [one] = await nodes('evt.one');
