@@ -20,7 +20,7 @@ export const pushConfig = z
     VAPID_SUBJECT: z.string().max(500).optional(),
     /** An inbox message not delivered for this long gets one push, ms; 0 = at once when the user has no live connection. */
     PUSH_AFTER_MS: int(0, 7 * 86_400_000).default(10_000),
-    /** Pushes per user per minute (token bucket, burst of the same size, per replica); 0 = no limit. */
+    /** Pushes per user per minute (token bucket, burst of the same size; cluster-wide with KvPushRateLimiter); 0 = no limit. */
     PUSH_RATE_PER_MIN: int(0, 10_000).default(20),
     /** Subscriptions kept per user; registering one more evicts the oldest. */
     PUSH_MAX_SUBSCRIPTIONS: int(1, 100).default(10),

@@ -8,7 +8,7 @@
 import type { Logger } from '@herald/telemetry';
 import type { ClaimToken, PushClaims } from './claims.js';
 import { assertOptions, payloadBytes, topicForMessage, type PushOptions, type Urgency } from './options.js';
-import type { PushRateLimiter } from './rate-limit.js';
+import type { RateLimit } from './rate-limit.js';
 import type { PushSender, SendResult } from './sender.js';
 import type { SubscriptionStore } from './store.js';
 
@@ -47,7 +47,8 @@ export interface PushDispatcherOptions {
   readonly sender: PushSender;
   readonly store: SubscriptionStore;
   readonly claims: PushClaims;
-  readonly rateLimiter?: PushRateLimiter;
+  /** PushRateLimiter (per process) or KvPushRateLimiter (shared by the replicas). */
+  readonly rateLimiter?: RateLimit;
   /** This replica's name (claim owner, logs). */
   readonly node: string;
   /**
@@ -91,7 +92,7 @@ export class PushDispatcher {
       await claims.done(token, node);
       return { outcome: 'no_subscriptions' };
     }
-    if (this.#o.rateLimiter && !this.#o.rateLimiter.take(message.user)) {
+    if (this.#o.rateLimiter && !(await this.#o.rateLimiter.take(message.user))) {
       await claims.done(token, node);
       logger?.info({ msg_id: message.id }, 'push rate limited');
       return { outcome: 'rate_limited' };

@@ -30,7 +30,7 @@ export function pushNames(prefix: string = DEFAULT_SUBJECT_PREFIX): PushNames {
   return { prefix, subscriptionsBucket: `${token}_push_subs`, claimsBucket: `${token}_push_claims` };
 }
 
-/** KV key of a user id or message id: base64url (one token of `[A-Za-z0-9_-]`, never a wildcard). */
-export function keyOf(kind: 'u' | 'm', id: string): string {
+/** KV key of a user id (`u` subscriptions, `r` rate) or message id (`m`): base64url (one token of `[A-Za-z0-9_-]`, never a wildcard). */
+export function keyOf(kind: 'u' | 'm' | 'r', id: string): string {
   return `${kind}.${encodeToken(id)}`;
 }

@@ -7,6 +7,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { KvPushClaims } from './claims.js';
 import { KvSubscriptionStore } from './kv-store.js';
+import { KvPushRateLimiter } from './kv-rate-limit.js';
 import { pushNames, type PushNames } from './names.js';
 
 export interface OpenKvPushOptions {
@@ -27,6 +28,8 @@ export interface KvPush {
   readonly names: PushNames;
   readonly store: KvSubscriptionStore;
   readonly claims: KvPushClaims;
+  /** A per-user rate limit shared by every replica (kept in the claims bucket); 0 = no limit. */
+  rateLimiter(perMinute: number): KvPushRateLimiter;
 }
 
 export async function openKvPush(options: OpenKvPushOptions): Promise<KvPush> {
@@ -39,5 +42,6 @@ export async function openKvPush(options: OpenKvPushOptions): Promise<KvPush> {
     names,
     store: new KvSubscriptionStore(subs, options.maxPerUser !== undefined ? { maxPerUser: options.maxPerUser } : {}),
     claims: new KvPushClaims(claims, options.now ? { now: options.now } : {}),
+    rateLimiter: (perMinute) => new KvPushRateLimiter(claims, { perMinute, ...(options.now ? { now: options.now } : {}) }),
   };
 }

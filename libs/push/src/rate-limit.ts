@@ -1,9 +1,15 @@
 /**
- * Per-user push rate limit: a token bucket per user (burst = the per-minute rate), kept in a
- * bounded map. Per replica: with the send claims only one replica sends a given message, so
- * the cluster-wide rate of one user is at most replicas × the limit (docs/push.md).
+ * Per-user push rate limit: a token bucket per user (burst = the per-minute rate). This one
+ * lives in the process (memory mode, or a per-replica bound); KvPushRateLimiter shares the
+ * buckets across replicas.
  * @module
  */
+
+/** A per-user rate limit the dispatcher asks before each push. */
+export interface RateLimit {
+  /** Takes one push for `user`; false when the user is over the limit. */
+  take(user: string): boolean | Promise<boolean>;
+}
 
 export interface RateLimiterOptions {
   /** Pushes per user per minute; 0 = no limit. */
@@ -18,7 +24,7 @@ interface Bucket {
   at: number;
 }
 
-export class PushRateLimiter {
+export class PushRateLimiter implements RateLimit {
   readonly #perMinute: number;
   readonly #maxUsers: number;
   readonly #now: () => number;

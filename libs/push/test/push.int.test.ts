@@ -194,6 +194,19 @@ describe('on NATS (JetStream KV)', () => {
     expect(outcomes.filter((o) => o.outcome === 'sent' || o.outcome === 'held' || o.outcome === 'done').length).toBe(ids.length * 3);
   });
 
+  it('shares the per-user rate limit across replicas (KV token bucket)', async () => {
+    const replicas = await Promise.all(['r1', 'r2', 'r3'].map(async (node) => {
+      const push = await openKvPush({ nc: await connectNats(), prefix: 'rate', now: () => 1_000_000 });
+      return { store: push.store, d: new PushDispatcher({ sender: sender(), store: push.store, claims: push.claims, node, rateLimiter: push.rateLimiter(2) }) };
+    }));
+    const sub = service.createSubscription();
+    await replicas[0]!.store.add('limited', toStored(sub));
+    const outcomes = [];
+    for (const [i, r] of replicas.entries()) outcomes.push((await r.d.dispatch({ id: `rl-${i}`, user: 'limited', payload: `n${i}`, ttlSeconds: 60 })).outcome);
+    expect(outcomes).toEqual(['sent', 'sent', 'rate_limited']);
+    expect(service.pushesFor(sub.id).map((p) => p.text)).toEqual(['n0', 'n1']);
+  });
+
   const fixture = fileURLToPath(new URL('./fixtures/claimer.mjs', import.meta.url));
   /** Runs the claimer child until it prints its line, then SIGKILLs it. */
   async function claimThenKill(input: Record<string, unknown>): Promise<string> {
