@@ -5,9 +5,9 @@
  * Per target (a fresh start each, `users` × `connsPerUser` connections, warmed up first so
  * JIT compilation is not what is measured): each fixed rate of `rates` for `seconds`, with
  * server CPU per delivery split by process (publish API, gateway, nats-server for Herald
- * on NATS); for the capacity targets the sustained per-user capacity (highest rate held
- * `sustainS` with no loss and p99 under PER_USER_P99_MS); for Herald a batch run
- * (`POST /v1/publish/batch`, `batchSize` user messages per request at the top rate).
+ * on NATS); for Herald a batch run (`POST /v1/publish/batch`, `batchSize` user messages
+ * per request at the top rate); for the capacity targets the sustained per-user capacity
+ * (highest rate held `sustainS` with no loss and p99 under PER_USER_P99_MS).
  * @module
  */
 import { log } from './common.js';
@@ -86,6 +86,15 @@ export async function runPerUser(t: TargetDef, idx: string, cfg: PerUserCfg, tok
       out.rates.push({ rate, d });
       log(`  per-user ${rate}/s: ${fmtD(d)}; ${fmtRoles(d, messages)}`);
     }
+    // the batch runs before the capacity search: that search fills every subject's history
+    // to its limit, and JetStream then spends about twice the CPU per message (evictions)
+    if (plan.batch && cfg.batchSize > 1) {
+      const rate = Math.max(...cfg.rates);
+      const messages = Math.round(rate * cfg.seconds);
+      const d = await deliveryPhase(run, cl, `batch ×${cfg.batchSize} at ${rate}/s`, messages, rate, per * messages, { ...body, batch: cfg.batchSize });
+      out.batch = { rate, size: cfg.batchSize, d };
+      log(`  batch ×${cfg.batchSize} at ${rate}/s: ${fmtD(d)}; ${fmtRoles(d, messages)}`);
+    }
     if (plan.capacity) {
       const start = capacityStart(out.rates);
       log(`  per-user capacity: probes of ${cfg.probeS} s from ${start.toFixed(0)}/s, confirm ${cfg.sustainS} s`);
@@ -93,13 +102,6 @@ export async function runPerUser(t: TargetDef, idx: string, cfg: PerUserCfg, tok
         subscribers: per, startRate: start, probeS: cfg.probeS, sustainS: cfg.sustainS, body, p99Ms: PER_USER_P99_MS, timeLeftS: plan.timeLeftS,
       });
       log(`  per-user capacity: ${out.capacity.messagesPerS === undefined ? 'not found' : `${out.capacity.messagesPerS}/s`}`);
-    }
-    if (plan.batch && cfg.batchSize > 1) {
-      const rate = Math.max(...cfg.rates);
-      const messages = Math.round(rate * cfg.seconds);
-      const d = await deliveryPhase(run, cl, `batch ×${cfg.batchSize} at ${rate}/s`, messages, rate, per * messages, { ...body, batch: cfg.batchSize });
-      out.batch = { rate, size: cfg.batchSize, d };
-      log(`  batch ×${cfg.batchSize} at ${rate}/s: ${fmtD(d)}; ${fmtRoles(d, messages)}`);
     }
   } catch (err) {
     out.error = err instanceof Error ? err.message : String(err);
