@@ -230,7 +230,7 @@ describe('on NATS (JetStream KV)', () => {
 
   it('a replica SIGKILLed after claiming, before sending: another replica sends once after the lease', async () => {
     const sub = service.createSubscription();
-    const leaseMs = 5000;
+    const leaseMs = 60_000; // long: the `held` check below must run inside it even on a loaded machine
     expect(await claimThenKill({ prefix: 'kill', messageId: 'k-1', leaseMs, mode: 'claim' })).toBe('claimed');
     const nc = await connectNats();
     const now = await openKvPush({ nc, prefix: 'kill' });
@@ -248,7 +248,7 @@ describe('on NATS (JetStream KV)', () => {
   it('a replica SIGKILLed after sending, before marking done: the takeover duplicates the push, under the same Topic', async () => {
     const sub = service.createSubscription();
     const stored = toStored(sub);
-    const leaseMs = 5000;
+    const leaseMs = 60_000; // long: the `held` check below must run inside it even on a loaded machine
     const line = await claimThenKill({ prefix: 'kill2', messageId: 'k-2', leaseMs, mode: 'send', vapid, subscription: stored, payload: 'dup' });
     expect(line).toBe('sent sent');
     const later = await openKvPush({ nc: await connectNats(), prefix: 'kill2', now: () => Date.now() + leaseMs + 1 });
