@@ -6,6 +6,7 @@ import { createApiKeyCheck } from './http/api-keys.js';
 import type { PublishApiConfig } from './config.js';
 import { adminRoutes } from './admin/routes.js';
 import { publishRoutes } from './publish/routes.js';
+import { openApiRoute } from './openapi/route.js';
 import { createPublishMetrics } from './metrics.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { Inflight, mountRoutes } from './http/adapter.js';
@@ -21,7 +22,7 @@ export interface PublishApiDeps {
 
 /** The publish API's routes, not yet bound to an app. */
 export interface PublishApi {
-  /** Registers `/v1/publish`, `/v1/publish/batch`, `/v1/disconnect`, `/v1/presence`, `/v1/history` (no ops routes, no 404). */
+  /** Registers `/v1/publish`, `/v1/publish/batch`, `/v1/disconnect`, `/v1/presence`, `/v1/history`, `/v1/openapi.json` (no ops routes, no 404). */
   mount(app: App): void;
   /** Not ready while the bus is disconnected. */
   readiness(): Readiness;
@@ -38,15 +39,8 @@ export function createPublishApi(deps: PublishApiDeps): PublishApi {
   const metrics = createPublishMetrics(deps.metrics);
   const logger = deps.logger.child({ component: 'publish-api' });
   const inflight = new Inflight();
-  const routes = [
-    ...publishRoutes({
-      bus,
-      limits: { maxDataBytes: config.MAX_DATA_BYTES, maxTargets: config.MAX_TARGETS, maxBatch: config.MAX_BATCH },
-      concurrency: config.PUBLISH_CONCURRENCY,
-      metrics,
-    }),
-    ...adminRoutes(bus),
-  ];
+  const limits = { maxDataBytes: config.MAX_DATA_BYTES, maxTargets: config.MAX_TARGETS, maxBatch: config.MAX_BATCH };
+  const routes = [...publishRoutes({ bus, limits, concurrency: config.PUBLISH_CONCURRENCY, metrics }), ...adminRoutes(bus), openApiRoute(limits)];
   const admission = {
     checkKey: createApiKeyCheck(config.API_KEYS),
     limiter: new RateLimiter(config.RATE_LIMIT_RPS, config.RATE_LIMIT_BURST),

@@ -42,6 +42,7 @@ export function admit(head: RequestHead, route: Route, deps: AdmissionDeps): Adm
   if (head.method !== route.method) {
     return { ok: false, result: errorResult('method_not_allowed', `use ${route.method} for ${route.path}`, { headers: [['allow', route.method]] }) };
   }
+  if (route.open === true) return { ok: true, keyIndex: -1 };
   const keyIndex = deps.checkKey(head.authorization);
   if (keyIndex === undefined) {
     return { ok: false, result: errorResult('unauthorized', 'a valid API key is required: Authorization: Bearer <key>', { headers: [['www-authenticate', 'Bearer']] }) };

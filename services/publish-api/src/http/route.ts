@@ -26,6 +26,8 @@ export interface Route {
   readonly method: 'GET' | 'POST';
   /** Label of `herald_publish_requests_total{route}`. */
   readonly name: string;
+  /** Served without an API key and outside the rate limit (the OpenAPI document only). */
+  readonly open?: boolean;
   readonly handle: RouteHandler;
 }
 

@@ -1,0 +1,79 @@
+/**
+ * The OpenAPI 3.1 document of the publish API (docs/publish-api.md#openapi). Request bodies and
+ * query parameters are produced by `z.toJSONSchema` from the very zod schemas validation reads
+ * (publish/schemas.ts, admin/schemas.ts), so the document cannot drift from what is enforced;
+ * the answers come from responses.ts, which the integration suite checks against real answers.
+ * Built once per configuration (the limits are part of the schemas) and served as is.
+ */
+import { z } from 'zod';
+import { DisconnectBody, HistoryQuery, PresenceQuery } from '../admin/schemas.js';
+import { batchBodySchema, publishBodySchema, type BatchLimits } from '../publish/schemas.js';
+import { BatchAnswer, DisconnectAnswer, HistoryAnswer, codesOf, errorAnswer, PresenceAnswer, PublishAnswer } from './responses.js';
+
+type JsonSchema = Record<string, unknown>;
+
+/** JSON Schema (2020-12, the dialect of OpenAPI 3.1) of a zod schema, without its `$schema` line. */
+function schemaOf(s: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  // Refinements (topic grammar, user id bytes) cannot be expressed and are left out; their rule is in `description`.
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+const json = (schema: JsonSchema): JsonSchema => ({ 'application/json': { schema } });
+
+/** Error answers by status; each lists the wire codes it can carry (from the shared status table). */
+function errorResponses(statuses: readonly number[]): Record<string, JsonSchema> {
+  const out: Record<string, JsonSchema> = {};
+  const retryAfter = { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'string' } } };
+  for (const status of statuses) {
+    const codes = codesOf(status);
+    out[String(status)] = { description: codes.join(', '), content: json(schemaOf(errorAnswer(codes), 'output')), ...(status === 429 || status === 503 ? { headers: retryAfter } : {}) };
+  }
+  return out;
+}
+
+const POST_ERRORS = [400, 401, 405, 413, 415, 429, 500, 503] as const;
+const GET_ERRORS = [400, 401, 405, 429, 500, 503] as const;
+
+/** Query parameters from a zod object schema: one `in: query` parameter per property. */
+function queryParameters(s: z.ZodType): JsonSchema[] {
+  const schema = schemaOf(s, 'input') as { properties: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(schema.properties).map(([name, p]) => ({
+    name, in: 'query', required: schema.required?.includes(name) ?? false, schema: p,
+    ...(typeof p['description'] === 'string' ? { description: p['description'] } : {}),
+  }));
+}
+
+function post(summary: string, body: z.ZodType, answer: z.ZodType): JsonSchema {
+  return {
+    summary,
+    requestBody: { required: true, content: json(schemaOf(body, 'input')) },
+    responses: { 200: { description: 'OK', content: json(schemaOf(answer, 'output')) }, ...errorResponses(POST_ERRORS) },
+  };
+}
+
+function get(summary: string, query: z.ZodType, answer: z.ZodType): JsonSchema {
+  return {
+    summary,
+    parameters: queryParameters(query),
+    responses: { 200: { description: 'OK', content: json(schemaOf(answer, 'output')) }, ...errorResponses(GET_ERRORS) },
+  };
+}
+
+/** The whole document for one configuration's limits. */
+export function openApiDocument(limits: BatchLimits, version: string): JsonSchema {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Herald publish API', version, description: 'See docs/publish-api.md. Every route needs `Authorization: Bearer <API key>`.' },
+    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'One of HERALD_API_KEYS' } } },
+    security: [{ apiKey: [] }],
+    paths: {
+      '/v1/publish': { post: post('Publish one message', publishBodySchema(limits), PublishAnswer) },
+      '/v1/publish/batch': { post: post('Publish several messages in order', batchBodySchema(limits), BatchAnswer) },
+      '/v1/disconnect': { post: post("Close a user's connections", DisconnectBody, DisconnectAnswer) },
+      '/v1/presence': { get: get('Count the connections of a user or the subscribers of a topic', PresenceQuery, PresenceAnswer) },
+      '/v1/history': { get: get("Read a channel's retained messages", HistoryQuery, HistoryAnswer) },
+      '/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1 document', content: json({ type: 'object' }) } } } },
+    },
+  };
+}
