@@ -1,6 +1,7 @@
 /** The gateway's configuration schema (`HERALD_*` variables, prefix stripped by loadConfig), with units and defaults. */
 import { csv, historyConfig, int, jwtConfig, logConfig, natsConfig, nodeConfig, port } from '@herald/config';
 import { isValidTopicPattern, type VerifierConfig } from '@herald/auth';
+import { eventsConfig, eventsConfigIssues } from '@herald/events';
 import { z } from 'zod';
 
 /** isValidTopicPattern without its type guard (a string that fails it is still a string). */
@@ -20,6 +21,8 @@ export const gatewayConfigSchema = z
     ...jwtConfig.shape,
     ...natsConfig.shape,
     ...historyConfig.shape,
+    /** Lifecycle events and webhooks (HERALD_EVENTS, HERALD_OFFLINE_GRACE_MS, HERALD_WEBHOOK_*): docs/events.md#configuration. */
+    ...eventsConfig.shape,
     /** TCP port of the WebSocket and ops endpoints; 0 picks a free one. */
     PORT: port(8080),
     /** The URL clients use to reach this node, for logs only; unset: not logged. */
@@ -111,6 +114,11 @@ export const gatewayConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.DRAIN_TIMEOUT_MS < c.DRAIN_WINDOW_MS) {
       ctx.addIssue({ code: 'custom', path: ['DRAIN_TIMEOUT_MS'], message: 'must be at least HERALD_DRAIN_WINDOW_MS' });
+    }
+    // Each issue reads `HERALD_<KEY>: <problem>`: reported under its key like the others.
+    for (const issue of eventsConfigIssues(c)) {
+      const m = /^HERALD_([A-Z0-9_]+): (.*)$/s.exec(issue);
+      ctx.addIssue({ code: 'custom', path: m?.[1] === undefined ? [] : [m[1]], message: m?.[2] ?? issue });
     }
   });
 

@@ -12,6 +12,7 @@ import { GOING_AWAY_CLOSE, Sender } from './conn/send.js';
 import { ConnIds, type ConnState } from './conn/state.js';
 import { createControlHandlers } from './control.js';
 import { drainSockets } from './drain.js';
+import { NodeEvents } from './events.js';
 import { Conflation } from './hub/conflation.js';
 import { Fanout } from './hub/fanout.js';
 import { Interest } from './hub/interest.js';
@@ -74,13 +75,16 @@ interface Core {
   readonly join: Join;
   readonly subscriptions: Subscriptions;
   readonly sessions: Sessions;
+  /** Lifecycle events (docs/events.md): silent unless HERALD_EVENTS is on. */
+  readonly events: NodeEvents;
 }
 
 function createCore(deps: GatewayDeps, child: (component: string) => Logger): Core {
   const { config: c, bus } = deps;
   const hubLog = child('hub');
   const metrics = createGatewayMetrics(deps.metrics);
-  const connections = new Connections(c.MAX_CONNECTIONS, c.MAX_CONNECTIONS_PER_USER);
+  const events = new NodeEvents({ config: c, nodeId: deps.nodeId, logger: deps.logger, metrics: deps.metrics });
+  const connections = new Connections(c.MAX_CONNECTIONS, c.MAX_CONNECTIONS_PER_USER, events.enabled ? events.connections : undefined);
   const conflation = new Conflation({
     patterns: c.CONFLATE_TOPICS ?? [], maxBackpressureBytes: c.WS_MAX_BACKPRESSURE_BYTES, sender: (): Sender => sender,
     position: (ch) => bus.position(ch), metrics, log: hubLog,
@@ -95,12 +99,14 @@ function createCore(deps: GatewayDeps, child: (component: string) => Logger): Co
     bus, onMessage: fanout.onMessage, lingerMs: c.UNSUBSCRIBE_LINGER_MS, log: hubLog, onCount: (n) => metrics.busChannels.set(n),
   });
   const join = new Join({ interest, recovery });
-  const subscriptions = new Subscriptions({ join, interest, recovery, metrics, conflation: conflating });
+  const subscriptions = new Subscriptions({
+    join, interest, recovery, metrics, conflation: conflating, ...(events.enabled ? { topics: events.topics } : {}),
+  });
   const sessions = new Sessions({ nodeId: deps.nodeId, heartbeatMs: c.HEARTBEAT_MS, connections, subscriptions, metrics, log: child('ws') });
   const admission = new Admission({
     allowedOrigins: c.ALLOWED_ORIGINS, connections, upgradeRate: c.UPGRADE_RATE, perIpRate: c.MAX_UPGRADES_PER_IP_RATE,
   });
-  return { metrics, connections, admission, sender, conflation, conflating, recovery, fanout, interest, join, subscriptions, sessions };
+  return { metrics, connections, admission, sender, conflation, conflating, recovery, fanout, interest, join, subscriptions, sessions, events };
 }
 
 /** The WebSocket transport on `WS_PATH`: its fan-out sink, upgrade, lifecycle and inbound commands. */
@@ -191,6 +197,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     admission.draining = true;
     for (const st of [...connections.open]) sender.close(st, wasDraining ? CloseCode.Draining : GOING_AWAY_CLOSE, wasDraining ? 'draining' : 'going away');
     await interest.close();
+    // After the sockets: their users' grace starts now (a drained user reconnecting elsewhere within it gives no event).
+    await core.events.close();
     gwLog.info({}, 'gateway closed');
   };
 
@@ -204,6 +212,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     async start(): Promise<void> {
       if (app === undefined) throw new TypeError('mount the gateway before start');
+      // Before the node listens: every connection it takes is counted.
+      await core.events.start(bus.kind);
       await bus.serveControl(nodeId, createControlHandlers({
         connections, sender, numSubscribers: (ch) => core.fanout.count(ch), log: child('control'),
       }));

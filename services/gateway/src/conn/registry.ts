@@ -1,6 +1,13 @@
 /** The node's connection table: open sockets, per-user counts, and admission slots for upgrades in flight. */
 import type { ConnState } from './state.js';
 
+/** Told of every connection that opens and closes on this node, whatever its transport (lifecycle events, docs/events.md). */
+export interface ConnectionObserver {
+  opened(st: ConnState): void;
+  /** `code`: the close code the connection ended with. */
+  closed(st: ConnState, code: number): void;
+}
+
 interface UserEntry {
   /** Admitted connections of the user: upgrades accepted but not yet open, plus open ones. */
   admitted: number;
@@ -24,6 +31,8 @@ export class Connections {
   constructor(
     readonly maxTotal: number,
     readonly maxPerUser: number,
+    /** Absent: nobody is told. */
+    readonly observer?: ConnectionObserver,
   ) {}
 
   /** True when the node can take one more upgrade (counts every admission in flight). */
@@ -64,15 +73,18 @@ export class Connections {
 
   /** The socket of a reserved connection opened. */
   add(st: ConnState): void {
+    if (this.open.has(st)) return;
     this.open.add(st);
     this.#users.get(st.sub)?.open.add(st);
+    this.observer?.opened(st);
   }
 
-  /** The socket closed: removes it and gives back its slot. */
-  remove(st: ConnState): void {
+  /** The socket closed (with `code`; 1005: none given): removes it and gives back its slot. */
+  remove(st: ConnState, code = 1005): void {
     if (!this.open.delete(st)) return;
     this.#users.get(st.sub)?.open.delete(st);
     this.unreserve(st.sub);
+    this.observer?.closed(st, code);
   }
 
   /** Open connections of a user (a copy: closing them mutates the table). */

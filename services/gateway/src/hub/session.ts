@@ -51,7 +51,7 @@ export class Sessions {
     st.ws = undefined;
     // A pending go-live step notices `closed` and gives back what it took itself.
     st.pendingOpen = undefined;
-    this.#deps.connections.remove(st);
+    this.#deps.connections.remove(st, code);
     this.#deps.subscriptions.releaseAll(st);
     this.#deps.metrics.connections.set(this.#deps.connections.size);
     this.#deps.metrics.closes.inc({ code: closeCodeLabel(code) });

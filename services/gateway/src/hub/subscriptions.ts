@@ -15,6 +15,14 @@ export interface SubscriptionsDeps {
   readonly metrics: Pick<GatewayMetrics, 'subscriptions'>;
   /** Told of every channel added to or removed from `st.channels`; absent: no conflation. */
   readonly conflation?: Pick<Conflation, 'joined' | 'left' | 'reset' | 'releaseAll'>;
+  /** Told of every topic channel added to or removed from a connection's set (topic occupancy, docs/events.md); absent: nobody. */
+  readonly topics?: TopicObserver;
+}
+
+/** Once per connection and topic channel held: `joined` when it enters `st.channels`, `left` when it leaves. */
+export interface TopicObserver {
+  joined(channel: string): void;
+  left(channel: string): void;
 }
 
 /**
@@ -43,6 +51,7 @@ export class Subscriptions {
       // The channel set owns the reference from here: an unsub or close meanwhile releases it.
       st.channels.add(channel);
       this.#deps.conflation?.joined(st, channel);
+      this.#deps.topics?.joined(channel);
       this.#deps.metrics.subscriptions.inc();
     }
     const out = await this.#deps.join.run(st, [{ channel, resume, held }], { owned: false, wanted: () => this.#stillWanted(st, channel) });
@@ -51,6 +60,7 @@ export class Subscriptions {
     // The failed acquire holds no reference; only take the channel back if nobody else did.
     if (st.channels.delete(channel)) {
       this.#deps.conflation?.left(st, channel);
+      this.#deps.topics?.left(channel);
       this.#deps.metrics.subscriptions.dec();
     }
     throw out.err;
@@ -60,6 +70,7 @@ export class Subscriptions {
   leave(st: ConnState, channel: string): boolean {
     if (!st.channels.delete(channel)) return false;
     this.#deps.conflation?.left(st, channel);
+    this.#deps.topics?.left(channel);
     this.#deps.recovery.cancel(st, channel);
     if (!st.closed) st.ws?.unsubscribe(channel);
     this.#deps.interest.release(channel);
@@ -73,12 +84,22 @@ export class Subscriptions {
     this.#deps.metrics.subscriptions.inc();
   }
 
+  /** The SSE start: `st` holds the topic channels among `channels` (their references were taken by its join). */
+  openedTopics(st: ConnState, channels: readonly string[]): void {
+    for (const ch of channels) {
+      if (ch === st.userChannel || st.channels.has(ch)) continue;
+      st.channels.add(ch);
+      this.#deps.topics?.joined(ch);
+    }
+  }
+
   /** The socket closed: gives back every reference (topics and the personal channel). Never touches the socket. */
   releaseAll(st: ConnState): void {
     for (const channel of st.channels) {
       this.#deps.recovery.cancel(st, channel);
       this.#deps.interest.release(channel);
       this.#deps.metrics.subscriptions.dec();
+      this.#deps.topics?.left(channel);
     }
     st.channels.clear();
     this.#deps.conflation?.releaseAll(st);

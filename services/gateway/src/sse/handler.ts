@@ -23,7 +23,7 @@ export interface SseDeps {
   readonly connections: Pick<Connections, 'unreserve'>;
   readonly join: Pick<Join, 'run'>;
   readonly sessions: Pick<Sessions, 'opened' | 'closed' | 'welcome'>;
-  readonly subscriptions: Pick<Subscriptions, 'openedPersonal'>;
+  readonly subscriptions: Pick<Subscriptions, 'openedPersonal' | 'openedTopics'>;
   readonly registry: SseRegistry;
   readonly bus: Pick<Bus, 'epoch' | 'position'>;
   readonly ids: ConnIds;
@@ -137,7 +137,7 @@ function register(res: HttpResponse, ctx: StreamCtx, st: ConnState, plan: Stream
     },
   });
   ctx.socket = sock;
-  for (const ch of channels) if (ch !== st.userChannel) st.channels.add(ch); // released by the close path
+  deps.subscriptions.openedTopics(st, channels); // released by the close path
   deps.sessions.opened(st, sock);
   deps.subscriptions.openedPersonal(st);
   deps.metrics.subscriptions.inc(st.channels.size);
