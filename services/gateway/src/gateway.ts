@@ -170,6 +170,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     conflation.stop();
   };
   let app: App | undefined;
+  let offBusStatus: (() => void) | undefined;
   let draining: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
 
@@ -193,6 +194,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   const runClose = async (): Promise<void> => {
     stopTimers();
+    offBusStatus?.();
     const wasDraining = admission.draining;
     admission.draining = true;
     for (const st of [...connections.open]) sender.close(st, wasDraining ? CloseCode.Draining : GOING_AWAY_CLOSE, wasDraining ? 'draining' : 'going away');
@@ -217,6 +219,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await bus.serveControl(nodeId, createControlHandlers({
         connections, sender, numSubscribers: (ch) => core.fanout.count(ch), log: child('control'),
       }));
+      metrics.busConnected.set(bus.isConnected() ? 1 : 0);
+      offBusStatus = bus.onStatus((s) => metrics.busConnected.set(s === 'connected' || s === 'reconnected' ? 1 : 0));
       keepalive.start();
       probe.start();
       gwLog.info({ bus: bus.kind, path: WS_PATH, ssePath: SSE_PATH }, 'gateway started');

@@ -11,7 +11,7 @@ export interface GatewayMetrics {
   readonly deliveries: Counter;
   readonly framesIn: Counter<'op'>;
   readonly closes: Counter<'code'>;
-  readonly upgrades: Counter<'result'>;
+  readonly upgrades: Counter<'result' | 'reason'>;
   readonly recoveries: Counter<'outcome'>;
   readonly slowConsumers: Counter;
   readonly conflations: Counter;
@@ -19,7 +19,9 @@ export interface GatewayMetrics {
   readonly canarySeconds: Histogram;
   readonly draining: Gauge;
   readonly sseConnections: Gauge;
-  readonly sseRequests: Counter<'result'>;
+  readonly sseRequests: Counter<'result' | 'reason'>;
+  readonly deliveryLatency: Histogram;
+  readonly busConnected: Gauge;
 }
 
 /** Upgrade (and SSE request) outcomes as `result` label values. */
@@ -46,6 +48,9 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
   const counter = (name: string, help: string): Counter => getOrCreate(registry, name, () => new Counter({ name, help, registers }));
   const labelled = <L extends string>(name: string, help: string, label: L): Counter<L> =>
     getOrCreate(registry, name, () => new Counter<L>({ name, help, labelNames: [label], registers }));
+  // `reason`: the wire error code of a refusal (a bounded catalogue set); absent on ok and aborted.
+  const outcomes = (name: string, help: string): Counter<'result' | 'reason'> =>
+    getOrCreate(registry, name, () => new Counter<'result' | 'reason'>({ name, help, labelNames: ['result', 'reason'], registers }));
   return {
     connections: gauge('herald_connections', 'Open connections on this node (WebSocket and SSE)'),
     subscriptions: gauge('herald_subscriptions', 'Channel subscriptions across connections (personal channels included)'),
@@ -54,7 +59,7 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     deliveries: counter('herald_deliveries_total', 'Message frames handed to sockets (one per subscriber)'),
     framesIn: labelled('herald_frames_in_total', 'Client frames received, by op (bad: undecodable or invalid)', 'op'),
     closes: labelled('herald_closes_total', 'Connection closes by close code (SSE streams included; a client leaving an SSE stream counts as 1001)', 'code'),
-    upgrades: labelled('herald_upgrades_total', 'Upgrade requests by result (ok or HTTP status)', 'result'),
+    upgrades: outcomes('herald_upgrades_total', 'Upgrade requests by result (ok, aborted or HTTP status) and refusal reason (wire error code)'),
     recoveries: labelled('herald_recoveries_total', 'Recoveries with since, by outcome', 'outcome'),
     slowConsumers: counter('herald_slow_consumers_total', 'Connections closed with 4008 (send buffer overflow)'),
     conflations: counter('herald_conflations_total', 'Times a connection that fell behind was paused on its conflated topics (HERALD_CONFLATE_TOPICS)'),
@@ -67,6 +72,13 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     })),
     draining: gauge('herald_draining', '1 while this node drains'),
     sseConnections: gauge('herald_sse_connections', 'Open SSE streams on this node (also counted in herald_connections)'),
-    sseRequests: labelled('herald_sse_requests_total', 'SSE stream requests by result (ok or HTTP status)', 'result'),
+    sseRequests: outcomes('herald_sse_requests_total', 'SSE stream requests by result (ok, aborted or HTTP status) and refusal reason (wire error code)'),
+    deliveryLatency: getOrCreate(registry, 'herald_delivery_latency_seconds', () => new Histogram({
+      name: 'herald_delivery_latency_seconds',
+      help: 'Message ts (set by the bus at publish) to the fan-out writing it to this node\'s sockets; once per message delivered to at least one connection; millisecond clock read once per event-loop turn',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    })),
+    busConnected: gauge('herald_bus_connected', '1 while the bus (NATS) connection is up, 0 while it is disconnected or closed (memory bus: always 1)'),
   };
 }

@@ -84,6 +84,10 @@ describe('refusals during the upgrade', () => {
       expect(r.headers['content-type']).toBe('application/json');
     }
     expect(await gw?.metric('herald_upgrades_total', { result: '401' })).toBe(cases.length);
+    // The refusal reason is the wire code.
+    for (const code of new Set(cases.map(([c]) => c))) {
+      expect(await gw?.metric('herald_upgrades_total', { result: '401', reason: code }), code).toBe(cases.filter(([c]) => c === code).length);
+    }
   });
 
   it('403 for an Origin outside the allow-list; no Origin and allowed origins pass', async () => {

@@ -73,3 +73,28 @@ describe('gateway on NATS', () => {
     expect(await c.closed).toEqual({ code: 4003, reason: 'bye' });
   });
 });
+
+describe('gateway metrics on NATS', () => {
+  it('observes the delivery latency once per delivered message', async () => {
+    const [a, b] = [await open('lat-a'), await open('lat-b')];
+    for (const c of [a, b]) expect(await c.request({ op: 'sub', id: 1, topics: ['orders.latency'] })).toMatchObject({ results: { 'topic:orders.latency': { ok: true } } });
+    const count = async (): Promise<number> => {
+      const text = await (await fetch(`${gw.httpUrl}/metrics`)).text();
+      return Number(/^herald_delivery_latency_seconds_count(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await count();
+    await publish('topic:orders.latency', 1);
+    await Promise.all([a.waitMessages('topic:orders.latency', 1), b.waitMessages('topic:orders.latency', 1)]);
+    // Two recipients, one observation.
+    expect(await count()).toBe(before + 1);
+  });
+
+  // Last: it kills the server (restarted after, so afterAll stops it as usual).
+  it('shows the NATS connection state as herald_bus_connected', async () => {
+    expect(await gw.metric('herald_bus_connected')).toBe(1);
+    await nats.kill();
+    await waitFor(async () => (await gw.metric('herald_bus_connected')) === 0, 15_000, 'herald_bus_connected 0');
+    await nats.restart();
+    await waitFor(async () => (await gw.metric('herald_bus_connected')) === 1, 20_000, 'herald_bus_connected 1');
+  });
+});

@@ -93,7 +93,7 @@ export class Handshake {
   /** Writes, counts and logs a refusal; `headers` go before `Retry-After` (CORS for SSE). */
   refuse(res: HttpResponse, guard: ResponseGuard, r: Refusal, ip: string, headers: HeaderList = []): void {
     const d = this.#deps;
-    d.outcomes.inc({ result: `${r.status}` satisfies UpgradeResult });
+    d.outcomes.inc({ result: `${r.status}` satisfies UpgradeResult, reason: r.code });
     const fields = { status: r.status, code: r.code, ip };
     if (r.status >= 500) d.log.warn(fields, `${d.name} refused`);
     else d.log.info(fields, `${d.name} refused`);

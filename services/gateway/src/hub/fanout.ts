@@ -5,6 +5,7 @@ import type { Logger } from '@herald/telemetry';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Conflation } from './conflation.js';
 import type { Recovery } from './recovery.js';
+import { TurnClock } from './turn-clock.js';
 
 /**
  * Where a transport receives the fan-out: the WebSocket's native app.publish (ws/native-sink.ts),
@@ -18,7 +19,7 @@ export interface FanoutSink {
 }
 
 export interface FanoutDeps {
-  readonly metrics: Pick<GatewayMetrics, 'messagesIn' | 'deliveries'>;
+  readonly metrics: Pick<GatewayMetrics, 'messagesIn' | 'deliveries' | 'deliveryLatency'>;
   readonly recovery: Pick<Recovery, 'has' | 'offer'>;
   /** Conflated topics: keeps each one's newest message for connections paused on it; absent or empty: one size check. */
   readonly conflation?: Pick<Conflation, 'size' | 'offer'>;
@@ -38,6 +39,7 @@ export class Fanout {
   readonly #deps: FanoutDeps;
   readonly #trace: boolean;
   readonly #sinks: FanoutSink[] = [];
+  readonly #clock = new TurnClock();
 
   constructor(deps: FanoutDeps) {
     this.#deps = deps;
@@ -68,7 +70,12 @@ export class Fanout {
     let n = 0;
     for (const sink of sinks) n += sink.deliver(m.channel, m.seq, frame);
     if (this.#trace) this.#deps.log.trace({ channel: m.channel, seq: m.seq, subscribers: n }, 'fan-out');
-    if (n > 0) this.#deps.metrics.deliveries.inc(n);
+    if (n > 0) {
+      this.#deps.metrics.deliveries.inc(n);
+      // End-to-end latency, once per message (not per recipient): bus store time → this turn's socket writes.
+      // Clamped at 0: the stamp comes from the NATS server's clock, which may run ahead of this host's.
+      this.#deps.metrics.deliveryLatency.observe(Math.max(0, this.#clock.now() - m.ts) / 1000);
+    }
     // Only connections mid-recovery need a copy (one Map lookup when any exist). After every
     // sink on purpose: a connection that goes live inside `offer` must not get `m` twice.
     if (this.#deps.recovery.has(m.channel)) this.#deps.recovery.offer(m.channel, m.seq, frame);

@@ -64,7 +64,7 @@ function get(summary: string, query: z.ZodType, answer: z.ZodType): JsonSchema {
 export function openApiDocument(limits: BatchLimits, version: string): JsonSchema {
   return {
     openapi: '3.1.0',
-    info: { title: 'Herald publish API', version, description: 'See docs/publish-api.md. Every route needs `Authorization: Bearer <API key>`.' },
+    info: { title: 'Herald publish API', version, description: 'See docs/publish-api.md. Every route but this document needs `Authorization: Bearer <API key>`.' },
     components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'One of HERALD_API_KEYS' } } },
     security: [{ apiKey: [] }],
     paths: {
