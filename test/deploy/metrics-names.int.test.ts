@@ -127,6 +127,11 @@ describe('metric names used by the dashboard and the alerts', () => {
       ws.once('close', () => resolve());
     });
 
+    // One SSE request without a token → an SSE refusal series (result, reason).
+    const sse = await fetch(`http://${base}/v1/sse?topics=news`);
+    expect(sse.status).toBe(401);
+    await sse.body?.cancel();
+
     const metrics = await fetch(`http://${base}/metrics`);
     expect(metrics.status).toBe(200);
     return parseExposition(await metrics.text());
@@ -140,7 +145,21 @@ describe('metric names used by the dashboard and the alerts', () => {
   it('finds queries that reference herald metrics', () => {
     expect(queries.filter((q) => q.source.startsWith('dashboard')).length).toBeGreaterThan(20);
     expect(queries.filter((q) => q.source.startsWith('alert')).length).toBeGreaterThanOrEqual(5);
-    for (const q of queries) expect(references(q.expr).length, `${q.source}: ${q.expr}`).toBeGreaterThan(0);
+    // `up` is made by Prometheus itself (HeraldTargetDown), not by Herald.
+    for (const q of queries) if (!/\bup\{/.test(q.expr)) expect(references(q.expr).length, `${q.source}: ${q.expr}`).toBeGreaterThan(0);
+  });
+
+  it('every alert has a runbook_url pointing at a heading of docs/operations.md', () => {
+    const slug = (heading: string): string => heading.trim().toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-');
+    const anchors = new Set([...readRepo('docs/operations.md').matchAll(/^#{2,4} (.+)$/gm)].map((m) => slug(m[1]!)));
+    const rules = parseYaml(readRepo('deploy/prometheus/alerts.yaml')) as { groups: { rules: { alert?: string; annotations?: { runbook_url?: string } }[] }[] };
+    const bad: string[] = [];
+    for (const r of rules.groups.flatMap((g) => g.rules)) {
+      if (r.alert === undefined) continue;
+      const m = /docs\/operations\.md#([a-z0-9_-]+)$/.exec(r.annotations?.runbook_url ?? '');
+      if (!m || !anchors.has(m[1]!)) bad.push(`${r.alert}: ${r.annotations?.runbook_url ?? 'no runbook_url'}`);
+    }
+    expect(bad).toEqual([]);
   });
 
   it('every referenced herald_* name is exposed on /metrics', () => {
