@@ -266,7 +266,9 @@ async function storm(): Promise<Result> {
   [gw1, gw2].forEach((g, i) => {
     const now = survivorMetrics[i] as Map<string, number>;
     const was = before503[i] as Map<string, number>;
-    const d = (label: string): number => (metric(now, `herald_upgrades_total{result="${label}"}`) ?? 0) - (metric(was, `herald_upgrades_total{result="${label}"}`) ?? 0);
+    // Refusals also carry a `reason` label: sum every sample of the result.
+    const total = (m: Map<string, number>, label: string): number => [...m].filter(([k]) => k.startsWith(`herald_upgrades_total{result="${label}"`)).reduce((a, [, v]) => a + v, 0);
+    const d = (label: string): number => total(now, label) - total(was, label);
     gatewayRefusals[g.name] = { ok: d('ok'), '503': d('503'), '429': d('429') };
   });
 
