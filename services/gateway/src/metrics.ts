@@ -1,6 +1,7 @@
 /** The gateway's Prometheus metrics (names are stable: dashboards and alerts use them). */
 import { Counter, Gauge, Histogram, type Registry } from '@herald/telemetry';
 import { CloseCode } from '@herald/protocol';
+import { LatencyHistogram } from './hub/latency-histogram.js';
 
 /** Every metric the gateway exports, created once per registry. */
 export interface GatewayMetrics {
@@ -20,7 +21,7 @@ export interface GatewayMetrics {
   readonly draining: Gauge;
   readonly sseConnections: Gauge;
   readonly sseRequests: Counter<'result' | 'reason'>;
-  readonly deliveryLatency: Histogram;
+  readonly deliveryLatency: LatencyHistogram;
   readonly busConnected: Gauge;
 }
 
@@ -73,12 +74,12 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     draining: gauge('herald_draining', '1 while this node drains'),
     sseConnections: gauge('herald_sse_connections', 'Open SSE streams on this node (also counted in herald_connections)'),
     sseRequests: outcomes('herald_sse_requests_total', 'SSE stream requests by result (ok, aborted or HTTP status) and refusal reason (wire error code)'),
-    deliveryLatency: getOrCreate(registry, 'herald_delivery_latency_seconds', () => new Histogram({
-      name: 'herald_delivery_latency_seconds',
-      help: 'Message ts (set by the bus at publish) to the fan-out writing it to this node\'s sockets; once per message delivered to at least one connection; millisecond clock read once per event-loop turn',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    })),
+    deliveryLatency: getOrCreate(registry, 'herald_delivery_latency_seconds', () => new LatencyHistogram(
+      'herald_delivery_latency_seconds',
+      'Message ts (set by the bus at publish) to the fan-out writing it to this node\'s sockets; once per message delivered to at least one connection; millisecond clock read once per event-loop turn',
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registry,
+    )),
     busConnected: gauge('herald_bus_connected', '1 while the bus (NATS) connection is up, 0 while it is disconnected or closed (memory bus: always 1)'),
   };
 }
