@@ -1,6 +1,6 @@
 /** The publish API as a unit: routes mountable on a shared uWS app (server.ts makes a standalone server of it). */
 import type { Bus } from '@herald/bus';
-import type { Logger, Registry } from '@herald/telemetry';
+import { Gauge, type Logger, type Registry } from '@herald/telemetry';
 import type { App, Readiness } from '@herald/uws';
 import { createApiKeyCheck } from './http/api-keys.js';
 import type { PublishApiConfig } from './config.js';
@@ -31,12 +31,29 @@ export interface PublishApi {
 }
 
 /**
+ * herald_bus_connected, read at scrape time: nothing on the request path, no listener to release.
+ * In `herald dev` the gateway registers the same gauge first (from status events); either reads the one bus.
+ */
+function watchBus(registry: Registry, bus: Bus): void {
+  if (registry.getSingleMetric('herald_bus_connected') !== undefined) return;
+  new Gauge({
+    name: 'herald_bus_connected',
+    help: '1 while the bus (NATS) connection is up, 0 while it is disconnected or closed (memory bus: always 1)',
+    registers: [registry],
+    collect() {
+      this.set(bus.isConnected() ? 1 : 0);
+    },
+  });
+}
+
+/**
  * Builds the publish API over a bus. Mount it on an existing uWS app (the all-in-one
  * `herald dev` puts gateway and publish API on one port), or use startPublishApi (server.ts).
  */
 export function createPublishApi(deps: PublishApiDeps): PublishApi {
   const { config, bus } = deps;
   const metrics = createPublishMetrics(deps.metrics);
+  watchBus(deps.metrics, bus);
   const logger = deps.logger.child({ component: 'publish-api' });
   const inflight = new Inflight();
   const limits = { maxDataBytes: config.MAX_DATA_BYTES, maxTargets: config.MAX_TARGETS, maxBatch: config.MAX_BATCH };

@@ -17,6 +17,11 @@ afterAll(async () => {
 describe('publish API on the memory bus', () => {
   publishApiSuite(() => api);
 
+  it('exposes the bus connection as herald_bus_connected', async () => {
+    const text = await (await fetch(`${api.base}/metrics`)).text();
+    expect(text).toMatch(/^herald_bus_connected(\{[^}]*\})? 1$/m);
+  });
+
   it('logs listening with the port, and readyz is ready', async () => {
     expect(api.proc.logs().find((r) => r['msg'] === 'listening')).toMatchObject({ port: api.proc.port });
     expect((await fetch(`${api.base}/readyz`)).status).toBe(200);
