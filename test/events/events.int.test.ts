@@ -93,7 +93,7 @@ async function readStream(nc: NatsConnection): Promise<{ seen: Received[]; messa
 const token = (sub: string): Promise<string> => signToken({ secret: JWT_SECRET, sub, topics: ['>'], ttlSec: 600 });
 
 /** Figures printed at the end: transition → webhook received, ms. */
-const latency = { online: [] as number[], offline: [] as number[], killOffline: [] as number[] };
+const latency = { welcomeToOnline: [] as number[], online: [] as number[], offline: [] as number[], killOffline: [] as number[] };
 
 function duplicatesById(rs: readonly Received[]): number {
   return rs.length - new Set(rs.map((r) => r.id)).size;
@@ -146,14 +146,18 @@ describe('lifecycle events from three gateways on a NATS cluster', () => {
     await nats?.stop();
     const all = hooks.got;
     // eslint-disable-next-line no-console
-    console.log(`[eventswire] webhooks ${all.length}, duplicates by id ${duplicatesById(all)}; latency ms: online ${latency.online.join(', ')}; offline after grace ${latency.offline.join(', ')}; offline after kill (incl. grace + detection) ${latency.killOffline.join(', ')}`);
+    console.log(`[eventswire] webhooks ${all.length}, duplicates by id ${duplicatesById(all)}; latency ms: connect call → online ${latency.online.join(', ')} (welcome → online ${latency.welcomeToOnline.join(', ')}); offline after grace ${latency.offline.join(', ')}; offline after kill (incl. grace + detection) ${latency.killOffline.join(', ')}`);
   });
 
   it('one user.online when a user connects, none when they move to another node within the grace, one user.offline after their last close', async () => {
     const t0 = Date.now();
-    const a = await open('gw-a', 'alice', ['room.1']);
+    const a = await open('gw-a', 'alice');
+    const welcomed = Date.now();
+    expect((await a.request({ op: 'sub', id: 1, topics: ['room.1'] })).op).toBe('ack');
     await waitFor(() => hooks.of('alice', 'user.online').length === 1, 10_000, 'user.online of alice');
-    latency.online.push((hooks.of('alice', 'user.online')[0] as Received).at - t0);
+    const onlineAt = (hooks.of('alice', 'user.online')[0] as Received).at;
+    latency.online.push(onlineAt - t0);
+    latency.welcomeToOnline.push(onlineAt - welcomed);
     // The move: alice opens on B and closes on A; bob, who closes at the same moment and does
     // not come back, is the clock: once his offline arrived, alice's would have too.
     const bob = await open('gw-a', 'bob');

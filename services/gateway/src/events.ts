@@ -17,6 +17,10 @@ import type { ConnectionObserver } from './conn/registry.js';
 import type { ConnState } from './conn/state.js';
 import type { TopicObserver } from './hub/subscriptions.js';
 
+/** How long a start waits for the presence bucket and the events streams, ms (a fresh cluster elects their leaders first). */
+const STARTUP_MS = 30_000;
+const START_RETRY_MS = 500;
+
 export interface NodeEventsDeps {
   readonly config: EventsConfig & BusConfigKeys;
   readonly nodeId: string;
@@ -103,11 +107,7 @@ export class NodeEvents {
     const nc = await this.#connect();
     this.#nc = nc;
     try {
-      const presence = await openNatsPresence({
-        nc, node: this.#deps.nodeId, graceMs: c.OFFLINE_GRACE_MS, connectionEvents: c.EVENTS_CONNECTIONS, replicas: c.NATS_REPLICAS,
-        timeoutMs: c.NATS_TIMEOUT_MS, streams: { maxAgeMs: c.EVENTS_MAX_AGE_MS }, logger: this.#log,
-        ...(c.NATS_PREFIX === undefined ? {} : { prefix: c.NATS_PREFIX }),
-      });
+      const presence = await this.#openPresence(nc);
       this.#presence = presence;
       this.#tracker = presence.tracker;
       // Every node runs the sender on the same durable consumer per URL: JetStream hands each
@@ -117,6 +117,29 @@ export class NodeEvents {
     } catch (err) {
       await this.close();
       throw err;
+    }
+  }
+
+  /**
+   * Opens the bucket, the streams and the heartbeat, again while the cluster is still placing
+   * them: right after a replicated bucket is created its first write can find no leader yet
+   * (JetStream answers "not enabled"). Gives up after STARTUP_MS.
+   */
+  async #openPresence(nc: NatsConnection): Promise<Presence> {
+    const c = this.#deps.config;
+    const deadline = Date.now() + STARTUP_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await openNatsPresence({
+          nc, node: this.#deps.nodeId, graceMs: c.OFFLINE_GRACE_MS, connectionEvents: c.EVENTS_CONNECTIONS, replicas: c.NATS_REPLICAS,
+          timeoutMs: c.NATS_TIMEOUT_MS, streams: { maxAgeMs: c.EVENTS_MAX_AGE_MS }, logger: this.#log, startupTimeoutMs: Math.max(1000, deadline - Date.now()),
+          ...(c.NATS_PREFIX === undefined ? {} : { prefix: c.NATS_PREFIX }),
+        });
+      } catch (err) {
+        if (Date.now() + START_RETRY_MS >= deadline) throw err;
+        this.#log.warn({ err, attempt }, 'presence not ready yet; retrying');
+        await new Promise((r) => setTimeout(r, START_RETRY_MS));
+      }
     }
   }
 
