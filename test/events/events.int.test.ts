@@ -90,6 +90,10 @@ async function readStream(nc: NatsConnection): Promise<{ seen: Received[]; messa
   return { seen, messages };
 }
 
+const ofUser = (rs: readonly Received[], user: string, type?: string): Received[] =>
+  rs.filter((r) => r.data['user'] === user && (type === undefined || r.type === type));
+const userTypes = (rs: readonly Received[], user: string): string[] => ofUser(rs, user).filter((r) => r.type.startsWith('user.')).map((r) => r.type);
+
 const token = (sub: string): Promise<string> => signToken({ secret: JWT_SECRET, sub, topics: ['>'], ttlSec: 600 });
 
 /** Figures printed at the end: transition → webhook received, ms. */
@@ -144,9 +148,14 @@ describe('lifecycle events from three gateways on a NATS cluster', () => {
     await nc?.close();
     await hooks.close();
     await nats?.stop();
+    if (process.env['EVENTSWIRE_DEBUG']) {
+      for (const [id, g] of gws) for (const l of g.logs().filter((r) => Number(r['level']) >= 40)) console.log(id, JSON.stringify(l).slice(0, 400));
+      console.log('stream', JSON.stringify(stream.seen.map((x) => [x.type, x.data['user'] ?? x.data['topic']])));
+      console.log('hooks', JSON.stringify(hooks.got.map((x) => [x.type, x.data['user'] ?? x.data['topic']])));
+    }
     const all = hooks.got;
     // eslint-disable-next-line no-console
-    console.log(`[eventswire] webhooks ${all.length}, duplicates by id ${duplicatesById(all)}; latency ms: connect call → online ${latency.online.join(', ')} (welcome → online ${latency.welcomeToOnline.join(', ')}); offline after grace ${latency.offline.join(', ')}; offline after kill (incl. grace + detection) ${latency.killOffline.join(', ')}`);
+    console.log(`[eventswire] webhooks ${all.length}, duplicates by id ${duplicatesById(all)}; latency ms: connect call → online ${latency.online.join(', ')} (welcome → online ${latency.welcomeToOnline.join(', ')}); offline after grace ${latency.offline.join(', ')}; offline on the stream after a SIGKILL (grace + detection included) ${latency.killOffline.join(', ')}; events on the stream ${stream?.seen.length ?? 0}, webhooks still missing at the end ${(stream?.seen ?? []).filter((x) => !all.some((h) => h.id === x.id)).length}`);
   });
 
   it('one user.online when a user connects, none when they move to another node within the grace, one user.offline after their last close', async () => {
@@ -187,10 +196,13 @@ describe('lifecycle events from three gateways on a NATS cluster', () => {
     expect(duplicatesById(hooks.got)).toBe(0);
   });
 
+  // Once a gateway has left, the transitions are checked on the events stream: JetStream may
+  // have handed a few events to the departed node's last pull request, and those reach the
+  // webhook through another gateway only after the consumer's ack wait (docs/events.md, limits).
   it('a drained gateway: its users who reconnect elsewhere within the grace stay online, the others go offline', async () => {
     const stays = await open('gw-b', 'dora');
     await open('gw-b', 'dan');
-    await waitFor(() => hooks.of('dora', 'user.online').length === 1 && hooks.of('dan', 'user.online').length === 1, 10_000, 'online of dora and dan');
+    await waitFor(() => ofUser(stream.seen, 'dora', 'user.online').length === 1 && ofUser(stream.seen, 'dan', 'user.online').length === 1, 10_000, 'online of dora and dan');
     // dora behaves like the SDK: on `reconnect` she opens on another node, then leaves.
     void stays.waitFrame((f) => f.op === 'reconnect', 5000).then(async () => {
       await open('gw-a', 'dora');
@@ -198,25 +210,27 @@ describe('lifecycle events from three gateways on a NATS cluster', () => {
     });
     (gws.get('gw-b') as ServiceProcess).signal('SIGTERM');
     expect((await (gws.get('gw-b') as ServiceProcess).exited).code).toBe(0);
-    await waitFor(() => hooks.of('dan', 'user.offline').length === 1, 10_000, 'user.offline of dan');
-    expect(hooks.of('dora').filter((r) => r.type.startsWith('user.')).map((r) => r.type)).toEqual(['user.online']);
+    await waitFor(() => ofUser(stream.seen, 'dan', 'user.offline').length === 1, 10_000, 'user.offline of dan');
+    expect(userTypes(stream.seen, 'dora')).toEqual(['user.online']);
+    expect(userTypes(hooks.got, 'dora')).not.toContain('user.offline');
   });
 
   it('a SIGKILLed gateway: user.offline after the grace for its users who did not come back, none for those who did', async () => {
     await open('gw-c', 'kim');
     await open('gw-c', 'kurt');
-    await waitFor(() => hooks.of('kim', 'user.online').length === 1 && hooks.of('kurt', 'user.online').length === 1, 10_000, 'online of kim and kurt');
+    await waitFor(() => ofUser(stream.seen, 'kim', 'user.online').length === 1 && ofUser(stream.seen, 'kurt', 'user.online').length === 1, 10_000, 'online of kim and kurt');
     const killedAt = Date.now();
     await (gws.get('gw-c') as ServiceProcess).kill();
     await open('gw-a', 'kurt'); // came back at once
-    await waitFor(() => hooks.of('kim', 'user.offline').length === 1, 15_000, 'user.offline of kim');
-    const off = hooks.of('kim', 'user.offline')[0] as Received;
+    await waitFor(() => ofUser(stream.seen, 'kim', 'user.offline').length === 1, 15_000, 'user.offline of kim');
+    const off = ofUser(stream.seen, 'kim', 'user.offline')[0] as Received;
     expect(off.at - killedAt).toBeGreaterThanOrEqual(GRACE_MS - 50);
     latency.killOffline.push(off.at - killedAt);
-    await waitFor(() => stream.seen.some((s) => s.id === off.id), 5000, 'kim offline on the stream');
-    expect(hooks.of('kurt').filter((r) => r.type.startsWith('user.')).map((r) => r.type)).toEqual(['user.online']);
+    expect(userTypes(stream.seen, 'kurt')).toEqual(['user.online']);
+    expect(userTypes(hooks.got, 'kurt')).not.toContain('user.offline');
     expect(hooks.got.every((r) => r.signed)).toBe(true);
-    expect(duplicatesById(hooks.got.filter((r) => r.type.startsWith('user.')))).toBe(0);
+    expect(duplicatesById(hooks.got)).toBe(0);
+    expect(duplicatesById(stream.seen)).toBe(0);
   });
 });
 
