@@ -4,11 +4,12 @@
  * stream reader, the SSE parser, the event-id codec and the stream bookkeeping below.
  * @module
  */
-import type { Commands } from './commands.js';
+import type { Delivery } from './delivery.js';
+import type { Subscriptions } from './subscriptions.js';
 import { decodeBase64Url, encodeBase64Url } from './encoding.js';
 import { endpoints } from './endpoints.js';
 import type { Positions } from './positions.js';
-import { readClaims } from './token.js';
+import { readClaims, type TokenSource } from './token.js';
 import type { Transport, TransportHandlers } from './transport.js';
 import { openSse, sseRequest, type SseRequest, type SseTransport } from './transport-sse.js';
 import type { CloseReaction, FetchLike, HeraldClientOptions, TransportName } from './types.js';
@@ -56,15 +57,26 @@ export function tokenAllows(token: string | undefined, topic: string): boolean {
 }
 
 /** @internal The SSE transport of one client: its fetch, endpoint and token placement, and what a stream needs of the client. */
+/**
+ * What the SSE kit reads and writes of the client's command state (the Commands class
+ * fits it): a view of its own, so this module and commands.ts do not import each other.
+ */
+export interface SseCommands {
+  sseTopics: string[];
+  sseResumed: boolean;
+  streamId: string | undefined;
+  readonly d: { readonly subs: Subscriptions; readonly tokens: TokenSource; readonly delivery: Delivery };
+}
+
 export interface SseKit {
   /** The fetch implementation; undefined: SSE cannot run here. */
   readonly fetch: FetchLike | undefined;
   /** Opens a stream for the topics wanted now. */
-  open(c: Commands, handlers: TransportHandlers): Transport;
+  open(c: SseCommands, handlers: TransportHandlers): Transport;
   /** Replaces the live stream with one for the topics wanted now and the current token; `ifChanged`: only when the topics changed. */
-  reopen(c: Commands, t: Transport, ifChanged?: boolean): void;
+  reopen(c: SseCommands, t: Transport, ifChanged?: boolean): void;
   /** A stream's `welcome`: its topics are live; `recovered: false` after an event id covers every channel held. */
-  welcome(c: Commands, recovered: unknown): void;
+  welcome(c: SseCommands, recovered: unknown): void;
   /** What a refused stream's status means (401 is handled by the client): 403 asks the app, 429 stops or backs off. */
   reaction(status: number, errorCode: string | undefined): CloseReaction;
   /** A transport reached `welcome`: it works here, and its failures start again from 0. */
@@ -86,7 +98,7 @@ export function sseKit(options: HeraldClientOptions): SseKit {
   const worked = new Set<TransportName>();
   let failures = 0;
   // The stream request for the topics wanted now; topics the token's `topics` claim refuses fail here, as a `sub` would.
-  const request = (c: Commands): SseRequest => {
+  const request = (c: SseCommands): SseRequest => {
     const { subs, tokens, delivery } = c.d;
     subs.takeToSubscribe();
     subs.takeToUnsubscribe();
