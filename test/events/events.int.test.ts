@@ -1,7 +1,7 @@
 // Lifecycle events from real gateways (docs/events.md): three `herald gateway` processes on a
 // three-server NATS cluster with HERALD_EVENTS on, a real HTTP webhook receiver that checks
 // every signature, and the events stream read back with a JetStream consumer; then `herald dev`
-// (memory mode) delivering the same webhooks from one process.
+// (memory mode) delivering the same webhooks from one process, for WebSocket and SSE alike.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { resolve } from 'node:path';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, type ConsumerMessages } from '@nats-io/jetstream';
 import { signToken } from '@herald/auth';
+import { connectSse } from '../../services/gateway/test/sse-client.js';
 import { connectWs, spawnService, startNatsCluster, waitFor, type NatsClusterHandle, type ServiceProcess, type WsTestClient } from '@herald/testkit';
 
 const CLI = resolve(import.meta.dirname, '../../services/herald/dist/cli.js');
@@ -256,6 +257,11 @@ describe('lifecycle events in memory mode (`herald dev`)', () => {
       await waitFor(() => hooks.of('mia', 'user.offline').length === 1, 5000, 'user.offline of mia');
       const off = hooks.of('mia', 'user.offline')[0] as Received;
       expect(off.at - closedAt).toBeGreaterThanOrEqual(250);
+      // An SSE stream counts like a WebSocket: its user and its topics.
+      const sse = await connectSse(`http://127.0.0.1:${dev.port}`, { token: await token('sam'), topics: ['lobby'] });
+      await waitFor(() => hooks.of('sam', 'user.online').length === 1 && hooks.got.some((r) => r.type === 'topic.occupied' && r.data['topic'] === 'lobby'), 5000, 'sam online, lobby occupied');
+      sse.close();
+      await waitFor(() => hooks.of('sam', 'user.offline').length === 1 && hooks.got.some((r) => r.type === 'topic.vacated' && r.data['topic'] === 'lobby'), 5000, 'sam offline, lobby vacated');
       expect(hooks.got.every((r) => r.signed)).toBe(true);
       expect(duplicatesById(hooks.got)).toBe(0);
       // eslint-disable-next-line no-console
