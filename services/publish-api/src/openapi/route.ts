@@ -5,8 +5,24 @@ import type { Route } from '../http/route.js';
 import type { BatchLimits } from '../publish/schemas.js';
 import { openApiDocument } from './document.js';
 
-// src/openapi and dist/openapi both sit two levels under the package root.
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+/**
+ * The product version for the document's `info.version`. In the repository src/openapi and
+ * dist/openapi sit two levels under this package's root; bundled into the packed `herald`
+ * command (dist/herald.js) the command's own package.json, one level up, carries it.
+ */
+function productVersion(): string {
+  const require = createRequire(import.meta.url);
+  for (const path of ['../../package.json', '../package.json']) {
+    try {
+      const { version } = require(path) as { version?: unknown };
+      if (typeof version === 'string') return version;
+    } catch {
+      // not this layout: try the next
+    }
+  }
+  return '0.0.0';
+}
+const version = productVersion();
 
 export function openApiRoute(limits: BatchLimits): Route {
   const answer = jsonResult(openApiDocument(limits, version));
