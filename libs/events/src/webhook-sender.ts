@@ -68,7 +68,7 @@ export class WebhookSender {
     this.label = { target: options.target.id };
     this.progressTimer = setInterval(() => {
       for (const h of this.byId.values()) h.delivery.progress?.();
-    }, options.progressMs ?? 15_000);
+    }, options.progressMs ?? 10_000);
     this.progressTimer.unref();
   }
 

@@ -36,8 +36,8 @@ export interface WebhookRunner {
   close(): Promise<void>;
 }
 
-/** Ack wait of the webhook consumers: held events are reported in progress well within it. */
-const ACK_WAIT_MS = 60_000;
+/** Ack wait of the webhook consumers: held events are reported in progress (every 10 s) well within it; an event handed to a process that died goes to another after it. */
+const ACK_WAIT_MS = 30_000;
 
 function consumerConfig(names: EventNames, target: WebhookTarget, maxPending: number): Partial<ConsumerConfig> & { durable_name: string } {
   return {
@@ -83,7 +83,9 @@ export async function startNatsWebhooks(nc: NatsConnection, names: EventNames, o
       },
     });
     const consumer = await js.consumers.get(names.eventsStream, names.webhookConsumer(target.id));
-    const messages = await consumer.consume({ max_messages: Math.min(o.maxPending, 256) });
+    // A short pull expiry: a pull left open by a process that died (a killed gateway) would
+    // otherwise hold events handed to it until the ack wait runs out.
+    const messages = await consumer.consume({ max_messages: Math.min(o.maxPending, 256), expires: 5_000 });
     senders.push(sender);
     streams.push(messages);
     void (async () => {
