@@ -86,6 +86,8 @@ export function unsupportedPlatformMessage(nodeVersion: string, abi: string, gli
 export function pickUws(
   requireBuild: (packageName: string) => unknown,
   abi: string = process.versions.modules,
+  // The build is chosen when the first module imports uWS, before any role reads its config.
+  // eslint-disable-next-line no-restricted-properties
   only: string | undefined = process.env['HERALD_UWS_BUILD'],
 ): LoadedUws {
   const failures: string[] = [];
@@ -125,6 +127,8 @@ export const MAX_REQUEST_HEAD_BYTES = 65_536;
 /** The loaded build, for logs and metrics. */
 export function loadedUws(): LoadedUws {
   if (!cached) {
+    // The binary reads this variable once, while it loads: it must be set before the require.
+    // eslint-disable-next-line no-restricted-properties
     process.env['UWS_HTTP_MAX_HEADERS_SIZE'] ??= String(MAX_REQUEST_HEAD_BYTES);
     const require = createRequire(import.meta.url);
     cached = pickUws((name) => require(name));

@@ -29,15 +29,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { TOPIC, elapsedS, log } from './common.js';
-import { findCapacity, type CapacityResult } from './capacity.js';
+import { findCapacity } from './capacity.js';
 import { runCompression, type CompressionResult } from './compression.js';
 import { runIdle, type IdleResult } from './idle.js';
 import { runInterest, type InterestResult } from './interest.js';
-import { connectPhase, deliveryPhase, fmtD, tokensFor, type Clients, type ConnectResult, type DeliveryResult } from './phases.js';
+import { connectPhase, deliveryPhase, fmtD, tokensFor, type Clients } from './phases.js';
 import { ROOT, byHand, ceiling, heraldDev, heraldNats, socketIo, type Running, type TargetDef } from './targets.js';
 import { endRun, LoadGens, Publisher } from './workers.js';
 import { runPerUser, type PerUserCfg, type PerUserResult } from './peruser.js';
-import { renderHtml, renderMarkdown, type Report } from './report.js';
+import { renderHtml, renderMarkdown, type Report, type TargetResult } from './report.js';
 
 const env = (k: string, d: number): number => Number(process.env[k] ?? d);
 export const CFG = {
@@ -91,15 +91,6 @@ const IDLE_EST_S = 20;
 const REST_EST_S = 2 * IDLE_EST_S + 30 + 35 + 10 + 30; // idle ×2, by hand, socket.io, interest, compression
 /** Targets measured for capacity and latency at half load (the comparisons). */
 const CAPACITY_KEYS = ['ceiling', 'herald-dev', 'herald-nats'];
-
-export interface TargetResult {
-  key: string; target: string; connect?: ConnectResult; fanout?: DeliveryResult; perUser?: DeliveryResult;
-  bigFanout?: DeliveryResult & { subscribers: number };
-  capacity?: CapacityResult;
-  /** Fan-out at half the ceiling's sustained capacity. */
-  halfLoad?: DeliveryResult & { rate: number };
-  error?: string;
-}
 
 /** What later targets need from earlier ones. */
 interface RunState { ceilingCapacity: number | undefined }

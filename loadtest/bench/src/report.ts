@@ -1,13 +1,22 @@
 /** Renders a bench run as a markdown report and a self-contained HTML page with inline SVG bar charts. */
-import { CAPACITY_P99_MS } from './capacity.js';
+import { CAPACITY_P99_MS, type CapacityResult } from './capacity.js';
 import type { CompressionResult } from './compression.js';
 import type { IdleResult } from './idle.js';
 import type { InterestResult } from './interest.js';
-import type { TargetResult } from './main.js';
-import type { DeliveryResult } from './phases.js';
+import type { ConnectResult, DeliveryResult } from './phases.js';
 import type { PerUserCfg, PerUserResult } from './peruser.js';
 import { perUserChecks, renderPerUser, type Check } from './report-peruser.js';
 import { PUBLISH_MAX_IN_FLIGHT } from './workers.js';
+
+/** What one target measured in the classic scenarios (the report's input, filled by main.ts). */
+export interface TargetResult {
+  key: string; target: string; connect?: ConnectResult; fanout?: DeliveryResult; perUser?: DeliveryResult;
+  bigFanout?: DeliveryResult & { subscribers: number };
+  capacity?: CapacityResult;
+  /** Fan-out at half the ceiling's sustained capacity. */
+  halfLoad?: DeliveryResult & { rate: number };
+  error?: string;
+}
 
 export interface Report {
   at: string;
