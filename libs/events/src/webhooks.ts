@@ -13,20 +13,13 @@ import type { Registry } from '@herald/telemetry';
 import { parseEvent } from './event.js';
 import type { MemoryEventHub } from './memory-hub.js';
 import type { EventNames } from './names.js';
-import type { BackoffOptions } from './backoff.js';
-import type { SigningKey } from './signature.js';
 import { webhookMetrics, type WebhookMetrics } from './webhook-metrics.js';
-import { WebhookSender, type Delivery } from './webhook-sender.js';
+import { WebhookSender, type Delivery, type WebhookSenderOptions } from './webhook-sender.js';
 import type { WebhookTarget } from './webhook-target.js';
 
-export interface WebhookRunOptions {
+/** One sender per target, each with the same signing keys, retry horizon and bounds. */
+export interface WebhookRunOptions extends Pick<WebhookSenderOptions, 'keys' | 'retryMs' | 'timeoutMs' | 'concurrency' | 'maxPending' | 'backoff'> {
   readonly targets: readonly WebhookTarget[];
-  readonly keys: readonly SigningKey[];
-  readonly retryMs: number;
-  readonly timeoutMs: number;
-  readonly concurrency: number;
-  readonly maxPending: number;
-  readonly backoff?: BackoffOptions;
   readonly registry?: Registry;
   readonly logger?: Logger;
 }
