@@ -1,18 +1,10 @@
 // Dedupe, gap detection and recovery against the scripted server: `since` on reconnect for
 // every channel seen, the personal channel in the upgrade URL, `recovered: false`, epochs.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HeraldMessage } from './types.js';
-import { NOW, setup, tick } from './testing/harness.js';
+import { setup, tick, useScriptedClock } from './testing/harness.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(NOW);
-  vi.spyOn(Math, 'random').mockReturnValue(0.5);
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+useScriptedClock();
 
 async function connectedWith(topic: string) {
   const t = setup();

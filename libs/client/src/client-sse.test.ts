@@ -1,19 +1,11 @@
 // The SSE transport through a scripted fetch: fallback after WebSocket failures, the same API,
 // topics changed by reopening from the last event id, recovery after a cut, close events.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeBase64Url, encodeBase64Url } from './encoding.js';
 import type { HeraldMessage } from './types.js';
-import { FakeSse, NOW, TOKEN, fakeJwt, setup, tick } from './testing/harness.js';
+import { FakeSse, NOW, TOKEN, fakeJwt, setup, tick, useScriptedClock } from './testing/harness.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(NOW);
-  vi.spyOn(Math, 'random').mockReturnValue(0.5);
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+useScriptedClock();
 
 function positionsOf(eventId: string | undefined): unknown {
   return JSON.parse(decodeBase64Url((eventId ?? '~').split('~')[1] as string));

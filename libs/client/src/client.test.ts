@@ -1,18 +1,10 @@
 // The state machine against a scripted WebSocket server: connect, subscribe, deliver,
 // backoff, close-code reactions, token refresh, dead connections, drain, ack timeouts.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { HeraldMessage } from './types.js';
-import { NOW, TOKEN, fakeJwt, setup, tick } from './testing/harness.js';
+import { NOW, TOKEN, fakeJwt, setup, tick, useScriptedClock } from './testing/harness.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(NOW);
-  vi.spyOn(Math, 'random').mockReturnValue(0.5);
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+useScriptedClock();
 
 describe('HeraldClient over WebSocket', () => {
   it('connects with the token in the subprotocol and is connected on welcome', async () => {

@@ -1,17 +1,9 @@
 // subscribe(topic, fn, { rewind }) against the scripted server: `since: 0` for a topic held for
 // the first time, the replay before the ack cut to the newest n, then live messages as usual.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { NOW, setup, tick } from './testing/harness.js';
+import { describe, expect, it } from 'vitest';
+import { setup, tick, useScriptedClock } from './testing/harness.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(NOW);
-  vi.spyOn(Math, 'random').mockReturnValue(0.5);
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+useScriptedClock();
 
 describe('subscribe with rewind', () => {
   it('asks for the retained history and delivers only its newest n, then live messages', async () => {

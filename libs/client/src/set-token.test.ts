@@ -1,17 +1,9 @@
 // setToken() against the scripted server: `auth` on the live socket, forbidden topics retried only
 // once the new token is accepted, and a socket lost before the answer.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { NOW, fakeJwt, setup, tick } from './testing/harness.js';
+import { describe, expect, it } from 'vitest';
+import { NOW, fakeJwt, setup, tick, useScriptedClock } from './testing/harness.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(NOW);
-  vi.spyOn(Math, 'random').mockReturnValue(0.5);
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+useScriptedClock();
 
 describe('HeraldClient.setToken', () => {
   it('sends auth, then subscribes again the forbidden topics; the gateway decides', async () => {

@@ -3,13 +3,26 @@
  * with every event recorded. For unit tests under fake timers.
  * @module
  */
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { HeraldClient } from '../index.js';
 import { encodeBase64Url } from '../encoding.js';
 import type { ConnectedInfo, ConnectionState, HeraldClientOptions, HeraldErrorLike, HeraldMessage } from '../types.js';
 import { FakeServer } from './fake-server.js';
 
 export const NOW = 1_700_000_000_000;
+
+/** Fake timers at NOW and a fixed Math.random (backoff jitter) around every test of the calling file. */
+export function useScriptedClock(): void {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(NOW);
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+}
 
 export function fakeJwt(payload: Record<string, unknown>): string {
   return `${encodeBase64Url('{"alg":"HS256"}')}.${encodeBase64Url(JSON.stringify({ sub: 'u1', exp: NOW / 1000 + 3600, ...payload }))}.sig`;
