@@ -2,8 +2,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { beforeAll } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { signToken } from '@herald/auth';
+import { connectWs, spawnService, type ServiceProcess, type WsTestClient } from '@herald/testkit';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const CHART = resolve(REPO, 'deploy/helm/herald');
@@ -140,4 +142,44 @@ export function imagePathInRepo(absPath: string, workdir: string): string {
   const base = workdir.endsWith('/') ? workdir : workdir + '/';
   if (!absPath.startsWith(base)) throw new Error(`${absPath} is outside WORKDIR ${workdir}`);
   return repoPath(absPath.slice(base.length));
+}
+
+/** The CLI every role runs from (`herald gateway`, `herald publish-api`). */
+export const HERALD_CLI = repoPath('services/herald/dist/cli.js');
+
+export interface RolePair {
+  readonly gateway: ServiceProcess;
+  readonly api: ServiceProcess;
+}
+
+/** Starts a gateway and a publish API process side by side with their environments. */
+export async function startRoles(gatewayEnv: Record<string, string>, apiEnv: Record<string, string>): Promise<RolePair> {
+  const [gateway, api] = await Promise.all([
+    spawnService({ args: [HERALD_CLI, 'gateway'], env: gatewayEnv }),
+    spawnService({ args: [HERALD_CLI, 'publish-api'], env: apiEnv }),
+  ]);
+  return { gateway, api };
+}
+
+/**
+ * Connects `user` to the pair's gateway, publishes `data` to that user through the publish
+ * API and waits for it: proof that both roles reach NATS and each other. Returns the client
+ * (the caller closes it) so a test can go on with it.
+ */
+export async function deliverToUser(pair: RolePair, opts: { secret: string; apiKey: string; user: string; data: unknown }): Promise<WsTestClient> {
+  const client = await connectWs(`ws://127.0.0.1:${pair.gateway.port}/v1/ws`, { token: await signToken({ secret: opts.secret, sub: opts.user }) });
+  try {
+    await client.waitFrame((f) => f.op === 'welcome');
+    const res = await fetch(`http://127.0.0.1:${pair.api.port}/v1/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${opts.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ user: opts.user, data: opts.data }),
+    });
+    expect(res.status).toBe(200);
+    expect((await client.waitMessages(`user:${opts.user}`, 1))[0]?.data).toEqual(opts.data);
+    return client;
+  } catch (err) {
+    client.terminate();
+    throw err;
+  }
 }

@@ -11,13 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nkeys } from '@nats-io/transport-node';
-import { signToken } from '@herald/auth';
 import { BusError, natsSecurity, openBus } from '@herald/bus';
-import { connectWs, spawnService, startNatsServer, type NatsServerHandle, type ServiceProcess, type WsTestClient } from '@herald/testkit';
+import { startNatsServer, type NatsServerHandle, type ServiceProcess, type WsTestClient } from '@herald/testkit';
 import { stringify as stringifyYaml } from 'yaml';
-import { CHART, helm, helmBinary, parseManifests, repoPath, setupOnce, type K8sObject } from './helpers.js';
+import { CHART, deliverToUser, helm, helmBinary, parseManifests, setupOnce, startRoles, type K8sObject } from './helpers.js';
 
-const CLI = repoPath('services/herald/dist/cli.js');
 const SECRET = 'secure-nats-test-secret-0123456789';
 const API_KEY = 'secure-nats-test-api-key-0123456789';
 
@@ -169,23 +167,10 @@ describe('a nats-server that requires TLS, a client certificate and an NKey user
   it('the gateway and the publish API connect and deliver', async () => {
     const { pki: p, nats: server } = bed();
     const common = { HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_LOG_LEVEL: 'info', HERALD_NATS_URL: server.url, ...securityEnv(p) };
-    const [gateway, api] = await Promise.all([
-      spawnService({ args: [CLI, 'gateway'], env: { ...common, HERALD_JWT_SECRET: SECRET } }),
-      spawnService({ args: [CLI, 'publish-api'], env: { ...common, HERALD_API_KEYS: API_KEY } }),
-    ]);
+    const pair = await startRoles({ ...common, HERALD_JWT_SECRET: SECRET }, { ...common, HERALD_API_KEYS: API_KEY });
+    const { gateway, api } = pair;
     started.push(gateway, api);
-    const client = await connectWs(`ws://127.0.0.1:${gateway.port}/v1/ws`, { token: await signToken({ secret: SECRET, sub: 'u1', topics: ['news'] }) });
-    clients.push(client);
-    await client.waitFrame((f) => f.op === 'welcome');
-    client.send({ op: 'sub', id: 1, topics: ['news'] });
-    await client.waitFrame((f) => f.op === 'ack');
-    const res = await fetch(`http://127.0.0.1:${api.port}/v1/publish`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ topic: 'news', data: { over: 'tls' } }),
-    });
-    expect(res.status).toBe(200);
-    expect((await client.waitMessages('topic:news', 1))[0]?.data).toEqual({ over: 'tls' });
+    clients.push(await deliverToUser(pair, { secret: SECRET, apiKey: API_KEY, user: 'u1', data: { over: 'tls' } }));
     // The logs name the files, never what they hold.
     const seed = readFileSync(p.seedFile, 'utf8').trim();
     const key = readFileSync(p.clientKey, 'utf8');
@@ -221,21 +206,9 @@ describe('a nats-server that requires TLS, a client certificate and an NKey user
       expect(gwEnv[k], k).toMatch(new RegExp(`^${root}/gw/etc/herald/nats/`));
       expect(apiEnv[k], k).toMatch(new RegExp(`^${root}/api/etc/herald/nats/`));
     }
-    const [gateway, api] = await Promise.all([
-      spawnService({ args: [CLI, 'gateway'], env: gwEnv }),
-      spawnService({ args: [CLI, 'publish-api'], env: apiEnv }),
-    ]);
-    started.push(gateway, api);
-    const client = await connectWs(`ws://127.0.0.1:${gateway.port}/v1/ws`, { token: await signToken({ secret: SECRET, sub: 'u2' }) });
-    clients.push(client);
-    await client.waitFrame((f) => f.op === 'welcome');
-    const res = await fetch(`http://127.0.0.1:${api.port}/v1/publish`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ user: 'u2', data: { via: 'chart' } }),
-    });
-    expect(res.status).toBe(200);
-    expect((await client.waitMessages('user:u2', 1))[0]?.data).toEqual({ via: 'chart' });
+    const pair = await startRoles(gwEnv, apiEnv);
+    started.push(pair.gateway, pair.api);
+    clients.push(await deliverToUser(pair, { secret: SECRET, apiKey: API_KEY, user: 'u2', data: { via: 'chart' } }));
   });
 
   it('is refused without the client certificate, and without the seed', async () => {
@@ -287,21 +260,10 @@ describe('a nats-server with decentralized JWT auth (operator, accounts, users)'
     const refused: unknown = await openBus({ natsUrl: nats.url, timeoutMs: 2000 }).then(async (b) => void (await b.close()), (e: unknown) => e);
     expect(refused).toBeInstanceOf(BusError);
     const common = { HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_LOG_LEVEL: 'info', HERALD_NATS_URL: nats.url, HERALD_NATS_CREDS_FILE: credsFile };
-    const [gateway, api] = await Promise.all([
-      spawnService({ args: [CLI, 'gateway'], env: { ...common, HERALD_JWT_SECRET: SECRET } }),
-      spawnService({ args: [CLI, 'publish-api'], env: { ...common, HERALD_API_KEYS: API_KEY } }),
-    ]);
+    const pair = await startRoles({ ...common, HERALD_JWT_SECRET: SECRET }, { ...common, HERALD_API_KEYS: API_KEY });
+    const { gateway, api } = pair;
     started.push(gateway, api);
-    const client = await connectWs(`ws://127.0.0.1:${gateway.port}/v1/ws`, { token: await signToken({ secret: SECRET, sub: 'u3' }) });
-    clients.push(client);
-    await client.waitFrame((f) => f.op === 'welcome');
-    const res = await fetch(`http://127.0.0.1:${api.port}/v1/publish`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ user: 'u3', data: { via: 'creds' } }),
-    });
-    expect(res.status).toBe(200);
-    expect((await client.waitMessages('user:u3', 1))[0]?.data).toEqual({ via: 'creds' });
+    clients.push(await deliverToUser(pair, { secret: SECRET, apiKey: API_KEY, user: 'u3', data: { via: 'creds' } }));
     expect(gateway.logs().some((r) => r['msg'] === 'bus connection settings' && r['auth'] === 'creds')).toBe(true);
     const secretPart = readFileSync(credsFile, 'utf8').split('\n').find((l) => l.startsWith('SU'))!;
     for (const line of [...gateway.lines, ...api.lines]) expect(line.includes(secretPart)).toBe(false);

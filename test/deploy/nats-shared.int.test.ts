@@ -6,10 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { signToken } from '@herald/auth';
 import { openBus } from '@herald/bus';
-import { connectWs, spawnService, startNatsServer, type NatsServerHandle, type ServiceProcess, type WsTestClient } from '@herald/testkit';
-import { repoPath, setupOnce } from './helpers.js';
+import { connectWs, startNatsServer, type NatsServerHandle, type ServiceProcess, type WsTestClient } from '@herald/testkit';
+import { setupOnce, startRoles } from './helpers.js';
 
-const CLI = repoPath('services/herald/dist/cli.js');
 const SECRET = 'shared-nats-test-secret-0123456789';
 const API_KEY = 'shared-nats-test-api-key-0123456789';
 
@@ -26,10 +25,10 @@ async function startInstall(nats: NatsServerHandle, name: string, prefix: string
     HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_LOG_LEVEL: 'info',
     HERALD_NATS_URL: nats.url, HERALD_NATS_PREFIX: prefix, HERALD_NATS_STREAM: stream,
   };
-  const [gateway, api] = await Promise.all([
-    spawnService({ args: [CLI, 'gateway'], env: { ...common, HERALD_NODE_ID: `${name}-gw`, HERALD_JWT_SECRET: SECRET } }),
-    spawnService({ args: [CLI, 'publish-api'], env: { ...common, HERALD_NODE_ID: `${name}-api`, HERALD_API_KEYS: API_KEY } }),
-  ]);
+  const { gateway, api } = await startRoles(
+    { ...common, HERALD_NODE_ID: `${name}-gw`, HERALD_JWT_SECRET: SECRET },
+    { ...common, HERALD_NODE_ID: `${name}-api`, HERALD_API_KEYS: API_KEY },
+  );
   return { name, gateway, api, wsUrl: `ws://127.0.0.1:${gateway.port}/v1/ws`, apiUrl: `http://127.0.0.1:${api.port}` };
 }
 
