@@ -19,6 +19,21 @@ export interface BusMessage {
   readonly data: string;
   /** The publisher's idempotency key, when given. */
   readonly id?: string;
+  /** Request context of the publish, on live delivery only (never in history); absent when there was none. */
+  readonly trace?: MessageTrace;
+}
+
+/**
+ * Request context a message carries from the publish API to the gateways (NATS headers
+ * `Herald-Request-Id`, `traceparent`, `tracestate`), for their logs and spans. Values are
+ * validated by the publish API: printable ASCII, bounded, no CR or LF.
+ */
+export interface MessageTrace {
+  /** The publish request's `x-request-id`. */
+  readonly reqId: string;
+  /** W3C `traceparent` a gateway's fan-out continues (the bus publish span when tracing, else the request's own). */
+  readonly traceparent?: string;
+  readonly tracestate?: string;
 }
 
 export interface PublishRequest {
@@ -28,6 +43,8 @@ export interface PublishRequest {
   readonly data: string;
   /** Idempotency key: the same key for the same channel within the dedupe window stores nothing new. */
   readonly id?: string;
+  /** Request context to deliver with the message; absent: none (no header work on the hot path). */
+  readonly trace?: MessageTrace;
 }
 
 export interface PublishResult {

@@ -3,7 +3,7 @@
  * @module
  */
 export type {
-  Bus, BusMessage, BusStatus, ControlHandlers, HistoryPage, HistoryQuery, MessageHandler, PresenceQuery, PublishRequest, PublishResult,
+  Bus, BusMessage, BusStatus, ControlHandlers, HistoryPage, HistoryQuery, MessageHandler, MessageTrace, PresenceQuery, PublishRequest, PublishResult,
 } from './bus.js';
 export { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from './bus.js';
 export { BusError } from './errors.js';

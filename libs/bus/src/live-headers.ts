@@ -1,9 +1,10 @@
 /**
- * The four headers a gateway reads from every republished message, read straight from the
+ * The headers a gateway reads from every republished message, read straight from the
  * header block's bytes. The NATS client's `msg.headers` decodes every header of the message
  * (about eight here: JetStream adds its own) into a map of arrays, validating and
  * canonicalizing each key: measured at about a third of the JavaScript a gateway runs per
- * live message. Here: one string of the block and four `indexOf`.
+ * live message. Here: one string of the block and five `indexOf` (two more when the message
+ * carries a request context).
  *
  * The header block's bytes are not part of the client's public API: `rawHeaderBlock` reads
  * them where @nats-io/nats-core 3.x keeps them and returns undefined when they are not there,
@@ -12,6 +13,7 @@
  * @module
  */
 import type { Msg } from '@nats-io/transport-node';
+import type { MessageTrace } from './bus.js';
 
 /** The header values decodeLive reads; undefined when absent. */
 export interface LiveHeaders {
@@ -19,6 +21,38 @@ export interface LiveHeaders {
   readonly lastSeq: string | undefined;
   readonly ts: string | undefined;
   readonly id: string | undefined;
+  /** The publish request's context (docs/operations.md#request-ids-and-trace-context); undefined when it had none. */
+  readonly trace: MessageTrace | undefined;
+}
+
+/**
+ * The request context of a message. A publisher that sends any of them always sends
+ * `Herald-Request-Id`, so a message without it costs the gateway one `indexOf` and no more.
+ * `traceparent` and `tracestate` keep their W3C names: other NATS consumers of the stream
+ * (and OpenTelemetry's NATS conventions) read them as they are.
+ */
+export const HDR_REQUEST_ID = 'Herald-Request-Id';
+export const HDR_TRACEPARENT = 'traceparent';
+export const HDR_TRACESTATE = 'tracestate';
+
+/** Sets the trace headers of `trace` on a header map (the publisher; values were validated: no CR/LF). */
+export function setTraceHeaders(h: { set(k: string, v: string): void }, trace: MessageTrace): void {
+  h.set(HDR_REQUEST_ID, trace.reqId);
+  if (trace.traceparent !== undefined) h.set(HDR_TRACEPARENT, trace.traceparent);
+  if (trace.tracestate !== undefined) h.set(HDR_TRACESTATE, trace.tracestate);
+}
+
+function traceOf(reqId: string, traceparent: string | undefined, tracestate: string | undefined): MessageTrace {
+  if (traceparent === undefined) return { reqId };
+  return tracestate === undefined ? { reqId, traceparent } : { reqId, traceparent, tracestate };
+}
+
+/** The request context in a header block (hot path: one `indexOf` when there is none). */
+function blockTrace(block: string): MessageTrace | undefined {
+  const reqId = headerValue(block, HDR_REQUEST_ID);
+  if (reqId === undefined || reqId === '') return undefined;
+  const traceparent = headerValue(block, HDR_TRACEPARENT);
+  return traceOf(reqId, traceparent, traceparent === undefined ? undefined : headerValue(block, HDR_TRACESTATE));
 }
 
 /** Where nats-core 3.x's MsgImpl keeps the raw message: the payload with headers first, and the header length. */
@@ -53,10 +87,15 @@ export function headerValue(block: string, key: string): string | undefined {
 export function liveHeaders(msg: Msg, names: { seq: string; lastSeq: string; ts: string; id: string }): LiveHeaders | undefined {
   const block = rawHeaderBlock(msg);
   if (block !== undefined) {
-    return { seq: headerValue(block, names.seq), lastSeq: headerValue(block, names.lastSeq), ts: headerValue(block, names.ts), id: headerValue(block, names.id) };
+    return {
+      seq: headerValue(block, names.seq), lastSeq: headerValue(block, names.lastSeq), ts: headerValue(block, names.ts), id: headerValue(block, names.id),
+      trace: blockTrace(block),
+    };
   }
   const h = msg.headers;
   if (!h) return undefined;
   const get = (k: string): string | undefined => (h.has(k) ? h.get(k) : undefined);
-  return { seq: get(names.seq), lastSeq: get(names.lastSeq), ts: get(names.ts), id: get(names.id) };
+  const reqId = get(HDR_REQUEST_ID);
+  const trace = reqId === undefined || reqId === '' ? undefined : traceOf(reqId, get(HDR_TRACEPARENT), get(HDR_TRACESTATE));
+  return { seq: get(names.seq), lastSeq: get(names.lastSeq), ts: get(names.ts), id: get(names.id), trace };
 }

@@ -120,4 +120,16 @@ describe('MemoryBus', () => {
     expect(next.messages).toHaveLength(500);
     expect(next.truncated).toBe(false);
   });
+
+  it('delivers a publish\'s request context with the live message only (history never returns it)', async () => {
+    const bus = new MemoryBus();
+    const got: BusMessage[] = [];
+    await bus.subscribe('topic:a', (m) => got.push(m));
+    const trace = { reqId: 'req-1', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+    await bus.publish({ channel: 'topic:a', data: '1', trace });
+    await bus.publish({ channel: 'topic:a', data: '2' });
+    expect(got.map((m) => m.trace)).toEqual([trace, undefined]);
+    expect('trace' in (got[1] as BusMessage)).toBe(false);
+    expect((await bus.history('topic:a')).messages.map((m) => m.trace)).toEqual([undefined, undefined]);
+  });
 });

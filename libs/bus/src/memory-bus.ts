@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { parseChannel } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
 import type {
-  Bus, BusMessage, BusStatus, ControlHandlers, HistoryPage, HistoryQuery, MessageHandler, PresenceQuery, PublishRequest, PublishResult,
+  Bus, BusMessage, BusStatus, ControlHandlers, HistoryPage, HistoryQuery, MessageHandler, MessageTrace, PresenceQuery, PublishRequest, PublishResult,
 } from './bus.js';
 import { BusError } from './errors.js';
 import { normalizeQuery, resolveHistoryOptions, type HistoryOptions } from './history.js';
@@ -101,7 +101,7 @@ export class MemoryBus implements Bus {
     try {
       this.#assertOpen();
       assertChannel(request.channel);
-      return Promise.resolve(this.#publish(request.channel, request.data, request.id));
+      return Promise.resolve(this.#publish(request.channel, request.data, request.id, request.trace));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -170,7 +170,7 @@ export class MemoryBus implements Bus {
         this.#probes.delete(nonce);
         resolve(performance.now() - started);
       });
-      this.#publish(channel, nonce, undefined);
+      this.#publish(channel, nonce, undefined, undefined);
     });
   }
 
@@ -197,7 +197,7 @@ export class MemoryBus implements Bus {
     if (this.#closed) throw new BusError('closed', 'bus is closed');
   }
 
-  #publish(channel: string, data: string, id: string | undefined): PublishResult {
+  #publish(channel: string, data: string, id: string | undefined, trace: MessageTrace | undefined): PublishResult {
     const now = Date.now();
     let key: string | undefined;
     if (id !== undefined) {
@@ -220,7 +220,8 @@ export class MemoryBus implements Bus {
       this.#dedupe.set(key, { result, expiresAt: now + this.#history.dedupeWindowMs });
       if (this.#dedupe.size > this.#maxDedupe) this.#dedupe.delete(this.#dedupe.keys().next().value as string);
     }
-    if (this.#handlers.has(channel)) this.#deliver(message);
+    // The request context travels with the live copy only, as on NATS (history reads never return it).
+    if (this.#handlers.has(channel)) this.#deliver(trace === undefined ? message : { ...message, trace });
     return result;
   }
 

@@ -157,7 +157,7 @@ export class NatsBus implements Bus {
     const subject = this.#subjects.in(request.channel);
     const ack = await this.#publisher.publish(request.id === undefined
       ? { subject, data: request.data }
-      : { subject, data: request.data, id: request.id, msgId: msgIdOf(request.channel, request.id) });
+      : { subject, data: request.data, id: request.id, msgId: msgIdOf(request.channel, request.id) }, request.trace);
     return { channel: request.channel, seq: ack.seq, duplicate: ack.duplicate };
   }
 

@@ -42,7 +42,8 @@ export function decodeLive(channel: string, msg: Msg): BusMessage | undefined {
   const ts = tsText ? Number(tsText) : Date.now();
   const id = h.id;
   const data = msg.string();
-  return id ? { channel, seq, prev, ts, data, id } : { channel, seq, prev, ts, data };
+  const m: BusMessage = id ? { channel, seq, prev, ts, data, id } : { channel, seq, prev, ts, data };
+  return h.trace === undefined ? m : { ...m, trace: h.trace };
 }
 
 /** Per-channel delivery state: the last delivered seq, and a repair buffer while a gap is filled. */

@@ -18,7 +18,9 @@
  * @module
  */
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { MessageTrace } from './bus.js';
 import { BusError } from './errors.js';
+import { setTraceHeaders } from './live-headers.js';
 import { HDR_ID, HDR_TS } from './nats-stream.js';
 
 /** What JetStream answered for a stored message. */
@@ -47,6 +49,8 @@ interface Pending {
 interface Queued {
   readonly m: JsMessage;
   readonly token: string;
+  /** The request context, when the publish had one. */
+  readonly trace: MessageTrace | undefined;
 }
 
 /** Header names JetStream reads on a publish. */
@@ -90,8 +94,11 @@ export class JetStreamPublisher {
     this.#sub = nc.subscribe(this.#replyPrefix + '*', { callback: (err, msg) => { if (!err) this.#onReply(msg); } });
   }
 
-  /** Stores one message; resolves with its seq once JetStream acknowledged it. Rejects with BusError('unavailable'). */
-  publish(m: JsMessage): Promise<PubAck> {
+  /**
+   * Stores one message; resolves with its seq once JetStream acknowledged it. Rejects with BusError('unavailable').
+   * `trace` (validated by the publish API) becomes the headers of live-headers.ts; absent: no header work.
+   */
+  publish(m: JsMessage, trace?: MessageTrace): Promise<PubAck> {
     if (this.#closed) return Promise.reject(new BusError('closed', 'bus is closed'));
     // refused here, not where the headers are built (in the flush, where a throw would end the process)
     if ((m.id !== undefined && LINE_BREAK.test(m.id)) || (m.msgId !== undefined && LINE_BREAK.test(m.msgId))) {
@@ -101,7 +108,7 @@ export class JetStreamPublisher {
     const p = new Promise<PubAck>((resolve, reject) => {
       this.#pending.set(token, { resolve, reject, deadline: Date.now() + this.#timeoutMs });
     });
-    this.#queue.push({ m, token });
+    this.#queue.push({ m, token, trace });
     if (this.#queue.length >= MAX_QUEUED) this.#flush();
     else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -131,12 +138,13 @@ export class JetStreamPublisher {
     const queue = this.#queue;
     this.#queue = [];
     const ts = String(Date.now());
-    for (const { m, token } of queue) {
+    for (const { m, token, trace } of queue) {
       const h = headers();
       h.set(HDR_TS, ts);
       h.set(HDR_EXPECTED_STREAM, this.#stream);
       if (m.id !== undefined) h.set(HDR_ID, m.id);
       if (m.msgId !== undefined) h.set(HDR_MSG_ID, m.msgId);
+      if (trace !== undefined) setTraceHeaders(h, trace);
       try {
         this.#nc.publish(m.subject, m.data, { reply: this.#replyPrefix + token, headers: h });
       } catch (err) {

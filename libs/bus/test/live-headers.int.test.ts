@@ -4,11 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startNatsServer, type NatsServerHandle } from '@herald/testkit';
-import { headerValue, liveHeaders, rawHeaderBlock } from '../src/live-headers.js';
+import { HDR_REQUEST_ID, HDR_TRACEPARENT, HDR_TRACESTATE, headerValue, liveHeaders, rawHeaderBlock } from '../src/live-headers.js';
 import { decodeLive } from '../src/nats-live.js';
 import { HDR_ID, HDR_LAST_SEQ, HDR_SEQ, HDR_TS } from '../src/nats-stream.js';
 
 const NAMES = { seq: HDR_SEQ, lastSeq: HDR_LAST_SEQ, ts: HDR_TS, id: HDR_ID };
+const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 describe('live header fast path', () => {
   let server: NatsServerHandle;
@@ -42,23 +43,34 @@ describe('live header fast path', () => {
     return got;
   }
 
-  it('reads seq, last seq, ts and id exactly as msg.headers does, from the raw block', async () => {
+  it('reads seq, last seq, ts, id and the request context exactly as msg.headers does, from the raw block', async () => {
     const msgs = await republished([
       { subject: 'lh.in.user.a', data: '{"x":1}', h: { [HDR_TS]: '1700000000123', [HDR_ID]: 'order-1' } },
       { subject: 'lh.in.user.a', data: '{"x":2}', h: { [HDR_TS]: '1700000000124' } },
       { subject: 'lh.in.user.b', data: '"é ✓"', h: { [HDR_ID]: 'id with spaces: and colons', 'Nats-Msg-Id': 'm-3', 'X-Other': 'Herald-Id: not this' } },
       { subject: 'lh.in.user.b', data: '{}', h: {} },
+      { subject: 'lh.in.user.c', data: '1', h: { [HDR_REQUEST_ID]: 'req-1', [HDR_TRACEPARENT]: TP, [HDR_TRACESTATE]: 'rojo=1,congo=2' } },
+      { subject: 'lh.in.user.c', data: '2', h: { [HDR_REQUEST_ID]: 'req-2' } },
+      { subject: 'lh.in.user.c', data: '3', h: { [HDR_TRACEPARENT]: TP } }, // no request id: no context (the publisher always sends one)
     ]);
-    expect(msgs).toHaveLength(4);
+    expect(msgs).toHaveLength(7);
     for (const m of msgs) {
       expect(rawHeaderBlock(m)).toBeDefined(); // the fast path is taken with this client
       const h = m.headers!;
       const slow = (k: string): string | undefined => (h.has(k) ? h.get(k) : undefined);
-      expect(liveHeaders(m, NAMES)).toEqual({ seq: slow(HDR_SEQ), lastSeq: slow(HDR_LAST_SEQ), ts: slow(HDR_TS), id: slow(HDR_ID) });
+      const reqId = slow(HDR_REQUEST_ID);
+      const tp = slow(HDR_TRACEPARENT);
+      const ts = slow(HDR_TRACESTATE);
+      const trace = reqId === undefined ? undefined : { reqId, ...(tp === undefined ? {} : { traceparent: tp }), ...(ts === undefined ? {} : { tracestate: ts }) };
+      expect(liveHeaders(m, NAMES)).toEqual({ seq: slow(HDR_SEQ), lastSeq: slow(HDR_LAST_SEQ), ts: slow(HDR_TS), id: slow(HDR_ID), trace });
     }
     const decoded = msgs.map((m) => decodeLive('user:a', m));
-    expect(decoded.map((d) => d?.seq)).toEqual([1, 2, 3, 4]);
-    expect(decoded.map((d) => d?.prev)).toEqual([0, 1, 0, 3]);
+    expect(decoded.map((d) => d?.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(decoded.map((d) => d?.prev)).toEqual([0, 1, 0, 3, 0, 5, 6]);
+    expect(decoded.map((d) => d?.trace)).toEqual([
+      undefined, undefined, undefined, undefined,
+      { reqId: 'req-1', traceparent: TP, tracestate: 'rojo=1,congo=2' }, { reqId: 'req-2' }, undefined,
+    ]);
     expect(decoded[0]).toMatchObject({ ts: 1700000000123, id: 'order-1', data: '{"x":1}' });
     expect(decoded[1]?.id).toBeUndefined();
     expect(decoded[2]).toMatchObject({ id: 'id with spaces: and colons', data: '"é ✓"' });
