@@ -60,6 +60,17 @@ export const natsConfig = z.object({
   NATS_NKEY_SEED_FILE: z.string().optional(),
 });
 
+/** Tracing (docs/operations.md#request-ids-and-trace-context); both roles read it. */
+export const tracingConfig = z.object({
+  /**
+   * `otel`: spans (publish, bus publish, fan-out) through @opentelemetry/api, recorded by the
+   * OpenTelemetry SDK the operator registers (`node --import`); with none registered they cost
+   * little and record nothing. `off` (default): no spans. Request ids and an incoming
+   * `traceparent` are carried to the gateways and logged either way.
+   */
+  TRACING: z.enum(['off', 'otel']).default('off'),
+});
+
 export const historyConfig = z.object({
   /** Messages kept per channel. */
   HISTORY_SIZE: int(1, 100_000).default(100),

@@ -9,4 +9,4 @@ export type { UnknownVariable } from './known.js';
 export { redactConfig, isSecretKey } from './redact.js';
 export { busChoiceIssues } from './bus-choice.js';
 export type { Role } from './bus-choice.js';
-export { csv, booleanFlag, port, int, logConfig, nodeConfig, natsConfig, historyConfig, jwtConfig } from './fragments.js';
+export { csv, booleanFlag, port, int, logConfig, nodeConfig, natsConfig, historyConfig, jwtConfig, tracingConfig } from './fragments.js';

@@ -1,5 +1,5 @@
 /** The gateway's configuration schema (`HERALD_*` variables, prefix stripped by loadConfig), with units and defaults. */
-import { csv, historyConfig, int, jwtConfig, logConfig, natsConfig, nodeConfig, port } from '@herald/config';
+import { csv, historyConfig, int, jwtConfig, logConfig, natsConfig, nodeConfig, port, tracingConfig } from '@herald/config';
 import { isValidTopicPattern, type VerifierConfig } from '@herald/auth';
 import { eventsConfig, eventsConfigIssues } from '@herald/events';
 import { z } from 'zod';
@@ -21,6 +21,7 @@ export const gatewayConfigSchema = z
     ...jwtConfig.shape,
     ...natsConfig.shape,
     ...historyConfig.shape,
+    ...tracingConfig.shape,
     /** Lifecycle events and webhooks (HERALD_EVENTS, HERALD_OFFLINE_GRACE_MS, HERALD_WEBHOOK_*): docs/events.md#configuration. */
     ...eventsConfig.shape,
     /** TCP port of the WebSocket and ops endpoints; 0 picks a free one. */

@@ -1,5 +1,5 @@
 /** The publish API's configuration schema: `HERALD_*` variables, each with its unit and default. */
-import { csv, historyConfig, int, logConfig, natsConfig, nodeConfig, port } from '@herald/config';
+import { csv, historyConfig, int, logConfig, natsConfig, nodeConfig, port, tracingConfig } from '@herald/config';
 import { z } from 'zod';
 
 /** Shortest accepted API key: 16 characters keep a random key out of reach of guessing. */
@@ -27,6 +27,7 @@ export const publishApiConfigSchema = z
     ...nodeConfig.shape,
     ...natsConfig.shape,
     ...historyConfig.shape,
+    ...tracingConfig.shape,
     /** HTTP port; 0 picks a free one (tests). */
     PORT: port(8081),
     /** Bearer keys backends authenticate with; required, each at least 16 characters. */
