@@ -5,6 +5,11 @@
  * transition (an outbox), published, then cleared; a writer that finds an event still there
  * publishes it again first, so an event is never lost to a crash and events of one key reach
  * the stream in transition order.
+ *
+ * Reads that decide (after a conflict, or `fresh`) go to the stream leader: a bucket with
+ * `allow_direct` lets any replica answer a plain `get`, and a lagging follower can return an entry
+ * older than this node's own last write, so "my count is already there, nothing to write" would be
+ * decided on stale data and the write lost.
  * @module
  */
 import type { Logger } from '@herald/telemetry';
@@ -41,13 +46,20 @@ export class KvPresenceStore implements PresenceStore {
    */
   private readonly cache = new Map<string, { revision: number; value: PresenceValue }>();
   private readonly kv: KV;
+  /** The same bucket bound with direct get off: `get` is answered by the stream leader. */
+  private readonly leader: KV;
   private readonly epoch: string;
   private readonly publisher: EventPublisher;
   private readonly logger: Logger | undefined;
 
-  /** `epoch` names the bucket's incarnation (its creation time): event ids of a recreated bucket differ. */
-  constructor(kv: KV, epoch: string, publisher: EventPublisher, logger?: Logger) {
+  /**
+   * `epoch` names the bucket's incarnation (its creation time): event ids of a recreated bucket differ.
+   * `leader` is the bucket bound with `allow_direct: false` (defaults to `kv`: right for R1 or a
+   * bucket without direct get).
+   */
+  constructor(kv: KV, epoch: string, publisher: EventPublisher, logger?: Logger, leader?: KV) {
     this.kv = kv;
+    this.leader = leader ?? kv;
     this.epoch = epoch;
     this.publisher = publisher;
     this.logger = logger;
@@ -55,7 +67,8 @@ export class KvPresenceStore implements PresenceStore {
 
   async mutate(key: string, mutation: Mutation, options: MutateOptions = {}): Promise<PresenceValue | undefined> {
     for (let attempt = 0; ; attempt++) {
-      const { revision, current } = await this.read(key, options.fresh === true);
+      // After a conflict the cache is gone and the read must not be a lagging replica's.
+      const { revision, current } = await this.read(key, options.fresh === true || attempt > 0);
       // Outbox: the previous writer's event may not be on the stream yet; it goes first.
       if (current?.ev) await this.publish(current.ev);
       const now = Date.now();
@@ -101,12 +114,12 @@ export class KvPresenceStore implements PresenceStore {
     return out;
   }
 
-  /** The entry from the cache, else from the bucket (0: absent or deleted). */
+  /** The entry from the cache, else from the bucket (0: absent or deleted); `fresh`: from the stream leader. */
   private async read(key: string, fresh: boolean): Promise<{ revision: number; current: PresenceValue | undefined }> {
     const cached = fresh ? undefined : this.cache.get(key);
     if (cached) return { revision: cached.revision, current: cached.value };
     this.stats.gets++;
-    const entry = await this.kv.get(key);
+    const entry = await (fresh ? this.leader : this.kv).get(key);
     return { revision: entry?.revision ?? 0, current: entry && entry.operation === 'PUT' ? decodeValue(entry.value) : undefined };
   }
 

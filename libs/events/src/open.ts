@@ -38,7 +38,12 @@ export interface NatsPresenceOptions extends PresenceOptions {
   readonly timeoutMs?: number;
   /** Give up creating the bucket and streams after this long, ms (a fresh cluster elects leaders first). */
   readonly startupTimeoutMs?: number;
+  /** Re-read each written entry this long after the write and repair this node's slot (0: off). See tracker.ts. */
+  readonly verifyMs?: number;
 }
+
+/** Default delay of the check after a write (clustered CAS on nats-server < 2.9.21 can lose a write). */
+export const DEFAULT_VERIFY_MS = 250;
 
 export interface Presence {
   readonly tracker: PresenceTracker;
@@ -74,9 +79,11 @@ export async function openNatsPresence(o: NatsPresenceOptions): Promise<Presence
   const kv = await openBucket(o.nc, names.presenceBucket, replicas, o.timeoutMs ?? 5000, Date.now() + startup);
   const epoch = createHash('sha256').update((await kv.status()).streamInfo.created).digest('base64url').slice(0, 12);
   const publisher = new NatsEventPublisher(o.nc, names, o.timeoutMs);
-  const store = new KvPresenceStore(kv, epoch, publisher, o.logger);
+  // Decisions after a conflict read the leader's copy (see kv-store.ts).
+  const leader = await new Kvm(jetstream(o.nc, { timeout: o.timeoutMs ?? 5000 })).open(names.presenceBucket, { allow_direct: false });
+  const store = new KvPresenceStore(kv, epoch, publisher, o.logger, leader);
   const tracker = new PresenceTracker({
-    incarnation: incarnationOf(o.node), node: o.node, store, publisher, graceMs: o.graceMs,
+    incarnation: incarnationOf(o.node), node: o.node, store, publisher, graceMs: o.graceMs, verifyMs: o.verifyMs ?? DEFAULT_VERIFY_MS,
     ...(o.connectionEvents === undefined ? {} : { connectionEvents: o.connectionEvents }),
     ...(o.logger === undefined ? {} : { logger: o.logger }),
   });

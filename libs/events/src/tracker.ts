@@ -4,6 +4,15 @@
  * absolute local value, so several local changes coalesce into one write and a lost write heals
  * on the next), and the store's compare-and-set decides transitions, so every transition happens
  * once in the whole cluster.
+ *
+ * Check after write (`verifyMs`): on nats-server before 2.9.21 the clustered
+ * `Nats-Expected-Last-Subject-Sequence` check is not serialised (nats-server#4320): two CAS
+ * writes against the same revision that are in flight together can both succeed, and the later
+ * one, computed without the earlier, silently drops it (seen: a node's disconnect write
+ * overwritten by another node's, its old count left in the entry, no `user.offline`). So every
+ * key this node wrote is read again from the stream leader `verifyMs` later, and this node's slot
+ * rewritten when it does not hold the local count. Two such writes land within one Raft round, far
+ * below the delay.
  * @module
  */
 import type { Logger } from '@herald/telemetry';
@@ -23,16 +32,22 @@ export interface TrackerOptions {
   readonly graceMs: number;
   /** Publish `connection.opened` / `connection.closed` (opt-in: one event per connection). */
   readonly connectionEvents?: boolean;
+  /** Re-read every written key this long after its write and repair this node's slot (0 or absent: off). */
+  readonly verifyMs?: number;
   readonly logger?: Logger;
 }
 
 /** Pause after a failed store write before the next attempt (the local count stays the truth). */
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
+/** Keys waiting for their check after write; beyond this a write is not checked (logged). */
+const MAX_VERIFY = 100_000;
 
 interface KeyState {
   running: boolean;
   dirty: boolean;
+  /** The next sync reads the stored value from the leader instead of trusting this node's cache. */
+  fresh: boolean;
   waiting: Array<() => void>;
 }
 
@@ -43,7 +58,12 @@ export class PresenceTracker {
   private readonly counts = new Map<string, number>();
   private readonly states = new Map<string, KeyState>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** key → when its check after write is due (ms since epoch). */
+  private readonly verifyDue = new Map<string, number>();
+  private verifyTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Checks after write that found this node's slot wrong and rewrote it (tests, logs). */
+  repaired = 0;
 
   constructor(options: TrackerOptions) {
     this.options = options;
@@ -136,6 +156,8 @@ export class PresenceTracker {
     this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    if (this.verifyTimer) clearTimeout(this.verifyTimer);
+    this.verifyDue.clear();
     for (const st of this.states.values()) for (const w of st.waiting.splice(0)) w();
   }
 
@@ -154,14 +176,15 @@ export class PresenceTracker {
   }
 
   /** Schedules a sync of `key`; resolves once a sync that started after this call is done. */
-  private kick(key: string): Promise<void> {
+  private kick(key: string, fresh = false): Promise<void> {
     let st = this.states.get(key);
     if (!st) {
-      st = { running: false, dirty: false, waiting: [] };
+      st = { running: false, dirty: false, fresh: false, waiting: [] };
       this.states.set(key, st);
     }
     const state = st;
     state.dirty = true;
+    if (fresh) state.fresh = true;
     const done = new Promise<void>((resolve) => state.waiting.push(resolve));
     if (!state.running) void this.run(key, state);
     return done;
@@ -171,8 +194,10 @@ export class PresenceTracker {
     st.running = true;
     while (st.dirty && !this.closed) {
       st.dirty = false;
+      const fresh = st.fresh;
+      st.fresh = false;
       const waiters = st.waiting.splice(0);
-      await this.syncOnce(key);
+      await this.syncOnce(key, fresh);
       for (const w of waiters) w();
     }
     st.running = false;
@@ -181,10 +206,21 @@ export class PresenceTracker {
   }
 
   /** Writes this node's count of `key` until the store takes it (or the tracker closes). */
-  private async syncOnce(key: string): Promise<void> {
+  private async syncOnce(key: string, fresh: boolean): Promise<void> {
     for (let attempt = 0; !this.closed; attempt++) {
       try {
-        const value = await this.options.store.mutate(key, (v, now) => syncCount(v, this.incarnation, this.counts.get(key) ?? 0, now));
+        let wrote = false;
+        const value = await this.options.store.mutate(key, (v, now) => {
+          const t = syncCount(v, this.incarnation, this.counts.get(key) ?? 0, now);
+          wrote = t !== undefined;
+          return t;
+        }, fresh ? { fresh: true } : {});
+        if (fresh && wrote) {
+          this.repaired++;
+          this.options.logger?.warn({ key }, 'presence check after write: this node\'s count was missing from the entry; written again');
+        }
+        // A check that found nothing to write needs no check of its own.
+        if (wrote || !fresh) this.scheduleVerify(key);
         this.afterCommit(key, value);
         return;
       } catch (err) {
@@ -192,6 +228,38 @@ export class PresenceTracker {
         const cap = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(attempt, 10));
         await new Promise((r) => setTimeout(r, Math.random() * cap).unref());
       }
+    }
+  }
+
+  /** Queues the check after write of `key` (coalesced: one check per key per delay). */
+  private scheduleVerify(key: string): void {
+    const ms = this.options.verifyMs ?? 0;
+    if (ms <= 0 || this.closed) return;
+    if (!this.verifyDue.has(key) && this.verifyDue.size >= MAX_VERIFY) {
+      this.options.logger?.warn({ pending: this.verifyDue.size }, 'presence check after write skipped: queue full');
+      return;
+    }
+    this.verifyDue.delete(key);
+    this.verifyDue.set(key, Date.now() + ms);
+    if (!this.verifyTimer) {
+      this.verifyTimer = setTimeout(() => this.runVerify(), ms);
+      this.verifyTimer.unref();
+    }
+  }
+
+  /** Runs the due checks (insertion order is due order) and re-arms for the next one. */
+  private runVerify(): void {
+    this.verifyTimer = undefined;
+    if (this.closed) return;
+    const now = Date.now();
+    for (const [key, due] of this.verifyDue) {
+      if (due > now) {
+        this.verifyTimer = setTimeout(() => this.runVerify(), due - now);
+        this.verifyTimer.unref();
+        return;
+      }
+      this.verifyDue.delete(key);
+      void this.kick(key, true);
     }
   }
 
