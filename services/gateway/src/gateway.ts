@@ -2,7 +2,7 @@
 import type { TokenVerifier } from '@herald/auth';
 import type { Bus } from '@herald/bus';
 import { CloseCode, MAX_TOPICS_PER_FRAME } from '@herald/protocol';
-import type { Logger, Registry } from '@herald/telemetry';
+import { createTracing, type Logger, type Registry } from '@herald/telemetry';
 import { toUwsBehavior, type App, type Readiness } from '@herald/uws';
 import type { GatewayConfig } from './config.js';
 import { Admission } from './conn/admission.js';
@@ -12,6 +12,7 @@ import { GOING_AWAY_CLOSE, Sender } from './conn/send.js';
 import { ConnIds, type ConnState } from './conn/state.js';
 import { createControlHandlers } from './control.js';
 import { drainSockets } from './drain.js';
+import { traceFanout } from './fanout-trace.js';
 import { NodeEvents } from './events.js';
 import { Conflation } from './hub/conflation.js';
 import { Fanout } from './hub/fanout.js';
@@ -96,7 +97,7 @@ function createCore(deps: GatewayDeps, child: (component: string) => Logger): Co
   const recovery = new Recovery({ bus, sender, metrics, log: hubLog });
   const fanout = new Fanout({ metrics, recovery, conflation: conflating, log: hubLog });
   const interest = new Interest({
-    bus, onMessage: fanout.onMessage, lingerMs: c.UNSUBSCRIBE_LINGER_MS, log: hubLog, onCount: (n) => metrics.busChannels.set(n),
+    bus, onMessage: traceFanout(fanout.onMessage, { log: hubLog, tracing: createTracing(c.TRACING), count: (ch) => fanout.count(ch) }), lingerMs: c.UNSUBSCRIBE_LINGER_MS, log: hubLog, onCount: (n) => metrics.busChannels.set(n),
   });
   const join = new Join({ interest, recovery });
   const subscriptions = new Subscriptions({

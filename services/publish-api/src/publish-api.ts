@@ -1,6 +1,6 @@
 /** The publish API as a unit: routes mountable on a shared uWS app (server.ts makes a standalone server of it). */
 import type { Bus } from '@herald/bus';
-import { Gauge, type Logger, type Registry } from '@herald/telemetry';
+import { Gauge, createTracing, type Logger, type Registry } from '@herald/telemetry';
 import type { App, Readiness } from '@herald/uws';
 import { createApiKeyCheck } from './http/api-keys.js';
 import type { PublishApiConfig } from './config.js';
@@ -64,7 +64,7 @@ export function createPublishApi(deps: PublishApiDeps): PublishApi {
     maxBodyBytes: config.MAX_BODY_BYTES,
   };
   return {
-    mount: (app) => mountRoutes(app, routes, { logger, metrics, admission, inflight }),
+    mount: (app) => mountRoutes(app, routes, { logger, metrics, admission, inflight, tracing: createTracing(config.TRACING) }),
     readiness: () => (bus.isConnected() ? { ready: true } : { ready: false, reason: 'bus_disconnected' }),
     idle: (timeoutMs) => inflight.idle(timeoutMs),
   };

@@ -1,17 +1,19 @@
 /** The uWS HTTP adapter: copy the request head, admit, read the body with a limit, run a route, write its result. */
-import { randomBytes } from 'node:crypto';
-import type { Logger } from '@herald/telemetry';
+import { TRACING_OFF, type Logger, type TraceSpan, type Tracing } from '@herald/telemetry';
 import { BodyTooLargeError, guardResponse, readBody, statusLine, type App, type HttpRequest, type HttpResponse, type ResponseGuard } from '@herald/uws';
 import { admit, bodyTooLarge, parseJsonBody, type AdmissionDeps, type RequestHead } from './admission.js';
 import { errorResult, failureResult, type HttpResult } from './result.js';
 import type { PublishMetrics } from '../metrics.js';
 import { requestContext, type RequestContext, type Route } from './route.js';
+import { RequestTrace, readTraceHead, requestIdOf } from './trace.js';
 
 export interface ServerDeps {
   readonly logger: Logger;
   readonly metrics: PublishMetrics;
   readonly admission: AdmissionDeps;
   readonly inflight: Inflight;
+  /** HERALD_TRACING; default off. */
+  readonly tracing?: Tracing;
 }
 
 /** Counts requests being handled, so a shutdown can wait for them. */
@@ -48,15 +50,6 @@ export class Inflight {
   }
 }
 
-// Request ids: a per-process random prefix and a counter; unique enough to grep logs by.
-const REQ_ID_PREFIX = randomBytes(3).toString('hex');
-let reqCounter = 0;
-
-function nextReqId(): string {
-  reqCounter = (reqCounter + 1) % Number.MAX_SAFE_INTEGER;
-  return `${REQ_ID_PREFIX}-${reqCounter.toString(36)}`;
-}
-
 const NO_QUERY: URLSearchParams = new URLSearchParams();
 
 function readHead(req: HttpRequest): RequestHead {
@@ -74,6 +67,8 @@ interface Exchange {
   readonly routeName: string;
   readonly ctx: RequestContext;
   readonly started: number;
+  /** The request's span when tracing is on; ended here with the status. */
+  readonly span: TraceSpan | undefined;
 }
 
 /** Serializes a body; a value JSON.stringify cannot take (too deep) becomes a 500 rather than an unhandled rejection. */
@@ -92,6 +87,10 @@ function respond(metrics: PublishMetrics, ex: Exchange, answer: HttpResult): voi
   const status = result.status;
   metrics.countRequest(ex.routeName, status);
   const ms = Math.round(performance.now() - ex.started);
+  if (ex.span !== undefined) {
+    ex.span.setAttribute('http.response.status_code', status);
+    ex.span.end(status >= 500 ? new Error(result.code ?? 'internal') : undefined);
+  }
   if (status >= 500) ctx.log.warn({ route: ex.routeName, status, code: result.code, ms }, 'request failed');
   else if (status >= 400 && ctx.debug) ctx.log.debug({ route: ex.routeName, status, code: result.code, ms }, 'request refused');
   if (guard.aborted) {
@@ -111,13 +110,19 @@ function internalError(ctx: RequestContext, err: unknown): HttpResult {
 }
 
 function handler(route: Route, deps: ServerDeps): (res: HttpResponse, req: HttpRequest) => void {
+  const tracing = deps.tracing ?? TRACING_OFF;
   return (res, req) => {
     // HttpRequest is only valid during this call: copy what we need first.
     const head = readHead(req);
     const rawQuery = req.getQuery() ?? '';
     // Most requests (every publish) have no query: share one empty, never-mutated instance.
     const query = rawQuery === '' ? NO_QUERY : new URLSearchParams(rawQuery);
-    const reqId = nextReqId();
+    const traceHead = readTraceHead(req);
+    const reqId = requestIdOf(traceHead);
+    // Nothing more per request unless it sent a request id or trace context, or tracing is on.
+    const trace = traceHead.requestId !== '' || traceHead.traceparent !== '' || tracing.enabled
+      ? new RequestTrace(reqId, traceHead, tracing, `${head.method} ${route.path}`, { 'http.request.method': head.method, 'http.route': route.path })
+      : undefined;
     let reading = false;
     let ended = false;
     const endOnce = (): void => {
@@ -128,7 +133,7 @@ function handler(route: Route, deps: ServerDeps): (res: HttpResponse, req: HttpR
     const guard = guardResponse(res, () => {
       if (reading) endOnce();
     });
-    const ex: Exchange = { res, guard, routeName: route.name, ctx: requestContext(deps.logger, reqId), started: performance.now() };
+    const ex: Exchange = { res, guard, routeName: route.name, ctx: requestContext(deps.logger, reqId, trace), started: performance.now(), span: trace?.span };
     deps.inflight.begin();
     const finish = (result: HttpResult): void => {
       reading = false;
@@ -165,10 +170,10 @@ export function mountRoutes(app: App, routes: readonly Route[], deps: ServerDeps
 
 /** The catch-all 404 of a standalone publish API (not mounted when sharing an app). */
 export function mountNotFound(app: App, deps: Pick<ServerDeps, 'logger' | 'metrics'>): void {
-  app.any('/*', (res) => {
+  app.any('/*', (res, req) => {
+    const reqId = requestIdOf(readTraceHead(req));
     const guard = guardResponse(res);
-    const reqId = nextReqId();
-    const ex: Exchange = { res, guard, routeName: 'unknown', ctx: requestContext(deps.logger, reqId), started: performance.now() };
+    const ex: Exchange = { res, guard, routeName: 'unknown', ctx: requestContext(deps.logger, reqId), started: performance.now(), span: undefined };
     respond(deps.metrics, ex, errorResult('not_found', 'no such route'));
   });
 }

@@ -1,10 +1,19 @@
 /** A route of the publish API, as the uWS adapter (server.ts) and the unit tests see it. */
 import type { Logger } from '@herald/telemetry';
 import type { HttpResult } from './result.js';
+import type { BusContext, RequestTrace } from './trace.js';
 
-/** Per-request context: a child logger bound to the request id. */
+/** Per-request context: a child logger bound to the request id (and trace id). */
 export interface RequestContext {
   readonly reqId: string;
+  /** The trace id logged with the request (its span's, else the incoming `traceparent`'s); undefined when none. */
+  readonly traceId?: string | undefined;
+  /**
+   * Starts the request's bus publish span (tracing on) and returns what each message it
+   * publishes carries to the gateways; undefined when there is nothing to carry (the request
+   * sent neither `x-request-id` nor `traceparent` and tracing is off). Absent in unit tests.
+   */
+  busContext?(messages: number): BusContext | undefined;
   readonly log: Logger;
   /**
    * Whether debug lines are written. Check it before `log.debug` on a hot path: reading
@@ -41,19 +50,34 @@ class LazyRequestContext implements RequestContext {
   readonly reqId: string;
   readonly debug: boolean;
   readonly #logger: Logger;
+  readonly #trace: RequestTrace | undefined;
   #log: Logger | undefined;
 
-  constructor(logger: Logger, reqId: string) {
+  constructor(logger: Logger, reqId: string, trace: RequestTrace | undefined) {
     this.#logger = logger;
     this.reqId = reqId;
+    this.#trace = trace;
     this.debug = logger.isLevelEnabled('debug');
   }
 
+  get traceId(): string | undefined {
+    return this.#trace?.traceId;
+  }
+
   get log(): Logger {
-    return (this.#log ??= this.#logger.child({ reqId: this.reqId }));
+    if (this.#log === undefined) {
+      const traceId = this.traceId;
+      this.#log = this.#logger.child(traceId === undefined ? { reqId: this.reqId } : { reqId: this.reqId, traceId });
+    }
+    return this.#log;
+  }
+
+  busContext(messages: number): BusContext | undefined {
+    return this.#trace?.busContext(messages);
   }
 }
 
-export function requestContext(logger: Logger, reqId: string): RequestContext {
-  return new LazyRequestContext(logger, reqId);
+/** A request's context; `trace` when the request carries or records a trace (see RequestTrace). */
+export function requestContext(logger: Logger, reqId: string, trace?: RequestTrace): RequestContext {
+  return new LazyRequestContext(logger, reqId, trace);
 }

@@ -1,5 +1,5 @@
 /** Publishes validated commands through the bus: in order, pipelined, stopping at the first failure. */
-import type { Bus, PublishResult } from '@herald/bus';
+import type { Bus, MessageTrace, PublishRequest, PublishResult } from '@herald/bus';
 import type { PublishCommand } from './validate.js';
 
 /** Raised when a publish failed; says how many were acknowledged before it. */
@@ -31,9 +31,9 @@ export function countTargets(commands: readonly PublishCommand[]): number {
  * failure no new publish is issued; the ones in flight are awaited (so nothing settles
  * unobserved) and a PublishFailure is thrown.
  */
-export async function publishAll(bus: Bus, commands: readonly PublishCommand[], concurrency: number): Promise<PublishResult[][]> {
+export async function publishAll(bus: Bus, commands: readonly PublishCommand[], concurrency: number, trace?: MessageTrace): Promise<PublishResult[][]> {
   const single = commands.length === 1 ? (commands[0] as PublishCommand) : undefined;
-  if (single !== undefined && single.channels.length === 1) return [[await publishOne(bus, single)]];
+  if (single !== undefined && single.channels.length === 1) return [[await publishOne(bus, single, trace)]];
   const results: PublishResult[][] = commands.map((c) => new Array<PublishResult>(c.channels.length));
   const total = countTargets(commands);
   let stored = 0;
@@ -44,7 +44,7 @@ export async function publishAll(bus: Bus, commands: readonly PublishCommand[], 
     const cmd = commands[i] as PublishCommand;
     for (let j = 0; j < cmd.channels.length; j++) {
       if (failed) break outer;
-      const request = cmd.id === undefined ? { channel: cmd.channels[j] as string, data: cmd.data } : { channel: cmd.channels[j] as string, data: cmd.data, id: cmd.id };
+      const request = requestOf(cmd.channels[j] as string, cmd, trace);
       const p: Promise<void> = bus.publish(request).then(
         (r) => {
           (results[i] as PublishResult[])[j] = r;
@@ -65,11 +65,17 @@ export async function publishAll(bus: Bus, commands: readonly PublishCommand[], 
   return results;
 }
 
+/** The bus request of one target; `id` and `trace` only when present (no undefined-valued keys). */
+function requestOf(channel: string, cmd: PublishCommand, trace: MessageTrace | undefined): PublishRequest {
+  const request = cmd.id === undefined ? { channel, data: cmd.data } : { channel, data: cmd.data, id: cmd.id };
+  return trace === undefined ? request : { ...request, trace };
+}
+
 /** The common case (one message, one channel) without the pipelining machinery. */
-async function publishOne(bus: Bus, cmd: PublishCommand): Promise<PublishResult> {
+async function publishOne(bus: Bus, cmd: PublishCommand, trace: MessageTrace | undefined): Promise<PublishResult> {
   const channel = cmd.channels[0] as string;
   try {
-    return await bus.publish(cmd.id === undefined ? { channel, data: cmd.data } : { channel, data: cmd.data, id: cmd.id });
+    return await bus.publish(requestOf(channel, cmd, trace));
   } catch (err) {
     throw new PublishFailure(0, 1, err);
   }

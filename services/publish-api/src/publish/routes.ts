@@ -32,8 +32,11 @@ function toChannelResult(r: PublishResult): ChannelResult {
 
 async function run(deps: PublishHandlerDeps, route: string, commands: readonly PublishCommand[], ctx: RequestContext): Promise<ChannelResult[][] | HttpResult> {
   const started = performance.now();
+  // The request id and trace context every message of this request carries to the gateways (none: no header work).
+  const carried = ctx.busContext?.(commands.length);
   try {
-    const grouped = await publishAll(deps.bus, commands, deps.concurrency);
+    const grouped = await publishAll(deps.bus, commands, deps.concurrency, carried?.trace);
+    carried?.end();
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.observeDuration(route, seconds);
     let duplicates = 0;
@@ -46,6 +49,7 @@ async function run(deps: PublishHandlerDeps, route: string, commands: readonly P
     if (ctx.debug) ctx.log.debug({ route, messages: commands.length, targets, duplicates, ms: Math.round(seconds * 1000) }, 'published');
     return grouped.map((g) => g.map(toChannelResult));
   } catch (err) {
+    carried?.end(err);
     const failure = err instanceof PublishFailure ? err : undefined;
     const cause = failure ? failure.cause : err;
     if (failure && failure.stored > 0) deps.metrics.countMessages('stored', failure.stored);
