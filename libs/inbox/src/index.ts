@@ -10,7 +10,7 @@ export type {
 } from './types.js';
 export { MemoryInboxStore } from './memory-store.js';
 export type { MemoryInboxOptions } from './memory-store.js';
-export { NatsInboxStore, inboxStreamConfig, MAX_CAS_ROUNDS, HDR_ID, HDR_TS, HDR_EXP } from './nats-store.js';
+export { NatsInboxStore, inboxStreamConfig, MAX_CAS_ROUNDS, HDR_MSG_ID, HDR_TS, HDR_EXP } from './nats-store.js';
 export type { NatsInboxOptions } from './nats-store.js';
 export { inboxNames, inboxChannel } from './names.js';
 export type { InboxNames } from './names.js';

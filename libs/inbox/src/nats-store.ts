@@ -27,7 +27,8 @@ import {
   type ListOptions, type PendingPage, type ReceiptResult, type ReceiptTarget,
 } from './types.js';
 
-export const HDR_ID = 'Herald-Inbox-Id';
+/** JetStream's dedupe header, stored with the message: `<base64url(user)>.<message id>`. */
+export const HDR_MSG_ID = 'Nats-Msg-Id';
 export const HDR_TS = 'Herald-Inbox-Ts';
 export const HDR_EXP = 'Herald-Inbox-Exp';
 
@@ -91,8 +92,16 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   }
 }
 
+/** The message id from the stored `Nats-Msg-Id` (the user token holds no dot). */
+function idOf(h: MsgHdrs | undefined): string | undefined {
+  const msgId = h?.get(HDR_MSG_ID);
+  if (!msgId) return undefined;
+  const dot = msgId.indexOf('.');
+  return dot < 0 ? undefined : msgId.slice(dot + 1);
+}
+
 function messageOf(user: string, seq: number, data: Uint8Array, h: MsgHdrs | undefined): InboxMessage {
-  const id = h?.get(HDR_ID) ?? String(seq);
+  const id = idOf(h) ?? String(seq);
   const ts = Number(h?.get(HDR_TS));
   const expText = h?.get(HDR_EXP);
   const exp = expText ? Number(expText) : Number.NaN;
@@ -148,7 +157,6 @@ export class NatsInboxStore implements InboxStore {
     const now = this.#now();
     const exp = expiryOf(input, now, this.#ttlMs);
     const h = natsHeaders();
-    h.set(HDR_ID, id);
     h.set(HDR_TS, String(now));
     if (exp !== undefined) h.set(HDR_EXP, String(exp));
     try {
@@ -213,7 +221,7 @@ export class NatsInboxStore implements InboxStore {
       if (seq > hi) return false;
       const m = messageOf(user, seq, data, h);
       if (visible(m, now, this.#ttlMs)) held.push({ seq, id: m.id });
-      return true;
+      return seq < hi; // at hi: nothing further can be in range, spare the look-ahead
     }, true);
     return held;
   }
@@ -258,7 +266,7 @@ export class NatsInboxStore implements InboxStore {
     checkUser(user);
     let found = 0;
     await this.#reader.walk(this.names.stored(user), 1, (seq, _data, h) => {
-      if (h?.get(HDR_ID) !== id) return true;
+      if (idOf(h) !== id) return true;
       found = seq;
       return false;
     }, true);
