@@ -15,13 +15,13 @@ export type { MemoryBusOptions } from './memory-bus.js';
 export {
   inSubject, outSubject, channelOfSubject, canaryChannel, encodeToken, decodeToken,
   IN_PREFIX, OUT_PREFIX, IN_WILDCARD, OUT_WILDCARD, CTL_DISCONNECT, CTL_PRESENCE,
-  subjectScheme, DEFAULT_SUBJECTS, DEFAULT_SUBJECT_PREFIX, SUBJECT_PREFIX_PATTERN,
+  subjectScheme, DEFAULT_SUBJECTS, DEFAULT_SUBJECT_PREFIX, SUBJECT_PREFIX_PATTERN, MAX_PARTITIONS, partitionOf, fnv1a32,
 } from './subjects.js';
-export type { SubjectScheme } from './subjects.js';
+export type { SubjectScheme, ChannelRoute } from './subjects.js';
 export { natsSecurity } from './nats-auth.js';
 export type { NatsSecurity, NatsSecurityFiles } from './nats-auth.js';
 export { NatsBus, DEFAULT_TIMEOUT_MS, DEFAULT_STARTUP_TIMEOUT_MS } from './nats-bus.js';
 export type { NatsBusOptions } from './nats-bus.js';
-export { DEFAULT_STREAM } from './nats-stream.js';
+export { DEFAULT_STREAM, partitionStream } from './nats-stream.js';
 export { openBus, openBusFromConfig } from './open-bus.js';
 export type { OpenBusOptions, BusConfigKeys } from './open-bus.js';

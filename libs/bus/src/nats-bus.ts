@@ -1,11 +1,18 @@
 /**
- * NatsBus: the Bus on NATS core + JetStream. History is one stream holding
- * `herald.in.>`; its RePublish option copies every stored message to `herald.out.>`
- * with its seq and prev, which gateway nodes subscribe to with core NATS.
+ * NatsBus: the Bus on NATS core + JetStream. History is one stream per partition
+ * (HERALD_NATS_PARTITIONS, default 1): partition 0 is the stream `HERALD` holding
+ * `herald.in.>`, partition k ≥ 1 the stream `HERALD_P<k>` holding `herald.p<k>.in.>`.
+ * Each stream's RePublish option copies every stored message to the partition's live
+ * subjects (`herald.out.>`, `herald.p<k>.out.>`) with its seq and prev, which gateway
+ * nodes subscribe to with core NATS, one subscription per channel.
+ *
+ * A channel always lives in one partition (subjects.ts, partitionOf), so its seqs, prevs,
+ * dedupe window, history, gap repair and catch-up all stay within one stream; seqs of
+ * channels of different partitions are never compared.
  * @module
  */
 import { connect, type Authenticator, type NatsConnection, type Subscription, type TlsOptions } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import type { Logger } from '@herald/telemetry';
 import type {
   Bus, BusStatus, ControlHandlers, HistoryPage, HistoryQuery, MessageHandler, PresenceQuery, PublishRequest, PublishResult,
@@ -18,14 +25,22 @@ import { redactUrl } from './nats-auth.js';
 import { HistoryReader, type RawPage } from './nats-history.js';
 import { JetStreamPublisher } from './nats-publisher.js';
 import { decodeLive, LiveChannel } from './nats-live.js';
-import { DEFAULT_STREAM, ensureStreamUntil, epochOf, msgIdOf, streamConfig } from './nats-stream.js';
+import {
+  DEFAULT_STREAM, ensureStreamUntil, epochOfPartitions, msgIdOf, PartitionsChangedError, partitionStream, streamConfig, StreamOwnedError,
+} from './nats-stream.js';
 import { subjectScheme, type SubjectScheme } from './subjects.js';
 
 export interface NatsBusOptions {
   /** NATS server URLs (`nats://host:port`), one or several of a cluster. */
   readonly servers: string | readonly string[];
-  /** JetStream stream holding history (default `HERALD`). */
+  /** JetStream stream holding history (default `HERALD`); partition k ≥ 1 is `<stream>_P<k>`. */
   readonly stream?: string;
+  /**
+   * Number of partitions (default 1): channels are spread over this many streams by a
+   * stable hash, so that several servers lead streams. Every process of an install must use
+   * the same count: connect() refuses streams that record another one.
+   */
+  readonly partitions?: number;
   /** Stream replicas (default 1; 3 on a three-node cluster). */
   readonly replicas?: number;
   /** History window; applied to the stream at connect (every node should use the same). */
@@ -57,6 +72,7 @@ const RECONNECT_STREAM_WAIT_MS = 10_000;
 interface LiveEntry {
   readonly live: LiveChannel;
   readonly inSubject: string;
+  readonly partition: number;
   sub?: Subscription;
   ready?: Promise<void>;
 }
@@ -66,12 +82,13 @@ export class NatsBus implements Bus {
   readonly kind = 'nats' as const;
   readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
-  readonly #publisher: JetStreamPublisher;
+  /** One publisher, reader and stream configuration per partition, by partition. */
+  readonly #publishers: readonly JetStreamPublisher[];
   readonly #jsm: JetStreamManager;
-  readonly #reader: HistoryReader;
+  readonly #readers: readonly HistoryReader[];
   readonly #control: NatsControl;
   readonly #canary: Canary;
-  readonly #config: ReturnType<typeof streamConfig>;
+  readonly #configs: readonly ReturnType<typeof streamConfig>[];
   readonly #timeoutMs: number;
   readonly #log: Logger | undefined;
   readonly #subjects: SubjectScheme;
@@ -83,30 +100,37 @@ export class NatsBus implements Bus {
   readonly #statusListeners = new Set<(status: BusStatus) => void>();
 
   private constructor(
-    nc: NatsConnection, jsm: JetStreamManager, config: ReturnType<typeof streamConfig>, epoch: string, timeoutMs: number, subjects: SubjectScheme, log?: Logger,
+    nc: NatsConnection, jsm: JetStreamManager, configs: readonly ReturnType<typeof streamConfig>[], epoch: string, timeoutMs: number, subjects: SubjectScheme, log?: Logger,
   ) {
     this.#subjects = subjects;
     this.#nc = nc;
     this.#jsm = jsm;
     this.#js = jetstream(nc, { timeout: timeoutMs });
-    this.#publisher = new JetStreamPublisher(nc, config.name, timeoutMs);
-    this.#config = config;
+    // A publisher per stream: each names its stream in Nats-Expected-Stream and checks it in the acknowledgement.
+    this.#publishers = configs.map((c) => new JetStreamPublisher(nc, c.name, timeoutMs));
+    this.#configs = configs;
     this.#epoch = epoch;
     this.#timeoutMs = timeoutMs;
     this.#log = log;
-    this.#reader = new HistoryReader({ nc, jsm, stream: config.name, timeoutMs });
+    this.#readers = configs.map((c) => new HistoryReader({ nc, jsm, stream: c.name, timeoutMs }));
     this.#control = new NatsControl(nc, timeoutMs, log, subjects);
     this.#canary = new Canary(nc, this.#js, timeoutMs, subjects);
     void this.#watchStatus();
     void nc.closed().then(() => this.#setStatus('closed'));
   }
 
-  /** Connects (reconnecting forever afterwards), and creates or updates the stream. Rejects with BusError('unavailable'). */
+  /**
+   * Connects (reconnecting forever afterwards), and creates or updates the stream of every
+   * partition. Rejects with BusError('unavailable'), or BusError('invalid') for a prefix or
+   * partition count out of range.
+   */
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const history = resolveHistoryOptions(options.history);
-    const subjects = subjectScheme(options.prefix);
-    const config = streamConfig(options.stream ?? DEFAULT_STREAM, history, options.replicas ?? 1, subjects);
+    const subjects = subjectScheme(options.prefix, options.partitions ?? 1);
+    const base = options.stream ?? DEFAULT_STREAM;
+    const configs = Array.from({ length: subjects.partitions }, (_, k) => streamConfig(partitionStream(base, k), history, options.replicas ?? 1, subjects, k));
+    const first = configs[0] as ReturnType<typeof streamConfig>;
     const servers = typeof options.servers === 'string' ? [options.servers] : [...options.servers];
     let nc: NatsConnection;
     try {
@@ -136,15 +160,28 @@ export class NatsBus implements Bus {
     try {
       const jsm = await jetstreamManager(nc, { timeout: timeoutMs, checkAPI: false });
       const deadline = jetStreamHere ? Date.now() + (options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS) : Date.now();
-      const info = await ensureStreamUntil(jsm, config, deadline, (err) => options.logger?.warn({ err, stream: config.name }, 'JetStream not ready; retrying'));
-      options.logger?.info({ stream: config.name, replicas: config.num_replicas, created: info.created }, 'bus stream ready');
-      return new NatsBus(nc, jsm, config, epochOf(info), timeoutMs, subjects, options.logger);
+      const ensure = (config: ReturnType<typeof streamConfig>): Promise<StreamInfo> =>
+        ensureStreamUntil(jsm, config, deadline, (err) => options.logger?.warn({ err, stream: config.name }, 'JetStream not ready; retrying')).catch((err: unknown) => {
+          throw new StreamSetupError(config.name, err);
+        });
+      // Partition 0 first: a stream recording another partition count refuses the start before any other stream is made.
+      const infos = [await ensure(first)];
+      infos.push(...(await Promise.all(configs.slice(1).map(ensure))));
+      options.logger?.info(
+        { stream: first.name, partitions: configs.length, replicas: first.num_replicas, created: infos.map((i) => i.created) },
+        configs.length === 1 ? 'bus stream ready' : 'bus streams ready',
+      );
+      return new NatsBus(nc, jsm, configs, epochOfPartitions(infos), timeoutMs, subjects, options.logger);
     } catch (err) {
       const server = nc.getServer();
       const where = /^[a-z]+:\/\//.test(server) ? server : `nats://${server}`;
       await nc.close().catch(() => undefined);
-      const message = jetStreamHere ? `cannot set up JetStream stream ${config.name}` : `JetStream is not enabled on ${where}: start nats-server with -js`;
-      throw new BusError('unavailable', message, { cause: err });
+      const stream = err instanceof StreamSetupError ? err.stream : first.name;
+      const cause = err instanceof StreamSetupError ? err.cause : err;
+      // A configuration error says what to do in the message itself: the start-up failure prints only the message.
+      const why = cause instanceof StreamOwnedError || cause instanceof PartitionsChangedError ? `: ${cause.message}` : '';
+      const message = jetStreamHere ? `cannot set up JetStream stream ${stream}${why}` : `JetStream is not enabled on ${where}: start nats-server with -js`;
+      throw new BusError('unavailable', message, { cause });
     }
   }
 
@@ -154,8 +191,8 @@ export class NatsBus implements Bus {
 
   async publish(request: PublishRequest): Promise<PublishResult> {
     this.#assertUsable();
-    const subject = this.#subjects.in(request.channel);
-    const ack = await this.#publisher.publish(request.id === undefined
+    const { partition, in: subject } = this.#subjects.locate(request.channel);
+    const ack = await (this.#publishers[partition] as JetStreamPublisher).publish(request.id === undefined
       ? { subject, data: request.data }
       : { subject, data: request.data, id: request.id, msgId: msgIdOf(request.channel, request.id) }, request.trace);
     return { channel: request.channel, seq: ack.seq, duplicate: ack.duplicate };
@@ -164,15 +201,19 @@ export class NatsBus implements Bus {
   subscribe(channel: string, handler: MessageHandler): Promise<void> {
     try {
       this.#assertUsable();
-      const out = this.#subjects.out(channel);
+      const route = this.#subjects.locate(channel);
       const existing = this.#live.get(channel);
       if (existing) {
         existing.live.handler = handler;
         return existing.ready ?? Promise.resolve();
       }
-      const entry: LiveEntry = { inSubject: this.#subjects.in(channel), live: new LiveChannel(channel, handler, (since, limit) => this.#readRaw(channel, since, limit), this.#log) };
+      const entry: LiveEntry = {
+        inSubject: route.in,
+        partition: route.partition,
+        live: new LiveChannel(channel, handler, (since, limit) => this.#readRaw(channel, since, limit), this.#log),
+      };
       this.#live.set(channel, entry);
-      entry.ready = this.#startLive(channel, out, entry);
+      entry.ready = this.#startLive(channel, route.out, entry);
       return entry.ready;
     } catch (err) {
       return Promise.reject(err);
@@ -187,7 +228,7 @@ export class NatsBus implements Bus {
    */
   async #startLive(channel: string, out: string, entry: LiveEntry): Promise<void> {
     try {
-      entry.live.last = await this.#reader.lastSeq(entry.inSubject);
+      entry.live.last = await this.#readerOf(entry.partition).lastSeq(entry.inSubject);
       if (this.#live.get(channel) !== entry) return;
       entry.sub = this.#nc.subscribe(out, {
         callback: (err, msg) => {
@@ -227,9 +268,9 @@ export class NatsBus implements Bus {
   }
 
   async #readRaw(channel: string, since: number, limit: number): Promise<RawPage> {
-    const subject = this.#subjects.in(channel);
+    const { partition, in: subject } = this.#subjects.locate(channel);
     try {
-      return await this.#reader.read(channel, subject, since, limit);
+      return await this.#readerOf(partition).read(channel, subject, since, limit);
     } catch (err) {
       throw err instanceof BusError ? err : new BusError('unavailable', `cannot read history of ${channel}`, { cause: err });
     }
@@ -277,7 +318,12 @@ export class NatsBus implements Bus {
       await this.#nc.close().catch(() => undefined);
     }
     // acknowledgements that did not arrive before the drain ended will not come now
-    this.#publisher.close();
+    for (const publisher of this.#publishers) publisher.close();
+  }
+
+  /** The history reader of a partition's stream. */
+  #readerOf(partition: number): HistoryReader {
+    return this.#readers[partition] as HistoryReader;
   }
 
   #assertUsable(): void {
@@ -320,25 +366,27 @@ export class NatsBus implements Bus {
     }
   }
 
-  /** Re-checks the stream (a new epoch resets every channel), then catches up on missed messages. */
+  /** Re-checks the streams (a new epoch resets every channel), then catches up on missed messages. */
   async #afterReconnect(generation: number): Promise<void> {
+    const streams = this.#configs.map((c) => c.name);
     try {
-      const info = await ensureStreamUntil(this.#jsm, this.#config, Date.now() + RECONNECT_STREAM_WAIT_MS);
-      const epoch = epochOf(info);
+      const deadline = Date.now() + RECONNECT_STREAM_WAIT_MS;
+      const infos = await Promise.all(this.#configs.map((c) => ensureStreamUntil(this.#jsm, c, deadline)));
+      const epoch = epochOfPartitions(infos);
       if (epoch !== this.#epoch) {
-        this.#log?.warn({ stream: this.#config.name, epoch, previous: this.#epoch }, 'bus stream was recreated: new epoch');
+        this.#log?.warn({ streams, epoch, previous: this.#epoch }, 'bus stream was recreated: new epoch');
         this.#epoch = epoch;
         for (const entry of this.#live.values()) entry.live.reset();
       }
     } catch (err) {
-      this.#log?.error({ err, stream: this.#config.name }, 'bus stream check failed after reconnect');
+      this.#log?.error({ err, streams }, 'bus stream check failed after reconnect');
     }
     const entries = [...this.#live.values()];
     for (let i = 0; i < entries.length; i += CATCH_UP_CONCURRENCY) {
       if (this.#closed || generation !== this.#reconnects) return;
       await Promise.all(entries.slice(i, i + CATCH_UP_CONCURRENCY).map(async (entry) => {
         try {
-          if ((await this.#reader.lastSeq(entry.inSubject)) > entry.live.last) entry.live.catchUp();
+          if ((await this.#readerOf(entry.partition).lastSeq(entry.inSubject)) > entry.live.last) entry.live.catchUp();
         } catch (err) {
           this.#log?.warn({ err, channel: entry.live.channel }, 'catch-up check failed; relying on gap repair');
         }
@@ -347,3 +395,12 @@ export class NatsBus implements Bus {
   }
 }
 
+/** A stream of one partition could not be set up (carries which). */
+class StreamSetupError extends Error {
+  readonly stream: string;
+  constructor(stream: string, cause: unknown) {
+    super(`cannot set up JetStream stream ${stream}`, { cause });
+    this.name = 'StreamSetupError';
+    this.stream = stream;
+  }
+}

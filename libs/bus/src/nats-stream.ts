@@ -1,6 +1,7 @@
 /**
- * The JetStream stream that holds Herald's history: its configuration, creation or
- * update at connect time, the epoch derived from it, and the headers Herald adds.
+ * The JetStream streams that hold Herald's history (one per partition): their
+ * configuration, creation or update at connect time, the epoch derived from them, and
+ * the headers Herald adds.
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -11,6 +12,31 @@ import { DEFAULT_SUBJECTS, type SubjectScheme } from './subjects.js';
 
 /** Default stream name. */
 export const DEFAULT_STREAM = 'HERALD';
+
+/** Stream of a partition: the configured name for partition 0 (the stream of every install before partitions), `<name>_P<k>` for k ≥ 1. */
+export function partitionStream(name: string, partition: number): string {
+  return partition === 0 ? name : `${name}_P${partition}`;
+}
+
+/** What a stream's description records: its partition and the partition count of the install. */
+export interface PartitionRecord {
+  readonly partition: number;
+  readonly of: number;
+}
+
+/** The stream description recording a partition (read back by {@link recordedPartition}). */
+export function partitionDescription(record: PartitionRecord): string {
+  return `Herald history: partition ${record.partition} of ${record.of} (HERALD_NATS_PARTITIONS=${record.of})`;
+}
+
+/**
+ * The partition a stream description records. A stream without one was made before
+ * partitions existed (or by a version that does not record them): partition 0 of 1.
+ */
+export function recordedPartition(description: string | undefined): PartitionRecord {
+  const m = /^Herald history: partition (\d+) of (\d+)\b/.exec(description ?? '');
+  return m ? { partition: Number(m[1]), of: Number(m[2]) } : { partition: 0, of: 1 };
+}
 
 /** Header carrying the publish time in ms (republished copies on 2.9 have no timestamp of their own). */
 export const HDR_TS = 'Herald-Ts';
@@ -28,13 +54,20 @@ export const HDR_TIME = 'Nats-Time-Stamp';
 /** JetStream's API error code for "stream name already in use" (the config differs). */
 const STREAM_NAME_IN_USE = 10058;
 
-/** The stream configuration for a history window. */
+/**
+ * The stream configuration of a partition for a history window: the stream of partition
+ * `partition` of `subjects` (named by the caller, see {@link partitionStream}) holds that
+ * partition's stored subjects, republishes them to its live subjects, and records the
+ * partition count in its description.
+ */
 export function streamConfig(
-  name: string, history: HistoryOptions, replicas: number, subjects: SubjectScheme = DEFAULT_SUBJECTS,
+  name: string, history: HistoryOptions, replicas: number, subjects: SubjectScheme = DEFAULT_SUBJECTS, partition = 0,
 ): Partial<StreamConfig> & { name: string } {
+  const inWildcard = `${subjects.inPrefixOf(partition)}>`;
   return {
     name,
-    subjects: [subjects.inWildcard],
+    description: partitionDescription({ partition, of: subjects.partitions }),
+    subjects: [inWildcard],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
@@ -44,13 +77,15 @@ export function streamConfig(
     duplicate_window: nanos(Math.min(history.dedupeWindowMs, history.maxAgeMs)),
     num_replicas: replicas,
     allow_direct: true,
-    republish: { src: subjects.inWildcard, dest: subjects.outWildcard },
+    republish: { src: inWildcard, dest: `${subjects.outPrefixOf(partition)}>` },
   };
 }
 
 /**
  * Creates the stream, or updates it to this configuration when it exists with
- * another one. Every node applies its own configuration: keep them equal.
+ * another one. Every node applies its own configuration: keep them equal. Refuses
+ * (without touching the stream) a stream of other subjects ({@link StreamOwnedError}) or
+ * one recording another partition or partition count ({@link PartitionsChangedError}).
  */
 export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<StreamInfo> {
   try {
@@ -58,9 +93,13 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
   } catch (err) {
     if (!(err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE)) throw err;
     // Never move another install's stream onto our subjects: two installs on one cluster need two streams.
-    const held = (await jsm.streams.info(config.name)).config.subjects ?? [];
+    const info = await jsm.streams.info(config.name);
+    const held = info.config.subjects ?? [];
     const ours = config.subjects ?? [];
     if (held.length !== ours.length || held.some((s, i) => s !== ours[i])) throw new StreamOwnedError(config.name, held, ours);
+    const had = recordedPartition(info.config.description);
+    const want = recordedPartition(config.description);
+    if (had.partition !== want.partition || had.of !== want.of) throw new PartitionsChangedError(config.name, had, want);
     return await jsm.streams.update(config.name, config);
   }
 }
@@ -70,6 +109,28 @@ export class StreamOwnedError extends Error {
   constructor(stream: string, held: readonly string[], ours: readonly string[]) {
     super(`stream ${stream} holds ${held.join(', ') || 'no subjects'}, not ${ours.join(', ')}: give each install sharing this NATS its own HERALD_NATS_STREAM and HERALD_NATS_PREFIX`);
     this.name = 'StreamOwnedError';
+  }
+}
+
+/**
+ * The stream records another partition count than this process's HERALD_NATS_PARTITIONS
+ * (or another partition). A configuration error, never retried: processes that disagree on
+ * the count would publish a channel to one stream while gateways listen to another.
+ */
+export class PartitionsChangedError extends Error {
+  readonly held: PartitionRecord;
+  readonly wanted: PartitionRecord;
+  constructor(stream: string, held: PartitionRecord, wanted: PartitionRecord) {
+    const base = wanted.partition > 0 ? stream.slice(0, -`_P${wanted.partition}`.length) : stream;
+    const old = Array.from({ length: held.of }, (_, k) => partitionStream(base, k)).join(', ');
+    super(
+      `stream ${stream} holds partition ${held.partition} of ${held.of} (HERALD_NATS_PARTITIONS=${held.of}), this process runs with HERALD_NATS_PARTITIONS=${wanted.of}: ` +
+      `every gateway and publish API of an install must use the same value. To change it, stop all of them, delete ${held.of === 1 ? 'the stream' : 'the streams'} ${old} ` +
+      '(their history is lost; clients see a new epoch), then start them with the new value (docs/operations.md, "Partitions")',
+    );
+    this.name = 'PartitionsChangedError';
+    this.held = held;
+    this.wanted = wanted;
   }
 }
 
@@ -88,7 +149,7 @@ export async function ensureStreamUntil(
     try {
       return await ensureStream(jsm, config);
     } catch (err) {
-      const transient = !(err instanceof JetStreamApiError || err instanceof StreamOwnedError) || (err instanceof JetStreamApiError && err.status === 503);
+      const transient = !(err instanceof JetStreamApiError || err instanceof StreamOwnedError || err instanceof PartitionsChangedError) || (err instanceof JetStreamApiError && err.status === 503);
       if (!transient || Date.now() + STREAM_RETRY_MS >= deadline) throw err;
       onRetry?.(err);
       await new Promise((r) => setTimeout(r, STREAM_RETRY_MS));
@@ -99,6 +160,19 @@ export async function ensureStreamUntil(
 /** An epoch names one incarnation of the stream: a recreated stream has a new `created` time. */
 export function epochOf(info: StreamInfo): string {
   return createHash('sha256').update(`${info.config.name}\n${info.created}`).digest('base64url').slice(0, 16);
+}
+
+/**
+ * The epoch of an install's streams, in partition order: with one partition exactly
+ * {@link epochOf} (an install keeps its epoch when it upgrades to a version with
+ * partitions), with several a hash of every stream's name and creation time, so that a
+ * recreated partition (or another partition count) gives a new epoch.
+ */
+export function epochOfPartitions(infos: readonly StreamInfo[]): string {
+  if (infos.length === 1) return epochOf(infos[0] as StreamInfo);
+  const h = createHash('sha256').update(`partitions ${infos.length}`);
+  for (const info of infos) h.update(`\n${info.config.name}\n${info.created}`);
+  return h.digest('base64url').slice(0, 16);
 }
 
 /**

@@ -13,8 +13,10 @@ import { NatsBus } from './nats-bus.js';
 export interface OpenBusOptions {
   /** Comma-separated NATS URLs; unset or empty → an in-process MemoryBus. */
   readonly natsUrl?: string | undefined;
-  /** JetStream stream name (default `HERALD`). */
+  /** JetStream stream name (default `HERALD`); partition k ≥ 1 is `<stream>_P<k>`. */
   readonly stream?: string;
+  /** Partitions: streams the channels are spread over (default 1). The same on every process of an install. */
+  readonly partitions?: number;
   /** Stream replicas (default 1). */
   readonly replicas?: number;
   readonly history?: Partial<HistoryOptions>;
@@ -39,12 +41,13 @@ export async function openBus(options: OpenBusOptions): Promise<Bus> {
     });
   }
   const security = natsSecurity(options.security ?? {});
-  options.logger?.info(describeSecurity(options.security ?? {}, options.prefix), 'bus connection settings');
+  options.logger?.info({ ...describeSecurity(options.security ?? {}, options.prefix), partitions: options.partitions ?? 1 }, 'bus connection settings');
   return NatsBus.connect({
     servers,
     ...security,
     ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
     ...(options.stream === undefined ? {} : { stream: options.stream }),
+    ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
     ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
     ...(options.history === undefined ? {} : { history: options.history }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
@@ -57,6 +60,8 @@ export async function openBus(options: OpenBusOptions): Promise<Bus> {
 export interface BusConfigKeys {
   readonly NATS_URL?: string | undefined;
   readonly NATS_STREAM: string;
+  /** Absent: 1. */
+  readonly NATS_PARTITIONS?: number | undefined;
   readonly NATS_REPLICAS: number;
   readonly NATS_TIMEOUT_MS: number;
   readonly NATS_PREFIX?: string | undefined;
@@ -75,6 +80,7 @@ export function openBusFromConfig(config: BusConfigKeys, name: string, logger?: 
   return openBus({
     natsUrl: config.NATS_URL,
     stream: config.NATS_STREAM,
+    ...(config.NATS_PARTITIONS === undefined ? {} : { partitions: config.NATS_PARTITIONS }),
     replicas: config.NATS_REPLICAS,
     timeoutMs: config.NATS_TIMEOUT_MS,
     history: { maxPerChannel: config.HISTORY_SIZE, maxAgeMs: config.HISTORY_TTL_MS, dedupeWindowMs: config.DEDUPE_WINDOW_MS },

@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { BusError } from './errors.js';
 import { redactUrl } from './nats-auth.js';
-import { canaryChannel, channelOfSubject, decodeToken, DEFAULT_SUBJECTS, encodeToken, inSubject, outSubject, subjectScheme } from './subjects.js';
+import {
+  canaryChannel, channelOfSubject, decodeToken, DEFAULT_SUBJECTS, encodeToken, fnv1a32, inSubject, MAX_PARTITIONS, outSubject, partitionOf, subjectScheme,
+} from './subjects.js';
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 
@@ -79,6 +81,77 @@ describe('subjectScheme', () => {
     for (const p of ['', 'a.', '.a', 'a..b', 'a.*', 'a.>', 'a b', 'a.b.c.d.e', 'x'.repeat(65)]) {
       expect(() => subjectScheme(p), p).toThrow(BusError);
     }
+  });
+});
+
+describe('partitions', () => {
+  const channels = ['topic:news', 'topic:orders.eu-1.new_2', 'user:42', 'user:a.*', 'user:ü😀', ...Array.from({ length: 50 }, (_, i) => `user:u${i}`)];
+
+  it('hashes with FNV-1a (32 bits), the hash of nats-server subject mappings', () => {
+    // reference vectors of FNV-1a 32
+    expect(fnv1a32('')).toBe(0x811c9dc5);
+    expect(fnv1a32('a')).toBe(0xe40c292c);
+    expect(fnv1a32('foobar')).toBe(0xbf9cf968);
+  });
+
+  it('chooses the partition from the name tokens of the subject: the user token, the topic tokens without dots', () => {
+    const token = encodeToken('alice');
+    expect(partitionOf('user:alice', 7)).toBe(fnv1a32(token) % 7);
+    expect(partitionOf('topic:orders.eu', 5)).toBe(fnv1a32('orderseu') % 5);
+    expect(partitionOf('topic:news', 1)).toBe(0);
+    expect(partitionOf(canaryChannel('node-1'), 3)).toBe(0);
+    expect(() => partitionOf('news', 3)).toThrow(BusError);
+  });
+
+  it('keeps the names of one partition whatever the count, and partition 0 under the names of installs without partitions', () => {
+    const one = subjectScheme('herald', 1);
+    const three = subjectScheme('herald', 3);
+    for (const ch of channels) {
+      expect(one.in(ch)).toBe(inSubject(ch));
+      expect(one.out(ch)).toBe(outSubject(ch));
+      expect(one.locate(ch)).toEqual({ partition: 0, in: inSubject(ch), out: outSubject(ch) });
+      const k = three.partitionOf(ch);
+      expect(k).toBe(partitionOf(ch, 3));
+      const route = three.locate(ch);
+      expect(route).toEqual({ partition: k, in: three.in(ch), out: three.out(ch) });
+      if (k === 0) {
+        expect(route.in).toBe(inSubject(ch));
+        expect(route.out).toBe(outSubject(ch));
+      } else {
+        expect(route.in).toBe(inSubject(ch).replace('herald.in.', `herald.p${k}.in.`));
+        expect(route.out).toBe(outSubject(ch).replace('herald.out.', `herald.p${k}.out.`));
+      }
+      expect(route.in.startsWith(three.inPrefixOf(k))).toBe(true);
+      expect(route.out.startsWith(three.outPrefixOf(k))).toBe(true);
+      expect(three.channelOf(route.in)).toBe(ch);
+      expect(three.channelOf(route.out)).toBe(ch);
+    }
+    // canaries stay in partition 0 under the usual subjects
+    expect(three.in(canaryChannel('n1'))).toBe('herald.in.canary.n1');
+    expect([three.inWildcard, three.outWildcard, three.inPrefixOf(2), three.outPrefixOf(1)]).toEqual(['herald.in.>', 'herald.out.>', 'herald.p2.in.', 'herald.p1.out.']);
+    expect(() => three.inPrefixOf(3)).toThrow(BusError);
+  });
+
+  it('spreads channels over every partition', () => {
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 3000; i++) counts[partitionOf(`user:user-${i}`, 3)]! += 1;
+    for (const c of counts) expect(c).toBeGreaterThan(900);
+  });
+
+  it('does not read a channel published under a partition it does not belong to, nor a partition out of range', () => {
+    const three = subjectScheme('herald', 3);
+    const ch = channels.find((c) => three.partitionOf(c) === 2) as string;
+    const wrong = three.in(ch).replace('herald.p2.in.', 'herald.p1.in.');
+    expect(three.channelOf(wrong)).toBeUndefined();
+    expect(three.channelOf(three.in(ch).replace('herald.p2.in.', 'herald.in.'))).toBeUndefined();
+    expect(three.channelOf(three.in(ch).replace('herald.p2.', 'herald.p3.'))).toBeUndefined();
+    expect(three.channelOf(three.in(ch).replace('herald.p2.', 'herald.p02.'))).toBeUndefined();
+    expect(subjectScheme('herald', 1).channelOf(three.in(ch))).toBeUndefined();
+  });
+
+  it('refuses a partition count out of range', () => {
+    for (const n of [0, -1, 1.5, MAX_PARTITIONS + 1, Number.NaN]) expect(() => subjectScheme('herald', n), String(n)).toThrow(BusError);
+    expect(subjectScheme('herald', MAX_PARTITIONS).partitions).toBe(MAX_PARTITIONS);
   });
 });
 

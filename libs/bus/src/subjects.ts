@@ -13,6 +13,11 @@
  * | canary                | `<p>.in.canary.<node>` → `<p>.out.canary.<node>` |
  * | control               | `<p>.ctl.disconnect`, `<p>.ctl.presence` |
  *
+ * With N partitions (HERALD_NATS_PARTITIONS), a channel lives in partition
+ * {@link partitionOf}: partition 0 keeps the names above, partition k ≥ 1 puts its stored
+ * and live subjects under `<p>.p<k>.in.` and `<p>.p<k>.out.` (its own stream). Canaries
+ * and control requests stay in partition 0 / under `<p>.ctl.`.
+ *
  * Topic names are dot-separated `[A-Za-z0-9_-]` segments, already valid NATS tokens,
  * so `topic:a.b` maps to `herald.in.topic.a.b` (backends on NATS can publish to it
  * directly). A user id may hold `.`, `*`, `>` or spaces, so it is encoded as
@@ -27,50 +32,153 @@ export const DEFAULT_SUBJECT_PREFIX = 'herald';
 /** A prefix: one to four dot-separated tokens of `[A-Za-z0-9_-]`, at most 64 characters in all. */
 export const SUBJECT_PREFIX_PATTERN = /^(?=.{1,64}$)[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,3}$/;
 
+/** Most partitions an install may have (HERALD_NATS_PARTITIONS). */
+export const MAX_PARTITIONS = 64;
+
+/** Where a channel lives: its partition and its stored and live subjects. */
+export interface ChannelRoute {
+  readonly partition: number;
+  readonly in: string;
+  readonly out: string;
+}
+
 /** The subjects of one install: every subject under one prefix. */
 export interface SubjectScheme {
   readonly prefix: string;
-  /** Prefix of stored subjects (`<p>.in.`); the stream holds `<p>.in.>`. */
+  /** Number of partitions: channels are spread over this many streams (1: all in partition 0). */
+  readonly partitions: number;
+  /** Prefix of stored subjects of partition 0 (`<p>.in.`); its stream holds `<p>.in.>`. */
   readonly inPrefix: string;
-  /** Prefix of live subjects (`<p>.out.`, the RePublish destination). */
+  /** Prefix of live subjects of partition 0 (`<p>.out.`, the RePublish destination). */
   readonly outPrefix: string;
+  /** Every stored subject of partition 0. */
   readonly inWildcard: string;
+  /** Every live subject of partition 0. */
   readonly outWildcard: string;
   /** Control request: close a user's connections on every node. */
   readonly ctlDisconnect: string;
   /** Control request: count connections or subscribers on every node. */
   readonly ctlPresence: string;
+  /** Prefix of stored subjects of a partition: `<p>.in.` for 0, `<p>.p<k>.in.` for k ≥ 1. */
+  inPrefixOf(partition: number): string;
+  /** Prefix of live subjects of a partition: `<p>.out.` for 0, `<p>.p<k>.out.` for k ≥ 1. */
+  outPrefixOf(partition: number): string;
+  /** Partition of a channel (canaries: 0). Throws BusError('invalid') for an invalid channel. */
+  partitionOf(channel: string): number;
+  /** Partition, stored and live subject of a channel at once. Throws BusError('invalid') for an invalid channel. */
+  locate(channel: string): ChannelRoute;
   /** Stored subject of a channel. Throws BusError('invalid') for an invalid channel. */
   in(channel: string): string;
   /** Live subject of a channel. Throws BusError('invalid') for an invalid channel. */
   out(channel: string): string;
-  /** Channel of one of this scheme's in/out subjects; `undefined` for any other subject. */
+  /**
+   * Channel of one of this scheme's in/out subjects; `undefined` for any other subject,
+   * including a channel's subject under a partition it does not belong to.
+   */
   channelOf(subject: string): string | undefined;
 }
 
-/** The scheme of a prefix. Throws BusError('invalid') for a prefix that is not {@link SUBJECT_PREFIX_PATTERN}. */
-export function subjectScheme(prefix: string = DEFAULT_SUBJECT_PREFIX): SubjectScheme {
+/**
+ * The scheme of a prefix and a partition count. Throws BusError('invalid') for a prefix that
+ * is not {@link SUBJECT_PREFIX_PATTERN} or a count that is not an integer in 1..{@link MAX_PARTITIONS}.
+ */
+export function subjectScheme(prefix: string = DEFAULT_SUBJECT_PREFIX, partitions = 1): SubjectScheme {
   if (!SUBJECT_PREFIX_PATTERN.test(prefix)) {
     throw new BusError('invalid', `subject prefix ${JSON.stringify(prefix.slice(0, 100))} is not 1-4 dot-separated tokens of [A-Za-z0-9_-] (at most 64 characters)`);
   }
-  const inPrefix = `${prefix}.in.`;
-  const outPrefix = `${prefix}.out.`;
+  if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+    throw new BusError('invalid', `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${String(partitions)}`);
+  }
+  const inPrefixes = Array.from({ length: partitions }, (_, k) => (k === 0 ? `${prefix}.in.` : `${prefix}.p${k}.in.`));
+  const outPrefixes = Array.from({ length: partitions }, (_, k) => (k === 0 ? `${prefix}.out.` : `${prefix}.p${k}.out.`));
+  const inPrefix = inPrefixes[0] as string;
+  const outPrefix = outPrefixes[0] as string;
+  const partitionPrefix = `${prefix}.p`;
+  const checkPartition = (k: number): number => {
+    if (!Number.isSafeInteger(k) || k < 0 || k >= partitions) throw new BusError('invalid', `no partition ${String(k)} of ${partitions}`);
+    return k;
+  };
+  const locate = (channel: string): ChannelRoute => {
+    const suffix = channelSuffix(channel);
+    const partition = partitionOfSuffix(suffix, partitions);
+    return { partition, in: (inPrefixes[partition] as string) + suffix, out: (outPrefixes[partition] as string) + suffix };
+  };
+  const suffixIn = (rest: string, k: number): string | undefined => {
+    const channel = channelOfSuffix(rest);
+    if (channel === undefined) return undefined;
+    // a channel published under a partition it does not belong to is not one of ours
+    return partitionOfSuffix(rest, partitions) === k ? channel : undefined;
+  };
   return {
     prefix,
+    partitions,
     inPrefix,
     outPrefix,
     inWildcard: `${inPrefix}>`,
     outWildcard: `${outPrefix}>`,
     ctlDisconnect: `${prefix}.ctl.disconnect`,
     ctlPresence: `${prefix}.ctl.presence`,
-    in: (channel) => inPrefix + channelSuffix(channel),
-    out: (channel) => outPrefix + channelSuffix(channel),
+    inPrefixOf: (k) => inPrefixes[checkPartition(k)] as string,
+    outPrefixOf: (k) => outPrefixes[checkPartition(k)] as string,
+    partitionOf: (channel) => partitionOfSuffix(channelSuffix(channel), partitions),
+    locate,
+    in: (channel) => {
+      const suffix = channelSuffix(channel);
+      return (inPrefixes[partitionOfSuffix(suffix, partitions)] as string) + suffix;
+    },
+    out: (channel) => {
+      const suffix = channelSuffix(channel);
+      return (outPrefixes[partitionOfSuffix(suffix, partitions)] as string) + suffix;
+    },
     channelOf: (subject) => {
-      if (subject.startsWith(inPrefix)) return channelOfSuffix(subject.slice(inPrefix.length));
-      if (subject.startsWith(outPrefix)) return channelOfSuffix(subject.slice(outPrefix.length));
+      if (subject.startsWith(inPrefix)) return suffixIn(subject.slice(inPrefix.length), 0);
+      if (subject.startsWith(outPrefix)) return suffixIn(subject.slice(outPrefix.length), 0);
+      if (partitions === 1 || !subject.startsWith(partitionPrefix)) return undefined;
+      const dot = subject.indexOf('.', partitionPrefix.length);
+      const digits = subject.slice(partitionPrefix.length, dot);
+      if (dot < 0 || !/^[1-9][0-9]*$/.test(digits)) return undefined;
+      const k = Number(digits);
+      if (k >= partitions) return undefined;
+      const rest = subject.slice(dot + 1);
+      if (rest.startsWith('in.')) return suffixIn(rest.slice(3), k);
+      if (rest.startsWith('out.')) return suffixIn(rest.slice(4), k);
       return undefined;
     },
   };
+}
+
+/**
+ * FNV-1a, 32 bits, of a string of ASCII characters (each one byte in UTF-8): the hash
+ * nats-server's `{{partition()}}` subject mapping uses (2.10+).
+ */
+export function fnv1a32(ascii: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < ascii.length; i++) {
+    h ^= ascii.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Partition of a channel among `partitions`, stable across processes, versions and
+ * languages: FNV-1a (32 bits) of the channel's name tokens as they appear in its subject,
+ * concatenated without the dots, modulo the count. For `user:<id>` that is the one
+ * base64url token of the id; for `topic:a.b` it is `ab`. This is what nats-server 2.10's
+ * `{{partition(N,1)}}` computes from `<p>.in.user.*`, and `{{partition(N,1,2)}}` from
+ * `<p>.in.topic.*.*`, so a server-side mapping could take over the choice.
+ * Canaries are always in partition 0. Throws BusError('invalid') for an invalid channel.
+ */
+export function partitionOf(channel: string, partitions: number): number {
+  if (!Number.isSafeInteger(partitions) || partitions < 1) throw new BusError('invalid', `partitions must be a positive integer, got ${String(partitions)}`);
+  return partitionOfSuffix(channelSuffix(channel), partitions);
+}
+
+/** Partition of the `<kind>.<tokens>` part of a subject. */
+function partitionOfSuffix(suffix: string, partitions: number): number {
+  if (partitions === 1 || suffix.startsWith('canary.')) return 0;
+  const name = suffix.slice(suffix.indexOf('.') + 1);
+  return fnv1a32(name.includes('.') ? name.replaceAll('.', '') : name) % partitions;
 }
 
 /** The default scheme (prefix `herald`). */

@@ -1,9 +1,12 @@
-// NatsBus across nats-server restarts: gap repair, catch-up, and publishes that fail while the server is down.
+// NatsBus across nats-server restarts: gap repair, catch-up, and publishes that fail while the server is down,
+// with one partition and with three (every channel here then in partition 2, stream HERALD_P2).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@herald/testkit';
 import type { BusMessage, BusStatus } from '../src/bus.js';
 import { BusError } from '../src/errors.js';
 import { NatsBus } from '../src/nats-bus.js';
+import { partitionStream } from '../src/nats-stream.js';
+import { partitionOf } from '../src/subjects.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -13,11 +16,17 @@ function expectUnbroken(got: readonly BusMessage[], stored: readonly number[]): 
   for (let i = 1; i < got.length; i++) expect(got[i]?.prev).toBe(got[i - 1]?.seq);
 }
 
-describe('NatsBus across server restarts', () => {
+/** `channel` itself with one partition; with several, the first `<channel>-<i>` in the last partition. */
+function inLast(channel: string, partitions: number): string {
+  if (partitions === 1) return channel;
+  for (let i = 0; ; i++) if (partitionOf(`${channel}-${i}`, partitions) === partitions - 1) return `${channel}-${i}`;
+}
+
+for (const partitions of [1, 3]) describe(`NatsBus across server restarts (${partitions} partition${partitions === 1 ? '' : 's'})`, () => {
   let server: NatsServerHandle;
   const buses: NatsBus[] = [];
   const open = async (name: string, reconnectTimeWaitMs?: number): Promise<NatsBus> => {
-    const bus = await NatsBus.connect({ servers: server.url, name, timeoutMs: 2_000, ...(reconnectTimeWaitMs === undefined ? {} : { reconnectTimeWaitMs }) });
+    const bus = await NatsBus.connect({ servers: server.url, name, timeoutMs: 2_000, partitions, ...(reconnectTimeWaitMs === undefined ? {} : { reconnectTimeWaitMs }) });
     buses.push(bus);
     return bus;
   };
@@ -31,7 +40,7 @@ describe('NatsBus across server restarts', () => {
   });
 
   it('repairs the gap left by messages published while the subscriber was reconnecting', async () => {
-    const ch = 'topic:gap';
+    const ch = inLast('topic:gap', partitions);
     const subscriber = await open('subscriber', 1_500); // reconnects late on purpose
     const statuses: BusStatus[] = [];
     subscriber.onStatus((s) => statuses.push(s));
@@ -59,7 +68,7 @@ describe('NatsBus across server restarts', () => {
   });
 
   it('catches up after a reconnect even when no newer message arrives', async () => {
-    const ch = 'user:alice.smith *>';
+    const ch = inLast('user:alice.smith *>', partitions);
     const subscriber = await open('subscriber', 1_500);
     const got: BusMessage[] = [];
     await subscriber.subscribe(ch, (m) => void got.push(m));
@@ -75,7 +84,7 @@ describe('NatsBus across server restarts', () => {
   });
 
   it('keeps every seq in order while a publisher runs through a restart', async () => {
-    const ch = 'topic:steady';
+    const ch = inLast('topic:steady', partitions);
     const subscriber = await open('subscriber');
     const publisher = await open('publisher');
     const got: BusMessage[] = [];
@@ -113,7 +122,7 @@ describe('NatsBus across server restarts', () => {
   });
 
   it('rejects publishes while the server is down, stores nothing, and stores a retry once', async () => {
-    const ch = 'topic:down';
+    const ch = inLast('topic:down', partitions);
     const bus = await open('bus');
     await bus.publish({ channel: ch, data: '"before"' });
     await server.kill();
@@ -160,9 +169,10 @@ describe('NatsBus across server restarts', () => {
     const { jetstreamManager } = await import('@nats-io/jetstream');
     const { connect } = await import('@nats-io/transport-node');
     const nc = await connect({ servers: server.url });
-    await (await jetstreamManager(nc)).streams.delete('HERALD');
+    // one partition's stream recreated is a new epoch for the whole bus
+    await (await jetstreamManager(nc)).streams.delete(partitionStream('HERALD', partitions - 1));
     await nc.close();
-    const err: unknown = await bus.publish({ channel: 'topic:x', data: '1' }).catch((e: unknown) => e);
+    const err: unknown = await bus.publish({ channel: inLast('topic:x', partitions), data: '1' }).catch((e: unknown) => e);
     expect((err as BusError).code).toBe('unavailable'); // no stream: no responders
     const fresh = await open('fresh');
     expect(fresh.epoch()).not.toBe(epoch);

@@ -39,6 +39,12 @@ export const natsConfig = z.object({
   BUS: z.enum(['nats', 'memory']).optional(),
   /** JetStream stream that holds history. */
   NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('HERALD'),
+  /**
+   * Streams the channels are spread over (partition k ≥ 1 is `<NATS_STREAM>_P<k>`), so that
+   * several NATS servers lead history streams. The same on every process of an install: a
+   * process refuses to start when the streams record another count.
+   */
+  NATS_PARTITIONS: int(1, 64).default(1),
   /** Stream replicas (3 on a 3-server cluster). */
   NATS_REPLICAS: int(1, 5).default(1),
   /** Bus request timeout, ms. */
