@@ -13,7 +13,7 @@ const addFormats = addFormatsModule.default;
 type Schema = Record<string, unknown>;
 interface Operation {
   requestBody?: { content: { 'application/json': { schema: Schema } } };
-  parameters?: { name: string; required: boolean; schema: Schema }[];
+  parameters?: { name: string; in: 'query' | 'header'; required: boolean; schema: Schema }[];
   responses: Record<string, { content: { 'application/json': { schema: Schema } } }>;
 }
 
@@ -43,9 +43,9 @@ function valid(schema: Schema, value: unknown): boolean {
   return ajv.validate(schema, value);
 }
 
-/** The query parameters of an operation as one object schema. */
-function querySchema(op: Operation): Schema {
-  const params = op.parameters ?? [];
+/** The query (or header) parameters of an operation as one object schema. */
+function querySchema(op: Operation, where: 'query' | 'header' = 'query'): Schema {
+  const params = (op.parameters ?? []).filter((p) => p.in === where);
   return {
     type: 'object',
     properties: Object.fromEntries(params.map((p) => [p.name, p.schema])),
@@ -130,6 +130,23 @@ describe('OpenAPI document', () => {
     await post('/v1/disconnect', { user: '42' }, true, 200);
     await post('/v1/disconnect', { user: '42', code: 4003, reason: 'bye' }, true, 200);
     await post('/v1/disconnect', { code: 4003 }, false, 400);
+  });
+
+  it('describes the request id and trace context headers every route takes', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    for (const op of [operation('post', '/v1/publish'), operation('post', '/v1/publish/batch'), operation('get', '/v1/history')]) {
+      const headers = querySchema(op, 'header');
+      expect(valid({ ...headers, additionalProperties: true }, { 'x-request-id': 'req-1', traceparent, tracestate: 'rojo=1' }), ajv.errorsText()).toBe(true);
+      expect(valid({ ...headers, additionalProperties: true }, { 'x-request-id': 'has space' })).toBe(false);
+      expect(valid({ ...headers, additionalProperties: true }, { 'x-request-id': 'x'.repeat(129) })).toBe(false);
+      expect(valid({ ...headers, additionalProperties: true }, { traceparent: 'garbage' })).toBe(false);
+    }
+    const a = await post('/v1/publish', { topic: fresh(), data: 1 }, true, 200, { 'x-request-id': 'req-1', traceparent });
+    expect(a.headers.get('x-request-id')).toBe('req-1');
+    const replaced = await post('/v1/publish', { topic: fresh(), data: 1 }, true, 200, { 'x-request-id': 'has space' });
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f]{6}-[0-9a-z]+$/);
+    const refused = await post('/v1/publish', { topic: 'a..b', data: 1 }, false, 400, { 'x-request-id': 'req-2' });
+    expect(refused.headers.get('x-request-id')).toBe('req-2');
   });
 
   it('lists the answer to a wrong method', async () => {

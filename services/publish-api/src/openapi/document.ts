@@ -5,6 +5,7 @@
  * the answers come from responses.ts, which the integration suite checks against real answers.
  * Built once per configuration (the limits are part of the schemas) and served as is.
  */
+import { MAX_REQUEST_ID_CHARS, MAX_TRACESTATE_CHARS } from '@herald/telemetry';
 import { z } from 'zod';
 import { DisconnectBody, HistoryQuery, PresenceQuery } from '../admin/schemas.js';
 import { batchBodySchema, publishBodySchema, type BatchLimits } from '../publish/schemas.js';
@@ -21,13 +22,33 @@ function schemaOf(s: z.ZodType, io: 'input' | 'output'): JsonSchema {
 
 const json = (schema: JsonSchema): JsonSchema => ({ 'application/json': { schema } });
 
+/** Request id and W3C trace context, accepted by every route (docs/operations.md#request-ids-and-trace-context); rules in http/trace.ts and @herald/telemetry. */
+const TRACE_PARAMETERS: readonly JsonSchema[] = [
+  {
+    name: 'x-request-id', in: 'header', required: false,
+    description: `Echoed in the answer's x-request-id, logged and carried to the gateways; one that is not 1-${MAX_REQUEST_ID_CHARS} visible ASCII characters is replaced by a generated id`,
+    schema: { type: 'string', minLength: 1, maxLength: MAX_REQUEST_ID_CHARS, pattern: '^[!-~]+$' },
+  },
+  {
+    name: 'traceparent', in: 'header', required: false,
+    description: 'W3C Trace Context parent; the request joins this trace (logs, NATS headers, spans with HERALD_TRACING=otel). An invalid one is ignored',
+    schema: { type: 'string', pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-.*)?$' },
+  },
+  {
+    name: 'tracestate', in: 'header', required: false, description: 'W3C Trace Context vendor state, passed on with a valid traceparent',
+    schema: { type: 'string', maxLength: MAX_TRACESTATE_CHARS },
+  },
+];
+/** Every answer carries the request id. */
+const REQUEST_ID_HEADER = { 'x-request-id': { description: "The request's id: the client's x-request-id when valid, else a generated one", schema: { type: 'string' } } };
+
 /** Error answers by status; each lists the wire codes it can carry (from the shared status table). */
 function errorResponses(statuses: readonly number[]): Record<string, JsonSchema> {
   const out: Record<string, JsonSchema> = {};
   const retryAfter = { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'string' } } };
   for (const status of statuses) {
     const codes = codesOf(status);
-    out[String(status)] = { description: codes.join(', '), content: json(schemaOf(errorAnswer(codes), 'output')), ...(status === 429 || status === 503 ? { headers: retryAfter } : {}) };
+    out[String(status)] = { description: codes.join(', '), content: json(schemaOf(errorAnswer(codes), 'output')), headers: status === 429 || status === 503 ? { ...retryAfter, ...REQUEST_ID_HEADER } : REQUEST_ID_HEADER };
   }
   return out;
 }
@@ -47,16 +68,17 @@ function queryParameters(s: z.ZodType): JsonSchema[] {
 function post(summary: string, body: z.ZodType, answer: z.ZodType): JsonSchema {
   return {
     summary,
+    parameters: TRACE_PARAMETERS,
     requestBody: { required: true, content: json(schemaOf(body, 'input')) },
-    responses: { 200: { description: 'OK', content: json(schemaOf(answer, 'output')) }, ...errorResponses(POST_ERRORS) },
+    responses: { 200: { description: 'OK', headers: REQUEST_ID_HEADER, content: json(schemaOf(answer, 'output')) }, ...errorResponses(POST_ERRORS) },
   };
 }
 
 function get(summary: string, query: z.ZodType, answer: z.ZodType): JsonSchema {
   return {
     summary,
-    parameters: queryParameters(query),
-    responses: { 200: { description: 'OK', content: json(schemaOf(answer, 'output')) }, ...errorResponses(GET_ERRORS) },
+    parameters: [...queryParameters(query), ...TRACE_PARAMETERS],
+    responses: { 200: { description: 'OK', headers: REQUEST_ID_HEADER, content: json(schemaOf(answer, 'output')) }, ...errorResponses(GET_ERRORS) },
   };
 }
 
