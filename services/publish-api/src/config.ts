@@ -1,5 +1,7 @@
 /** The publish API's configuration schema: `HERALD_*` variables, each with its unit and default. */
-import { csv, historyConfig, int, logConfig, natsConfig, nodeConfig, port, tracingConfig } from '@herald/config';
+import { csv, historyConfig, int, jwtConfig, logConfig, natsConfig, nodeConfig, port, tracingConfig } from '@herald/config';
+import { inboxConfig } from '@herald/inbox';
+import { pushConfig, vapidProblem } from '@herald/push';
 import { z } from 'zod';
 
 /** Shortest accepted API key: 16 characters keep a random key out of reach of guessing. */
@@ -28,6 +30,10 @@ export const publishApiConfigSchema = z
     ...natsConfig.shape,
     ...historyConfig.shape,
     ...tracingConfig.shape,
+    // The inbox (docs/inbox.md), Web Push registration (docs/push.md) and the user tokens it takes.
+    ...inboxConfig.shape,
+    ...pushConfig.shape,
+    ...jwtConfig.shape,
     /** HTTP port; 0 picks a free one (tests). */
     PORT: port(8081),
     /** Bearer keys backends authenticate with; required, each at least 16 characters. */
@@ -59,6 +65,10 @@ export const publishApiConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.MAX_DATA_BYTES >= c.MAX_BODY_BYTES) {
       ctx.addIssue({ code: 'custom', path: ['MAX_DATA_BYTES'], message: 'must be smaller than MAX_BODY_BYTES' });
+    }
+    if (c.VAPID_PUBLIC_KEY !== undefined || c.VAPID_PRIVATE_KEY !== undefined || c.VAPID_SUBJECT !== undefined) {
+      const problem = vapidProblem({ publicKey: c.VAPID_PUBLIC_KEY, privateKey: c.VAPID_PRIVATE_KEY, subject: c.VAPID_SUBJECT });
+      if (problem) ctx.addIssue({ code: 'custom', path: ['VAPID_PUBLIC_KEY'], message: problem });
     }
   });
 

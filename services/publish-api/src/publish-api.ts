@@ -10,6 +10,10 @@ import { openApiRoute } from './openapi/route.js';
 import { createPublishMetrics } from './metrics.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { Inflight, mountRoutes } from './http/adapter.js';
+import type { InboxStore } from '@herald/inbox';
+import { createInboxService } from './inbox/service.js';
+import { inboxRoutes } from './inbox/routes.js';
+import { verifierOf } from './inbox/push.js';
 
 /** What the publish API needs from its host process. */
 export interface PublishApiDeps {
@@ -18,6 +22,8 @@ export interface PublishApiDeps {
   readonly bus: Bus;
   /** The process's registry (shared with a gateway in the all-in-one mode). */
   readonly metrics: Registry;
+  /** The inbox store to use (herald dev shares one with its gateway); default: memory on the memory bus, JetStream on NATS. */
+  readonly inbox?: InboxStore;
 }
 
 /** The publish API's routes, not yet bound to an app. */
@@ -57,7 +63,12 @@ export function createPublishApi(deps: PublishApiDeps): PublishApi {
   const logger = deps.logger.child({ component: 'publish-api' });
   const inflight = new Inflight();
   const limits = { maxDataBytes: config.MAX_DATA_BYTES, maxTargets: config.MAX_TARGETS, maxBatch: config.MAX_BATCH };
-  const routes = [...publishRoutes({ bus, limits, concurrency: config.PUBLISH_CONCURRENCY, metrics }), ...adminRoutes(bus), openApiRoute(limits)];
+  const inbox = createInboxService({ config, bus, logger, ...(deps.inbox ? { store: deps.inbox } : {}) });
+  const push = { vapidPublicKey: config.VAPID_PUBLIC_KEY, verifier: verifierOf(config) };
+  const routes = [
+    ...publishRoutes({ bus, limits, concurrency: config.PUBLISH_CONCURRENCY, metrics, inbox: () => inbox.store() }), ...adminRoutes(bus), openApiRoute(limits),
+    ...inboxRoutes(inbox, push),
+  ];
   const admission = {
     checkKey: createApiKeyCheck(config.API_KEYS),
     limiter: new RateLimiter(config.RATE_LIMIT_RPS, config.RATE_LIMIT_BURST),

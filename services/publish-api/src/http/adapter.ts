@@ -117,6 +117,7 @@ function handler(route: Route, deps: ServerDeps): (res: HttpResponse, req: HttpR
     const rawQuery = req.getQuery() ?? '';
     // Most requests (every publish) have no query: share one empty, never-mutated instance.
     const query = rawQuery === '' ? NO_QUERY : new URLSearchParams(rawQuery);
+    const params = route.params === 0 || route.params === undefined ? undefined : Array.from({ length: route.params }, (_, i) => req.getParameter(i) ?? '');
     const traceHead = readTraceHead(req);
     const reqId = requestIdOf(traceHead);
     // Nothing more per request unless it sent a request id or trace context, or tracing is on.
@@ -144,11 +145,11 @@ function handler(route: Route, deps: ServerDeps): (res: HttpResponse, req: HttpR
       }
     };
     const run = (body: unknown): void => {
-      route.handle({ body, query }, ex.ctx).then(finish, (err: unknown) => finish(internalError(ex.ctx, err)));
+      route.handle(params === undefined && route.open !== true ? { body, query } : { body, query, ...(params ? { params } : {}), authorization: head.authorization }, ex.ctx).then(finish, (err: unknown) => finish(internalError(ex.ctx, err)));
     };
     const admission = admit(head, route, deps.admission);
     if (!admission.ok) return finish(admission.result);
-    if (route.method === 'GET') return run(undefined);
+    if (route.method !== 'POST') return run(undefined);
     reading = true;
     // onData must be attached before this handler returns (uWS requirement).
     readBody(res, guard, deps.admission.maxBodyBytes).then(

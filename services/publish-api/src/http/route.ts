@@ -26,17 +26,23 @@ export interface RequestContext {
 export interface RouteInput {
   readonly body: unknown;
   readonly query: URLSearchParams;
+  /** Values of the path's `:name` segments, in order, still URL-encoded (inbox routes). */
+  readonly params?: readonly string[];
+  /** The Authorization header, for routes that take a user token instead of an API key (`open` routes). */
+  readonly authorization?: string;
 }
 
 export type RouteHandler = (input: RouteInput, ctx: RequestContext) => Promise<HttpResult>;
 
 export interface Route {
   readonly path: string;
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** Label of `herald_publish_requests_total{route}`. */
   readonly name: string;
-  /** Served without an API key and outside the rate limit (the OpenAPI document only). */
+  /** Served without an API key and outside the rate limit (the OpenAPI document; routes that verify a user token themselves). */
   readonly open?: boolean;
+  /** Number of `:name` segments in `path` (handed over as `params`). */
+  readonly params?: number;
   readonly handle: RouteHandler;
 }
 

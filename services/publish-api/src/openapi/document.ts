@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { DisconnectBody, HistoryQuery, PresenceQuery } from '../admin/schemas.js';
 import { batchBodySchema, publishBodySchema, type BatchLimits } from '../publish/schemas.js';
 import { BatchAnswer, DisconnectAnswer, HistoryAnswer, codesOf, errorAnswer, PresenceAnswer, PublishAnswer } from './responses.js';
+import { InboxDeleteAnswer, InboxListAnswer, InboxListQuery, PushSubscriptionAnswer, PushSubscriptionBody, VapidKeyAnswer } from '../inbox/schemas.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -82,12 +83,52 @@ function get(summary: string, query: z.ZodType, answer: z.ZodType): JsonSchema {
   };
 }
 
+/** The inbox and Web Push routes (docs/publish-api.md#inbox). */
+function inboxPaths(): Record<string, JsonSchema> {
+  const userParam = { name: 'id', in: 'path', required: true, description: 'User id, URL-encoded', schema: { type: 'string' } };
+  const msgParam = { name: 'msgId', in: 'path', required: true, description: 'Message id (the publish id or the generated m_…), URL-encoded', schema: { type: 'string' } };
+  const ok = (answer: z.ZodType, status = 200): Record<string, JsonSchema> => ({ [status]: { description: 'OK', headers: REQUEST_ID_HEADER, content: json(schemaOf(answer, 'output')) } });
+  return {
+    '/v1/users/{id}/inbox': {
+      get: {
+        summary: "A user's inbox with each message's state, oldest first, paginated",
+        parameters: [userParam, ...queryParameters(InboxListQuery), ...TRACE_PARAMETERS],
+        responses: { ...ok(InboxListAnswer), ...errorResponses(GET_ERRORS) },
+      },
+    },
+    '/v1/users/{id}/inbox/{msgId}': {
+      delete: {
+        summary: 'Retract a message from a user inbox',
+        parameters: [userParam, msgParam, ...TRACE_PARAMETERS],
+        responses: { ...ok(InboxDeleteAnswer), ...errorResponses([...GET_ERRORS, 404]) },
+      },
+    },
+    '/v1/push-subscriptions': {
+      post: {
+        summary: "Register a Web Push subscription for the token's user",
+        security: [{ userToken: [] }],
+        parameters: TRACE_PARAMETERS,
+        requestBody: { required: true, content: json(schemaOf(PushSubscriptionBody, 'input')) },
+        responses: { ...ok(PushSubscriptionAnswer, 201), ...errorResponses([400, 401, 404, 405, 413, 415, 500, 503]) },
+      },
+    },
+    '/v1/push/vapid-public-key': {
+      get: { summary: 'The VAPID public key for pushManager.subscribe', security: [], parameters: TRACE_PARAMETERS, responses: { ...ok(VapidKeyAnswer), ...errorResponses([404, 405]) } },
+    },
+  };
+}
+
 /** The whole document for one configuration's limits. */
 export function openApiDocument(limits: BatchLimits, version: string): JsonSchema {
   return {
     openapi: '3.1.0',
     info: { title: 'Herald publish API', version, description: 'See docs/publish-api.md. Every route but this document needs `Authorization: Bearer <API key>`.' },
-    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'One of HERALD_API_KEYS' } } },
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'One of HERALD_API_KEYS' },
+        userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "The user's token, verified with the gateway's HERALD_JWT_* settings" },
+      },
+    },
     security: [{ apiKey: [] }],
     paths: {
       '/v1/publish': { post: post('Publish one message', publishBodySchema(limits), PublishAnswer) },
@@ -95,6 +136,7 @@ export function openApiDocument(limits: BatchLimits, version: string): JsonSchem
       '/v1/disconnect': { post: post("Close a user's connections", DisconnectBody, DisconnectAnswer) },
       '/v1/presence': { get: get('Count the connections of a user or the subscribers of a topic', PresenceQuery, PresenceAnswer) },
       '/v1/history': { get: get("Read a channel's retained messages", HistoryQuery, HistoryAnswer) },
+      ...inboxPaths(),
       '/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1 document', content: json({ type: 'object' }) } } } },
     },
   };

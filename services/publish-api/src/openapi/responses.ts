@@ -9,7 +9,7 @@ import { HTTP_STATUS_BY_ERROR, type HttpErrorCode } from '@herald/protocol';
 const Seq = z.number().int().min(0);
 
 /** One channel written by a publish; `duplicate` only when the id was already stored there. */
-export const ChannelResult = z.strictObject({ ch: z.string(), seq: Seq, duplicate: z.literal(true).optional() });
+export const ChannelResult = z.strictObject({ ch: z.string(), seq: Seq, duplicate: z.literal(true).optional(), id: z.string().optional() });
 export const PublishAnswer = z.strictObject({ results: z.array(ChannelResult) });
 export const BatchAnswer = z.strictObject({ results: z.array(PublishAnswer) });
 export const DisconnectAnswer = z.strictObject({ disconnected: z.number().int().min(0) });

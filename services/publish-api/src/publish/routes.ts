@@ -6,6 +6,8 @@ import type { PublishMetrics } from '../metrics.js';
 import { PublishFailure, countTargets, publishAll } from './publish-all.js';
 import type { RequestContext, Route, RouteInput } from '../http/route.js';
 import { parseBatch, parsePublish, type BatchLimits, type PublishCommand } from './validate.js';
+import type { InboxStore } from '@herald/inbox';
+import { publishWithInbox } from '../inbox/publish.js';
 
 export interface PublishHandlerDeps {
   readonly bus: Bus;
@@ -13,6 +15,8 @@ export interface PublishHandlerDeps {
   /** Bus publishes in flight per request. */
   readonly concurrency: number;
   readonly metrics: PublishMetrics;
+  /** The inbox store, for publishes with `inbox` (docs/inbox.md); absent (unit tests): such publishes go to the user channels. */
+  readonly inbox?: () => Promise<InboxStore>;
 }
 
 /**
@@ -24,10 +28,13 @@ export interface ChannelResult {
   readonly ch: string;
   readonly seq: number;
   readonly duplicate?: true;
+  /** Inbox results only: the message id (to retract it). */
+  readonly id?: string;
 }
 
-function toChannelResult(r: PublishResult): ChannelResult {
-  return r.duplicate ? { ch: r.channel, seq: r.seq, duplicate: true } : { ch: r.channel, seq: r.seq };
+function toChannelResult(r: PublishResult & { readonly id?: string }): ChannelResult {
+  const base = r.duplicate ? { ch: r.channel, seq: r.seq, duplicate: true as const } : { ch: r.channel, seq: r.seq };
+  return r.id === undefined ? base : { ...base, id: r.id };
 }
 
 async function run(deps: PublishHandlerDeps, route: string, commands: readonly PublishCommand[], ctx: RequestContext): Promise<ChannelResult[][] | HttpResult> {
@@ -35,7 +42,9 @@ async function run(deps: PublishHandlerDeps, route: string, commands: readonly P
   // The request id and trace context every message of this request carries to the gateways (none: no header work).
   const carried = ctx.busContext?.(commands.length);
   try {
-    const grouped = await publishAll(deps.bus, commands, deps.concurrency, carried?.trace);
+    const grouped = deps.inbox !== undefined && commands.some((c) => c.inbox !== undefined)
+      ? await publishWithInbox(deps.bus, deps.inbox, commands, deps.concurrency, carried?.trace)
+      : await publishAll(deps.bus, commands, deps.concurrency, carried?.trace);
     carried?.end();
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.observeDuration(route, seconds);

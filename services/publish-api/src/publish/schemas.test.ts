@@ -11,7 +11,7 @@ const limits = { maxDataBytes: 65536, maxTargets: 100, maxBatch: 1000 };
 describe('request schemas', () => {
   it('produce JSON Schema with the limits of the configuration', () => {
     const publish = z.toJSONSchema(publishBodySchema(limits)) as unknown as { properties: Record<string, { maxItems?: number }>; additionalProperties: boolean };
-    expect(Object.keys(publish.properties)).toEqual(['topic', 'topics', 'user', 'users', 'data', 'id']);
+    expect(Object.keys(publish.properties)).toEqual(['topic', 'topics', 'user', 'users', 'data', 'id', 'inbox']);
     expect(publish.properties['topics']?.maxItems).toBe(100);
     expect(publish.additionalProperties).toBe(false);
     const batch = z.toJSONSchema(batchBodySchema(limits)) as unknown as { properties: { messages: { maxItems: number } } };

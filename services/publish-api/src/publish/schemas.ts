@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { TopicName, UserId } from '../fields.js';
+import { InboxField } from '../inbox/schemas.js';
 
 /** Idempotency keys: 1 to 64 characters (docs/publish-api.md#limits). */
 export const MAX_ID_CHARS = 64;
@@ -39,6 +40,7 @@ export function publishBodySchema(limits: PublishLimits) {
     users: z.array(UserId).min(1).max(limits.maxTargets).optional(),
     data: z.unknown().meta({ description: `Any JSON value, null included; at most ${limits.maxDataBytes} bytes as JSON` }),
     id: IdempotencyKey.optional(),
+    inbox: InboxField.optional(),
   });
 }
 

@@ -4,6 +4,7 @@ import { topicChannel, userChannel } from '@herald/protocol';
 import { isObject, preview, unknownFieldFailure } from '../http/input.js';
 import { fail, ok, type Check, type Failure } from '../http/result.js';
 import { TOPIC_RULE, USER_RULE } from '../fields.js';
+import { inboxOptionOf, type InboxOption } from '../inbox/schemas.js';
 import {
   IdempotencyKey, MAX_ID_CHARS, TARGET_FIELDS, batchEnvelopeSchema, publishBodySchema, type BatchLimits, type PublishLimits, type TargetField,
 } from './schemas.js';
@@ -16,6 +17,8 @@ export interface PublishCommand {
   readonly channels: readonly string[];
   readonly data: string;
   readonly id?: string;
+  /** Set: store in each user's inbox instead of publishing to `user:` channels (docs/inbox.md). */
+  readonly inbox?: InboxOption;
 }
 
 type Issue = z.core.$ZodIssue;
@@ -71,6 +74,7 @@ function explain(body: Record<string, unknown>, issues: readonly Issue[], maxTar
   if (target !== undefined) return target;
   if (issues.some((i) => i.path[0] === 'id')) return badId(body['id']);
   if (issues.some((i) => i.path[0] === 'data')) return fail('invalid_body', 'data is required (any JSON value, null included)');
+  if (issues.some((i) => i.path[0] === 'inbox')) return fail('invalid_body', 'inbox must be true or {"ttl": seconds (a positive integer)}');
   // Not reached: every field of the schema is covered above.
   return fail('invalid_body', issues[0]?.message ?? 'invalid body');
 }
@@ -126,7 +130,10 @@ export function parsePublish(body: unknown, limits: PublishLimits): Check<Publis
   if (!data.ok) return data;
   const channels = channelsOf(parsed.data, field);
   const id = parsed.data.id;
-  return ok(id === undefined ? { channels, data: data.value } : { channels, data: data.value, id });
+  const base = id === undefined ? { channels, data: data.value } : { channels, data: data.value, id };
+  if (parsed.data.inbox === undefined) return ok(base);
+  if (field === 'topic' || field === 'topics') return fail('invalid_target', 'inbox needs user or users: a topic has no inbox');
+  return ok({ ...base, inbox: inboxOptionOf(parsed.data.inbox) });
 }
 
 /**
