@@ -42,7 +42,17 @@ export interface VerifiedToken {
   readonly iat?: number;
   /** The topics the token allows (its `topics` claim); allows nothing when the claim is absent. */
   readonly topics: TopicMatcher;
+  /**
+   * Topics whose member list (presence members, docs/events.md#presence-members) the token may
+   * read: its `presence` claim, topic patterns like `topics`; absent when the claim is absent.
+   */
+  readonly presence?: TopicMatcher;
+  /** The connection's presence `info` (its `info` claim): a JSON object of at most {@link MAX_INFO_BYTES} bytes. */
+  readonly info?: Readonly<Record<string, unknown>>;
 }
+
+/** Largest `info` claim, in bytes of its JSON text (it travels in every member list and join). */
+export const MAX_INFO_BYTES = 256;
 
 /** Verifies bearer tokens. Safe to share: holds no per-token state. */
 export interface TokenVerifier {
@@ -129,7 +139,17 @@ function toVerifiedToken(payload: JWTPayload | Record<string, unknown>): Verifie
   };
   if (typeof payload.exp === 'number') token.exp = payload.exp;
   if (typeof payload.iat === 'number') token.iat = payload.iat;
-  return Object.freeze(token);
+  const presence = payload['presence'];
+  if (presence !== undefined && !Array.isArray(presence)) throw new AuthError('claims_invalid', '"presence" claim must be an array');
+  const info = payload['info'];
+  if (info !== undefined && (typeof info !== 'object' || info === null || Array.isArray(info) || Buffer.byteLength(JSON.stringify(info), 'utf8') > MAX_INFO_BYTES)) {
+    throw new AuthError('claims_invalid', `"info" claim must be a JSON object of at most ${MAX_INFO_BYTES} bytes`);
+  }
+  return Object.freeze({
+    ...token,
+    ...(presence === undefined ? {} : { presence: compileTopicPatterns(presence.slice(0, MAX_TOPIC_PATTERNS).filter((p): p is string => typeof p === 'string')) }),
+    ...(info === undefined ? {} : { info: info as Record<string, unknown> }),
+  });
 }
 
 /** Marks an error thrown while resolving the key (JWKS fetch or lookup), as opposed to while checking the token. */

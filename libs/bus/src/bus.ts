@@ -4,6 +4,7 @@
  * test suite: MemoryBus (one process) and NatsBus (NATS + JetStream).
  * @module
  */
+import type { MemberPlane, MemberState } from './members.js';
 
 /** A stored message as delivered to a gateway. */
 export interface BusMessage {
@@ -80,6 +81,8 @@ export type PresenceQuery = { readonly user: string } | { readonly topic: string
 
 /** What a gateway node answers to control requests that reach every node. */
 export interface ControlHandlers {
+  /** This node's members of a presence topic (members.ts); absent or `undefined`: none here. */
+  members?(topic: string): MemberState | undefined;
   /** Close this node's connections of `user`; return how many were closed. */
   disconnect(user: string, code: number, reason: string): number;
   /** This node's live connections of a user, or subscribers of a topic. */
@@ -122,6 +125,8 @@ export interface Bus {
   disconnect(user: string, code: number, reason: string): Promise<number>;
   /** Live connection (user) or subscriber (topic) count across every node. */
   presence(query: PresenceQuery): Promise<number>;
+  /** Presence member lists across nodes (members.ts). */
+  readonly members: MemberPlane;
   /**
    * Canary: publishes through the same path as real messages and waits to receive
    * it back. Rejects when the round trip fails or times out. Used by /readyz.

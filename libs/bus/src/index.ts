@@ -7,6 +7,8 @@ export type {
 } from './bus.js';
 export { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from './bus.js';
 export { BusError } from './errors.js';
+export { parseMemberState } from './members.js';
+export type { MemberEntry, MemberPlane, MemberState } from './members.js';
 export type { BusErrorCode } from './errors.js';
 export { DEFAULT_HISTORY_OPTIONS, resolveHistoryOptions } from './history.js';
 export type { HistoryOptions } from './history.js';

@@ -10,6 +10,7 @@ import type {
   Bus, BusMessage, BusStatus, ControlHandlers, HistoryPage, HistoryQuery, MessageHandler, MessageTrace, PresenceQuery, PublishRequest, PublishResult,
 } from './bus.js';
 import { BusError } from './errors.js';
+import type { MemberPlane, MemberState } from './members.js';
 import { normalizeQuery, resolveHistoryOptions, type HistoryOptions } from './history.js';
 import { Ring } from './ring.js';
 import { canaryChannel } from './subjects.js';
@@ -82,6 +83,38 @@ export class MemoryBus implements Bus {
   readonly #queue: BusMessage[] = [];
   #draining = false;
   readonly #control = new Map<string, ControlHandlers>();
+  /** Presence member watchers per topic (members.ts), in this process. */
+  readonly #memberWatchers = new Map<string, Set<(state: MemberState) => void>>();
+  /** Presence members in one process: announcements go to this process's watchers. */
+  readonly members: MemberPlane = {
+    announce: (state) => {
+      const watchers = this.#memberWatchers.get(state.topic);
+      if (!watchers) return;
+      // Asynchronous like NATS, so a watcher never runs inside the announcer's call.
+      queueMicrotask(() => {
+        for (const w of watchers) w(state);
+      });
+    },
+    watch: (topic, onState) => {
+      let set = this.#memberWatchers.get(topic);
+      if (!set) this.#memberWatchers.set(topic, (set = new Set()));
+      const watchers = set;
+      watchers.add(onState);
+      return Promise.resolve(() => {
+        watchers.delete(onState);
+        if (watchers.size === 0 && this.#memberWatchers.get(topic) === watchers) this.#memberWatchers.delete(topic);
+      });
+    },
+    query: (topic) => {
+      if (this.#closed) return Promise.reject(new BusError('closed', 'bus is closed'));
+      const out: MemberState[] = [];
+      for (const handlers of this.#control.values()) {
+        const state = handlers.members?.(topic);
+        if (state) out.push(state);
+      }
+      return Promise.resolve(out);
+    },
+  };
   readonly #statusListeners = new Set<(status: BusStatus) => void>();
   readonly #probes = new Map<string, () => void>();
   #closed = false;
@@ -188,6 +221,7 @@ export class MemoryBus implements Bus {
     this.#closed = true;
     this.#handlers.clear();
     this.#control.clear();
+    this.#memberWatchers.clear();
     for (const listener of this.#statusListeners) listener('closed');
     this.#statusListeners.clear();
     return Promise.resolve();

@@ -20,6 +20,7 @@ import type {
 import { BusError } from './errors.js';
 import { normalizeQuery, resolveHistoryOptions, type HistoryOptions } from './history.js';
 import { Canary } from './nats-canary.js';
+import type { MemberPlane } from './members.js';
 import { NatsControl, withTimeout } from './nats-control.js';
 import { redactUrl } from './nats-auth.js';
 import { HistoryReader, type RawPage } from './nats-history.js';
@@ -289,6 +290,11 @@ export class NatsBus implements Bus {
   async presence(query: PresenceQuery): Promise<number> {
     this.#assertUsable();
     return await this.#control.ask('presence', query);
+  }
+
+  /** Presence member lists: the control side's core NATS subjects (nats-control.ts). */
+  get members(): MemberPlane {
+    return this.#control;
   }
 
   async probe(nodeId: string, timeoutMs: number): Promise<number> {

@@ -1,13 +1,16 @@
 /**
  * Control requests across gateway nodes on core NATS: `<prefix>.ctl.disconnect` and
  * `<prefix>.ctl.presence`. Every node answers `{node, count}`; the asker sums the answers.
+ * Presence members (members.ts): announcements on `<prefix>.prs.<base64url(topic)>`, queries on
+ * `<prefix>.ctl.members` answered by every node holding members of the topic.
  * @module
  */
 import { NoRespondersError, RequestError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from '@herald/telemetry';
 import type { ControlHandlers, PresenceQuery } from './bus.js';
 import { BusError } from './errors.js';
-import { DEFAULT_SUBJECTS, type SubjectScheme } from './subjects.js';
+import { parseMemberState, type MemberPlane, type MemberState } from './members.js';
+import { DEFAULT_SUBJECTS, encodeToken, type SubjectScheme } from './subjects.js';
 
 /** Longest wait for answers, in ms: a node that answers later is not counted. */
 export const CONTROL_MAX_WAIT_MS = 500;
@@ -19,7 +22,7 @@ export type ControlRequest =
   | { readonly kind: 'presence'; readonly body: PresenceQuery };
 
 /** One connection's control side: the nodes it serves, and asking every node. */
-export class NatsControl {
+export class NatsControl implements MemberPlane {
   readonly #nc: NatsConnection;
   readonly #timeoutMs: number;
   readonly #log: Logger | undefined;
@@ -42,6 +45,7 @@ export class NatsControl {
     this.#subs = [
       this.#nc.subscribe(this.#subjects.ctlDisconnect, { callback: (err, msg) => void (err || this.#answer(msg, 'disconnect')) }),
       this.#nc.subscribe(this.#subjects.ctlPresence, { callback: (err, msg) => void (err || this.#answer(msg, 'presence')) }),
+      this.#nc.subscribe(this.#membersSubject, { callback: (err, msg) => void (err || this.#answerMembers(msg)) }),
     ];
     try {
       await withTimeout(this.#nc.flush(), this.#timeoutMs);
@@ -67,6 +71,63 @@ export class NatsControl {
       }
       msg.respond(JSON.stringify({ node, count }));
     }
+  }
+
+  get #membersSubject(): string {
+    return `${this.#subjects.prefix}.ctl.members`;
+  }
+
+  #announceSubject(topic: string): string {
+    return `${this.#subjects.prefix}.prs.${encodeToken(topic)}`;
+  }
+
+  #answerMembers(msg: Msg): void {
+    const topic = msg.string();
+    for (const [node, handlers] of this.#nodes) {
+      try {
+        const state = handlers.members?.(topic);
+        if (state) msg.respond(JSON.stringify(state));
+      } catch (err) {
+        this.#log?.error({ err, target: node }, 'members handler threw');
+      }
+    }
+  }
+
+  announce(state: MemberState): void {
+    try {
+      this.#nc.publish(this.#announceSubject(state.topic), JSON.stringify(state));
+    } catch (err) {
+      // Closed or draining connection: the next announcement (or the watchers' timeout) heals it.
+      this.#log?.debug({ err }, 'member announcement not sent');
+    }
+  }
+
+  async watch(topic: string, onState: (state: MemberState) => void): Promise<() => void> {
+    const sub = this.#nc.subscribe(this.#announceSubject(topic), {
+      callback: (err, msg) => {
+        if (err) return;
+        const state = parseMemberState(msg.string());
+        if (state && state.topic === topic) onState(state);
+      },
+    });
+    await withTimeout(this.#nc.flush(), this.#timeoutMs).catch(() => undefined);
+    return () => sub.unsubscribe();
+  }
+
+  async query(topic: string): Promise<MemberState[]> {
+    const out: MemberState[] = [];
+    try {
+      const answers = await this.#nc.requestMany(this.#membersSubject, topic, { strategy: 'stall', stall: CONTROL_STALL_MS, maxWait: CONTROL_MAX_WAIT_MS });
+      for await (const m of answers) {
+        if (m.headers?.code) continue;
+        const state = parseMemberState(m.string());
+        if (state && state.topic === topic) out.push(state);
+      }
+    } catch (err) {
+      if (isNoResponders(err)) return out;
+      throw new BusError('unavailable', 'control request members failed', { cause: err });
+    }
+    return out;
   }
 
   /** Asks every node and sums the counts: 0 when no node serves control. */

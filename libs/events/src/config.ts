@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from 'zod';
-import { booleanFlag, int } from '@herald/config';
+import { booleanFlag, csv, int } from '@herald/config';
 import { parseSecret, type SigningKey } from './signature.js';
 import { parseWebhookTargets, type WebhookTarget } from './webhook-target.js';
 
@@ -43,7 +43,26 @@ export const eventsConfig = z.object({
   WEBHOOK_CONCURRENCY: int(1, 256).default(16),
   /** Events held per URL (queued, in flight, waiting to retry); beyond it the stream keeps them. */
   WEBHOOK_MAX_PENDING: int(1, 100_000).default(1000),
+  /** Presence members (docs/events.md#presence-members): topic patterns whose members are tracked; unset: none. */
+  PRESENCE_TOPICS: csv.superRefine((patterns, ctx) => {
+    for (const p of patterns) if (!isTopicPatternText(p)) ctx.addIssue({ code: 'custom', message: `"${p.slice(0, 80)}" is not a topic pattern` });
+  }).optional(),
+  /** Distinct users per presence topic, cluster-wide; a new user beyond it gets `full`. */
+  PRESENCE_MAX_MEMBERS: int(1, 2000).default(1000),
+  /** How long a member stays after their last connection on a node left the topic, ms (a reconnect within it makes no leave/join). */
+  PRESENCE_GRACE_MS: int(0, 600_000).default(3000),
+  /** Join/leave batching window per topic, ms: at most one `presence` frame per topic per window per subscriber. */
+  PRESENCE_BATCH_MS: int(10, 60_000).default(250),
+  /** Each node re-announces its member lists this often, ms; a node silent for 3 periods is dropped (killed node). */
+  PRESENCE_HEARTBEAT_MS: int(200, 60_000).default(2000),
 });
+
+/** A topic pattern (@herald/auth syntax): segments of `[A-Za-z0-9_-]{1,64}` or `*`, an optional final `>`. */
+function isTopicPatternText(p: string): boolean {
+  const segs = p.split('.');
+  if (segs.length === 0 || segs.length > 16) return false;
+  return segs.every((s, i) => s === '*' || (s === '>' && i === segs.length - 1) || /^[A-Za-z0-9_-]{1,64}$/.test(s));
+}
 
 export type EventsConfig = z.infer<typeof eventsConfig>;
 

@@ -117,7 +117,9 @@ export function validateClientFrame(o: Record<string, unknown>): DecodeResult {
       if (typeof since === 'string') return bad('invalid', since, id);
       const epoch = o['epoch'];
       if (epoch !== undefined && (typeof epoch !== 'string' || epoch.length > MAX_EPOCH_CHARS)) return bad('invalid', 'epoch must be a string', id);
-      const frame = { op, id, topics, ...(since ? { since } : {}), ...(epoch !== undefined ? { epoch } : {}) } as const;
+      const presence = o['presence'];
+      if (presence !== undefined && presence !== true && presence !== false) return bad('invalid', 'presence must be a boolean', id);
+      const frame = { op, id, topics, ...(since ? { since } : {}), ...(epoch !== undefined ? { epoch } : {}), ...(presence === true ? { presence: true as const } : {}) } as const;
       return { ok: true, frame };
     }
     default:

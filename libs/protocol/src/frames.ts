@@ -17,6 +17,11 @@ export interface SubFrame {
   readonly topics: readonly string[];
   readonly since?: SinceMap;
   readonly epoch?: string;
+  /**
+   * `true`: also receive the member list of each topic (presence members, docs/protocol.md#presence):
+   * every topic must be a presence topic the token's `presence` claim allows, else its result is `forbidden`.
+   */
+  readonly presence?: true;
 }
 export interface UnsubFrame {
   readonly op: 'unsub';
@@ -80,8 +85,27 @@ export type SubResult =
    * `conflate`: present (always `true`) when the gateway conflates the topic: a connection
    * that falls behind gets the newest message (flagged `conflated`) instead of every one.
    */
-  | { readonly ok: true; readonly recovered: boolean; readonly seq?: number; readonly conflate?: true }
-  | { readonly ok: false; readonly code: 'forbidden' | 'invalid' | 'limit' };
+  | { readonly ok: true; readonly recovered: boolean; readonly seq?: number; readonly conflate?: true; readonly members?: readonly PresenceMember[] }
+  /** `full`: the topic's presence member cap is reached (a user not yet a member cannot join). */
+  | { readonly ok: false; readonly code: 'forbidden' | 'invalid' | 'limit' | 'full' };
+
+/** One member of a presence topic: a user, with the `info` claim of one of their connections. */
+export interface PresenceMember {
+  readonly user: string;
+  readonly info?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Members who joined (first connection anywhere in the cluster) or left (last one gone past the
+ * presence grace) a topic, batched per topic: a user appears at most once per frame.
+ */
+export interface PresenceFrame {
+  readonly op: 'presence';
+  readonly ch: string;
+  readonly join?: readonly PresenceMember[];
+  /** User ids. */
+  readonly leave?: readonly string[];
+}
 
 export interface AckFrame {
   readonly op: 'ack';
@@ -120,5 +144,6 @@ export type ServerFrame =
   | PongFrame
   | HeartbeatFrame
   | RefreshFrame
-  | ReconnectFrame;
+  | ReconnectFrame
+  | PresenceFrame;
 export type ServerOp = ServerFrame['op'];

@@ -19,4 +19,5 @@ export type { DecodeLimits, DecodeResult, FatalDecodeFailure, RecoverableDecodeF
 export type {
   FrameId, SinceMap, SubFrame, UnsubFrame, AuthFrame, PingFrame, ClientFrame, ClientOp, WelcomeFrame, MsgFrame,
   SubResult, AckFrame, ErrFrame, PongFrame, HeartbeatFrame, RefreshFrame, ReconnectFrame, ServerFrame, ServerOp,
+  PresenceFrame, PresenceMember,
 } from './frames.js';

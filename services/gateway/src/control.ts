@@ -12,6 +12,8 @@ export interface ControlDeps {
   readonly numSubscribers: (channel: string) => number;
   /** The `control` component logger. */
   readonly log: Logger;
+  /** This node's members of a presence topic (presence/members.ts); absent: presence members off. */
+  readonly members?: ControlHandlers['members'];
 }
 
 /** Codes a server may send in a close frame: 1000, the 101x service codes, and the application range. */
@@ -33,5 +35,6 @@ export function createControlHandlers(deps: ControlDeps): ControlHandlers {
       if ('user' in query) return deps.connections.countOfUser(query.user);
       return deps.numSubscribers(TOPIC_PREFIX + query.topic);
     },
+    ...(deps.members ? { members: deps.members } : {}),
   };
 }

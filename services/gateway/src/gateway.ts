@@ -20,7 +20,8 @@ import { Interest } from './hub/interest.js';
 import { Join } from './hub/join.js';
 import { Recovery } from './hub/recovery.js';
 import { Sessions } from './hub/session.js';
-import { Subscriptions } from './hub/subscriptions.js';
+import { Subscriptions, topicObservers } from './hub/subscriptions.js';
+import { PresenceMembers } from './presence/members.js';
 import { Keepalive } from './keepalive.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { ReadinessProbe } from './readiness.js';
@@ -78,6 +79,8 @@ interface Core {
   readonly sessions: Sessions;
   /** Lifecycle events (docs/events.md): silent unless HERALD_EVENTS is on. */
   readonly events: NodeEvents;
+  /** Presence members (docs/events.md#presence-members): off unless HERALD_PRESENCE_TOPICS is set. */
+  readonly presence: PresenceMembers;
 }
 
 function createCore(deps: GatewayDeps, child: (component: string) => Logger): Core {
@@ -100,14 +103,21 @@ function createCore(deps: GatewayDeps, child: (component: string) => Logger): Co
     bus, onMessage: traceFanout(fanout.onMessage, { log: hubLog, tracing: createTracing(c.TRACING), count: (ch) => fanout.count(ch) }), lingerMs: c.UNSUBSCRIBE_LINGER_MS, log: hubLog, onCount: (n) => metrics.busChannels.set(n),
   });
   const join = new Join({ interest, recovery });
+  const presence = new PresenceMembers({
+    settings: {
+      topics: c.PRESENCE_TOPICS ?? [], maxMembers: c.PRESENCE_MAX_MEMBERS, graceMs: c.PRESENCE_GRACE_MS, batchMs: c.PRESENCE_BATCH_MS, heartbeatMs: c.PRESENCE_HEARTBEAT_MS,
+    },
+    nodeId: deps.nodeId, plane: bus.members, send: (st, frame) => void sender.send(st, frame), log: hubLog,
+  });
+  const topics = topicObservers(events.enabled ? events.topics : undefined, presence.enabled ? presence : undefined);
   const subscriptions = new Subscriptions({
-    join, interest, recovery, metrics, conflation: conflating, ...(events.enabled ? { topics: events.topics } : {}),
+    join, interest, recovery, metrics, conflation: conflating, ...(topics ? { topics } : {}),
   });
   const sessions = new Sessions({ nodeId: deps.nodeId, heartbeatMs: c.HEARTBEAT_MS, connections, subscriptions, metrics, log: child('ws') });
   const admission = new Admission({
     allowedOrigins: c.ALLOWED_ORIGINS, connections, upgradeRate: c.UPGRADE_RATE, perIpRate: c.MAX_UPGRADES_PER_IP_RATE,
   });
-  return { metrics, connections, admission, sender, conflation, conflating, recovery, fanout, interest, join, subscriptions, sessions, events };
+  return { metrics, connections, admission, sender, conflation, conflating, recovery, fanout, interest, join, subscriptions, sessions, events, presence };
 }
 
 /** The WebSocket transport on `WS_PATH`: its fan-out sink, upgrade, lifecycle and inbound commands. */
@@ -126,6 +136,7 @@ function mountWebSocket(app: App, core: Core, deps: GatewayDeps, ids: ConnIds, c
     commands: {
       subscriptions, verifier: deps.verifier, maxSubscriptions: c.MAX_SUBSCRIPTIONS_PER_CONN, position: (ch) => bus.position(ch),
       ...(conflating ? { isConflated: (ch: string) => conflating.isConflated(ch) } : {}), log: wsLog,
+      ...(core.presence.enabled ? { presence: core.presence } : {}),
     },
     sender, metrics, log: wsLog, limits: { maxFrameBytes: c.WS_MAX_FRAME_BYTES },
     cmdRate: c.CMD_RATE, cmdBurst: c.CMD_BURST, badFrameLimit: c.BAD_FRAME_LIMIT,
@@ -200,6 +211,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     admission.draining = true;
     for (const st of [...connections.open]) sender.close(st, wasDraining ? CloseCode.Draining : GOING_AWAY_CLOSE, wasDraining ? 'draining' : 'going away');
     await interest.close();
+    core.presence.close();
     // After the sockets: their users' grace starts now (a drained user reconnecting elsewhere within it gives no event).
     await core.events.close();
     gwLog.info({}, 'gateway closed');
@@ -219,7 +231,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await core.events.start(bus.kind);
       await bus.serveControl(nodeId, createControlHandlers({
         connections, sender, numSubscribers: (ch) => core.fanout.count(ch), log: child('control'),
+        ...(core.presence.enabled ? { members: (topic: string) => core.presence.localState(topic) } : {}),
       }));
+      core.presence.start();
       metrics.busConnected.set(bus.isConnected() ? 1 : 0);
       offBusStatus = bus.onStatus((s) => metrics.busConnected.set(s === 'connected' || s === 'reconnected' ? 1 : 0));
       keepalive.start();

@@ -100,6 +100,7 @@ function delegate(bus: Bus, overrides: Partial<Bus>): Bus {
     serveControl: (id, h) => bus.serveControl(id, h),
     disconnect: (u, c, r) => bus.disconnect(u, c, r),
     presence: (q) => bus.presence(q),
+    members: bus.members,
     probe: (id, t) => bus.probe(id, t),
     isConnected: () => bus.isConnected(),
     onStatus: (l) => bus.onStatus(l),

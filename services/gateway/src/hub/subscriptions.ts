@@ -21,8 +21,18 @@ export interface SubscriptionsDeps {
 
 /** Once per connection and topic channel held: `joined` when it enters `st.channels`, `left` when it leaves. */
 export interface TopicObserver {
-  joined(channel: string): void;
-  left(channel: string): void;
+  joined(channel: string, st: ConnState): void;
+  left(channel: string, st: ConnState): void;
+}
+
+/** One observer telling several (absent ones skipped); `undefined` when there are none. */
+export function topicObservers(...observers: readonly (TopicObserver | undefined)[]): TopicObserver | undefined {
+  const list = observers.filter((o): o is TopicObserver => o !== undefined);
+  if (list.length <= 1) return list[0];
+  return {
+    joined: (channel, st) => { for (const o of list) o.joined(channel, st); },
+    left: (channel, st) => { for (const o of list) o.left(channel, st); },
+  };
 }
 
 /**
@@ -51,7 +61,7 @@ export class Subscriptions {
       // The channel set owns the reference from here: an unsub or close meanwhile releases it.
       st.channels.add(channel);
       this.#deps.conflation?.joined(st, channel);
-      this.#deps.topics?.joined(channel);
+      this.#deps.topics?.joined(channel, st);
       this.#deps.metrics.subscriptions.inc();
     }
     const out = await this.#deps.join.run(st, [{ channel, resume, held }], { owned: false, wanted: () => this.#stillWanted(st, channel) });
@@ -60,7 +70,7 @@ export class Subscriptions {
     // The failed acquire holds no reference; only take the channel back if nobody else did.
     if (st.channels.delete(channel)) {
       this.#deps.conflation?.left(st, channel);
-      this.#deps.topics?.left(channel);
+      this.#deps.topics?.left(channel, st);
       this.#deps.metrics.subscriptions.dec();
     }
     throw out.err;
@@ -70,7 +80,7 @@ export class Subscriptions {
   leave(st: ConnState, channel: string): boolean {
     if (!st.channels.delete(channel)) return false;
     this.#deps.conflation?.left(st, channel);
-    this.#deps.topics?.left(channel);
+    this.#deps.topics?.left(channel, st);
     this.#deps.recovery.cancel(st, channel);
     if (!st.closed) st.ws?.unsubscribe(channel);
     this.#deps.interest.release(channel);
@@ -89,7 +99,7 @@ export class Subscriptions {
     for (const ch of channels) {
       if (ch === st.userChannel || st.channels.has(ch)) continue;
       st.channels.add(ch);
-      this.#deps.topics?.joined(ch);
+      this.#deps.topics?.joined(ch, st);
     }
   }
 
@@ -99,7 +109,7 @@ export class Subscriptions {
       this.#deps.recovery.cancel(st, channel);
       this.#deps.interest.release(channel);
       this.#deps.metrics.subscriptions.dec();
-      this.#deps.topics?.left(channel);
+      this.#deps.topics?.left(channel, st);
     }
     st.channels.clear();
     this.#deps.conflation?.releaseAll(st);

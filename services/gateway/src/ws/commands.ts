@@ -8,6 +8,7 @@ import {
 import type { Logger } from '@herald/telemetry';
 import type { Subscriptions } from '../hub/subscriptions.js';
 import type { ConnState } from '../conn/state.js';
+import type { PresenceMembers } from '../presence/members.js';
 
 export interface CommandDeps {
   readonly subscriptions: Pick<Subscriptions, 'join' | 'leave'>;
@@ -18,6 +19,8 @@ export interface CommandDeps {
   readonly position: (channel: string) => number | undefined;
   /** True for a conflated topic channel (its `sub` result says `conflate: true`); absent: none is. */
   readonly isConflated?: (channel: string) => boolean;
+  /** Presence members (presence/members.ts); absent: off. */
+  readonly presence?: Pick<PresenceMembers, 'isPresenceTopic' | 'admit' | 'addReader'>;
   /** The `ws` component logger. */
   readonly log: Logger;
 }
@@ -27,6 +30,7 @@ type Reply = AckFrame | ErrFrame | PongFrame;
 const FORBIDDEN: SubResult = { ok: false, code: 'forbidden' };
 const INVALID: SubResult = { ok: false, code: 'invalid' };
 const LIMIT: SubResult = { ok: false, code: 'limit' };
+const FULL: SubResult = { ok: false, code: 'full' };
 
 function err(id: FrameId, code: ErrFrame['code'], message: string): ErrFrame {
   return { op: 'err', id, code, message };
@@ -58,11 +62,22 @@ export async function handleSub(frame: SubFrame, st: ConnState, deps: CommandDep
       ),
     );
   };
+  const presence = deps.presence;
+  // Presence topics: the member cap is checked first (a new user of a full topic gets `full`).
+  const full = new Set<string>();
+  if (presence) {
+    await Promise.all(frame.topics.map(async (name) => {
+      if (!isValidTopic(name) || !presence.isPresenceTopic(name) || st.channels.has(TOPIC_PREFIX + name) || !st.topics.allows(name)) return;
+      if (!(await presence.admit(st, name))) full.add(name);
+    }));
+  }
+  const readable = (name: string): boolean => presence !== undefined && presence.isPresenceTopic(name) && st.presenceRead?.allows(name) === true;
   for (const name of frame.topics) {
     const channel = TOPIC_PREFIX + name;
     if (channel in results) continue;
     if (!isValidTopic(name)) results[channel] = INVALID;
-    else if (!st.topics.allows(name)) results[channel] = FORBIDDEN;
+    else if (!st.topics.allows(name) || (frame.presence === true && !readable(name))) results[channel] = FORBIDDEN;
+    else if (full.has(name)) results[channel] = FULL;
     else if (!st.channels.has(channel) && held >= deps.maxSubscriptions) results[channel] = LIMIT;
     else {
       if (!st.channels.has(channel)) held++;
@@ -79,6 +94,12 @@ export async function handleSub(frame: SubFrame, st: ConnState, deps: CommandDep
   }
   await Promise.all(pending);
   if (failed) return err(frame.id, 'internal', 'subscription failed; retry');
+  if (frame.presence === true && presence) {
+    await Promise.all(Object.entries(results).map(async ([channel, r]) => {
+      if (!r.ok || !st.channels.has(channel)) return;
+      results[channel] = { ...r, members: await presence.addReader(st, channel.slice(TOPIC_PREFIX.length)) };
+    }));
+  }
   // The live position at ack time: messages sent before the ack are at or below it, all later
   // ones above it. A client that holds nothing of a channel starts from it (docs/protocol.md#delivery-guarantees).
   for (const [channel, r] of Object.entries(results)) {
@@ -113,6 +134,7 @@ export async function handleAuth(frame: AuthFrame, st: ConnState, deps: CommandD
   if (token.sub !== st.sub) return err(frame.id, 'token_mismatch', 'token is for another user');
   st.exp = token.exp;
   st.topics = token.topics;
+  st.presenceRead = token.presence;
   st.refreshSent = false;
   let dropped: Record<string, SubResult> | undefined;
   for (const channel of [...st.channels]) {

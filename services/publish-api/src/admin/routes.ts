@@ -1,9 +1,9 @@
 /** POST /v1/disconnect, GET /v1/presence, GET /v1/history: thin calls into the bus. */
-import type { Bus, BusMessage, PresenceQuery } from '@herald/bus';
+import type { Bus, BusMessage, MemberState, PresenceQuery } from '@herald/bus';
 import { busFailureResult } from '../http/bus-failure.js';
 import { failureResult, jsonResult, type HttpResult } from '../http/result.js';
 import type { RequestContext, Route } from '../http/route.js';
-import { parseDisconnect, parseHistoryQuery, parsePresenceQuery } from './validate.js';
+import { parseDisconnect, parseHistoryQuery, parsePresenceQuery, type PresenceCommand } from './validate.js';
 
 /** A history entry as served: a `msg` frame without `op`, `data` as a JSON value. */
 export interface HistoryEntry {
@@ -45,6 +45,29 @@ function presenceBody(q: PresenceQuery, n: number): Record<string, string | numb
   return 'user' in q ? { user: q.user, connections: n } : { topic: q.topic, subscribers: n };
 }
 
+/** One member as served. */
+export interface MemberEntryBody {
+  readonly user: string;
+  readonly info?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A page of the members of a topic from every node's list: each user once (the info of the first
+ * node in id order that lists them), sorted by user id (UTF-16 order), after `cursor`.
+ */
+export function memberPage(states: readonly MemberState[], page: NonNullable<PresenceCommand['members']>): { count: number; members: MemberEntryBody[]; next?: string } {
+  const merged = new Map<string, MemberEntryBody>();
+  for (const s of [...states].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))) {
+    for (const m of s.members) if (!merged.has(m.user)) merged.set(m.user, m.info === undefined ? { user: m.user } : { user: m.user, info: m.info });
+  }
+  const users = [...merged.keys()].sort();
+  const from = page.cursor === undefined ? 0 : users.findIndex((u) => u > (page.cursor as string));
+  const slice = from < 0 ? [] : users.slice(from, from + page.limit);
+  const more = from >= 0 && from + page.limit < users.length;
+  const members = slice.map((u) => merged.get(u) as MemberEntryBody);
+  return { count: users.length, members, ...(more ? { next: slice[slice.length - 1] as string } : {}) };
+}
+
 /** The admin routes; each answers 503 `bus_unavailable` when the bus fails. */
 export function adminRoutes(bus: Bus): Route[] {
   return [
@@ -69,8 +92,16 @@ export function adminRoutes(bus: Bus): Route[] {
       handle: async ({ query }, ctx) => {
         const q = parsePresenceQuery(query);
         if (!q.ok) return failureResult(q);
-        const r = await callBus(() => bus.presence(q.value), ctx, 'presence');
-        return r.ok ? jsonResult(presenceBody(q.value, r.value)) : r.result;
+        const pq: PresenceQuery = 'user' in q.value ? { user: q.value.user } : { topic: q.value.topic };
+        const r = await callBus(() => bus.presence(pq), ctx, 'presence');
+        if (!r.ok) return r.result;
+        const page = q.value.members;
+        if (page === undefined || !('topic' in pq)) return jsonResult(presenceBody(pq, r.value));
+        const topic = pq.topic;
+        const m = await callBus(() => bus.members.query(topic), ctx, 'presence members');
+        if (!m.ok) return m.result;
+        const { count, members, next } = memberPage(m.value, page);
+        return jsonResult({ ...presenceBody(pq, r.value), memberCount: count, members, ...(next === undefined ? {} : { next }) });
       },
     },
     {

@@ -31,8 +31,23 @@ export const DisconnectBody = z.strictObject({
     .meta({ description: `At most ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8; default empty` }),
 });
 
-/** `?user=42` or `?topic=news`: exactly one. */
-export const PresenceQuery = z.strictObject({ user: UserId.optional(), topic: TopicName.optional() });
+/** Default and largest `limit` of a member page. */
+export const DEFAULT_MEMBERS_LIMIT = 100;
+export const MAX_MEMBERS_LIMIT = 1000;
+
+/**
+ * `?user=42` or `?topic=news`: exactly one. With a topic, `members=true` adds the member list of a
+ * presence topic (docs/publish-api.md#presence), sorted by user id, `limit` per page, the next
+ * page after `cursor` (the `next` of the previous page).
+ */
+export const PresenceQuery = z.strictObject({
+  user: UserId.optional(),
+  topic: TopicName.optional(),
+  members: z.enum(['true', 'false']).optional().meta({ description: 'true: also list the members (topic only)' }),
+  limit: z.string().regex(/^(0|[1-9][0-9]{0,15})$/).transform(Number).pipe(z.number().int().min(1).max(MAX_MEMBERS_LIMIT)).optional()
+    .meta({ description: `Members per page, 1-${MAX_MEMBERS_LIMIT}, default ${DEFAULT_MEMBERS_LIMIT}` }),
+  cursor: UserId.optional().meta({ description: 'The `next` of the previous page: members after this user id' }),
+});
 
 const UINT = /^(0|[1-9][0-9]{0,15})$/;
 

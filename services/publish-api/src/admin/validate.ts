@@ -4,7 +4,7 @@ import type { PresenceQuery as Presence } from '@herald/bus';
 import { CloseCode, MAX_CLOSE_REASON_BYTES } from '@herald/protocol';
 import { isObject, preview, unknownFieldFailure } from '../http/input.js';
 import { fail, ok, type Check } from '../http/result.js';
-import { DISCONNECT_CODES, DisconnectBody, HistoryQuery, LIMIT_RANGE, PresenceQuery, SINCE_RANGE } from './schemas.js';
+import { DEFAULT_MEMBERS_LIMIT, DISCONNECT_CODES, DisconnectBody, HistoryQuery, LIMIT_RANGE, MAX_MEMBERS_LIMIT, PresenceQuery, SINCE_RANGE } from './schemas.js';
 
 export { DISCONNECT_CODES } from './schemas.js';
 
@@ -59,16 +59,30 @@ function singleValues(query: URLSearchParams, allowed: readonly string[]): Check
   return ok(out);
 }
 
-/** Validates `?user=42` or `?topic=news` (exactly one). */
-export function parsePresenceQuery(query: URLSearchParams): Check<Presence> {
-  const values = singleValues(query, ['user', 'topic']);
+/** A presence query; `members` set when the member list was asked for (topic only). */
+export type PresenceCommand = Presence & { readonly members?: { readonly limit: number; readonly cursor?: string } };
+
+/** Validates `?user=42` or `?topic=news` (exactly one), and for a topic `members=true&limit=&cursor=`. */
+export function parsePresenceQuery(query: URLSearchParams): Check<PresenceCommand> {
+  const values = singleValues(query, ['user', 'topic', 'members', 'limit', 'cursor']);
   if (!values.ok) return values;
   const parsed = PresenceQuery.safeParse(values.value);
   const { user, topic } = values.value;
   if ((user === undefined) === (topic === undefined)) return fail('invalid_query', 'exactly one of user, topic is required');
-  if (parsed.success) return ok(user !== undefined ? { user } : { topic: topic as string });
-  if (user !== undefined) return fail('invalid_query', `user ${preview(user)} is not a valid user id`);
-  return fail('invalid_query', `topic ${preview(topic)} is not a valid topic name`);
+  if (parsed.success) {
+    const d = parsed.data;
+    const listed = d.members === 'true';
+    if (!listed && (d.limit !== undefined || d.cursor !== undefined)) return fail('invalid_query', 'limit and cursor go with members=true');
+    if (user !== undefined) return listed ? fail('invalid_query', 'members=true needs a topic') : ok({ user });
+    const base = { topic: topic as string };
+    return ok(listed ? { ...base, members: { limit: d.limit ?? DEFAULT_MEMBERS_LIMIT, ...(d.cursor === undefined ? {} : { cursor: d.cursor }) } } : base);
+  }
+  const field = firstIssueField(parsed.error.issues, ['user', 'topic', 'members', 'limit', 'cursor']);
+  if (field === 'user') return fail('invalid_query', `user ${preview(user)} is not a valid user id`);
+  if (field === 'topic') return fail('invalid_query', `topic ${preview(topic)} is not a valid topic name`);
+  if (field === 'members') return fail('invalid_query', 'members must be true or false');
+  if (field === 'limit') return fail('invalid_query', `limit must be a whole number from 1 to ${MAX_MEMBERS_LIMIT}`);
+  return fail('invalid_query', 'cursor is not a valid user id');
 }
 
 /** Validates `?ch=topic:news&since=120&limit=100` (since default 0, limit 1..1000, default 100). */

@@ -15,7 +15,14 @@ export const BatchAnswer = z.strictObject({ results: z.array(PublishAnswer) });
 export const DisconnectAnswer = z.strictObject({ disconnected: z.number().int().min(0) });
 export const PresenceAnswer = z.union([
   z.strictObject({ user: z.string(), connections: z.number().int().min(0) }),
-  z.strictObject({ topic: z.string(), subscribers: z.number().int().min(0) }),
+  z.strictObject({
+    topic: z.string(),
+    subscribers: z.number().int().min(0),
+    /** With `members=true`: distinct members across nodes, one page of them, and the cursor of the next page. */
+    memberCount: z.number().int().min(0).optional(),
+    members: z.array(z.strictObject({ user: z.string(), info: z.record(z.string(), z.unknown()).optional() })).optional(),
+    next: z.string().optional(),
+  }),
 ]);
 
 const HistoryEntry = z.strictObject({ ch: z.string(), seq: Seq, prev: Seq, ts: z.number().int(), data: z.unknown(), id: z.string().optional() });
