@@ -34,6 +34,8 @@ export interface PublishApi {
   readiness(): Readiness;
   /** Resolves true once no request is in flight, false after `timeoutMs`. */
   idle(timeoutMs: number): Promise<boolean>;
+  /** Closes what the routes opened themselves (the inbox's NATS connection). After `idle`. */
+  close(): Promise<void>;
 }
 
 /**
@@ -78,5 +80,6 @@ export function createPublishApi(deps: PublishApiDeps): PublishApi {
     mount: (app) => mountRoutes(app, routes, { logger, metrics, admission, inflight, tracing: createTracing(config.TRACING) }),
     readiness: () => (bus.isConnected() ? { ready: true } : { ready: false, reason: 'bus_disconnected' }),
     idle: (timeoutMs) => inflight.idle(timeoutMs),
+    close: () => inbox.close(),
   };
 }

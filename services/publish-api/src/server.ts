@@ -43,6 +43,7 @@ export async function startPublishApi(deps: PublishApiDeps & { readonly host: st
         const idle = await api.idle(deps.config.SHUTDOWN_TIMEOUT_MS);
         if (!idle) deps.logger.warn({ timeoutMs: deps.config.SHUTDOWN_TIMEOUT_MS }, 'requests still in flight at shutdown');
         app.close();
+        await api.close();
       })();
       return closed;
     },

@@ -32,7 +32,8 @@ export function createInboxService(o: InboxServiceOptions): InboxService {
   if (o.bus.kind === 'memory' || o.store !== undefined) {
     const store = o.store ?? new MemoryInboxStore({ ttlMs: c.INBOX_TTL_MS, maxPerUser: c.INBOX_MAX, dedupeWindowMs: c.DEDUPE_WINDOW_MS });
     const subs = o.subscriptions ?? new MemorySubscriptionStore({ maxPerUser: c.PUSH_MAX_SUBSCRIPTIONS });
-    return { store: () => Promise.resolve(store), subscriptions: () => Promise.resolve(subs), close: () => store.close() };
+    // A store given by the host is the host's to close.
+    return { store: () => Promise.resolve(store), subscriptions: () => Promise.resolve(subs), close: () => (o.store === undefined ? store.close() : Promise.resolve()) };
   }
   let nc: Promise<NatsConnection> | undefined;
   let store: Promise<InboxStore> | undefined;
