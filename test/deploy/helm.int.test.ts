@@ -279,6 +279,18 @@ describe('helm chart deploy/helm/herald', () => {
     expect(() => helm(helmBin(), ['template', 'r', CHART, ...SECRET_ARGS, '--set', 'nats.credentials.secretName=u,nats.credentials.credsKey=a,nats.credentials.nkeySeedKey=b'])).toThrow(/not both/);
   });
 
+  it('passes the partition count to both roles (default 1) and refuses one out of range', () => {
+    for (const cm of byKind(parseManifests(helm(helmBin(), ['template', 'r', CHART, ...SECRET_ARGS])), 'ConfigMap')) {
+      expect(cm['data']).toMatchObject({ HERALD_NATS_PARTITIONS: '1' });
+    }
+    const objs = parseManifests(helm(helmBin(), ['template', 'r', CHART, ...SECRET_ARGS, '--set', 'nats.partitions=3']));
+    expect(byKind(objs, 'ConfigMap').length).toBeGreaterThan(0);
+    for (const cm of byKind(objs, 'ConfigMap')) expect(cm['data']).toMatchObject({ HERALD_NATS_PARTITIONS: '3' });
+    for (const bad of ['0', '65']) {
+      expect(() => helm(helmBin(), ['template', 'r', CHART, ...SECRET_ARGS, '--set', `nats.partitions=${bad}`]), bad).toThrow(/partitions/);
+    }
+  });
+
   it('NOTES explain how to mint a token and publish with curl', () => {
     const out = helm(helmBin(), ['install', 'demo', CHART, '--dry-run=client', '--namespace', 'push', ...SECRET_ARGS]);
     const notes = out.slice(out.indexOf('NOTES:'));

@@ -96,12 +96,23 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
     const info = await jsm.streams.info(config.name);
     const held = info.config.subjects ?? [];
     const ours = config.subjects ?? [];
-    if (held.length !== ours.length || held.some((s, i) => s !== ours[i])) throw new StreamOwnedError(config.name, held, ours);
+    const same = held.length === ours.length && held.every((s, i) => s === ours[i]);
+    // Another partition count first (with one partition the stream holds `<p>.in.>`, with several
+    // `<p>.p0.in.>`): the subjects differ then too, and the count is what to tell the operator.
     const had = recordedPartition(info.config.description);
     const want = recordedPartition(config.description);
-    if (had.partition !== want.partition || had.of !== want.of) throw new PartitionsChangedError(config.name, had, want);
+    const install = installPrefixOf(ours[0] ?? '');
+    if ((had.partition !== want.partition || had.of !== want.of) && held.length === 1 && install !== undefined && installPrefixOf(held[0] as string) === install) {
+      throw new PartitionsChangedError(config.name, had, want);
+    }
+    if (!same) throw new StreamOwnedError(config.name, held, ours);
     return await jsm.streams.update(config.name, config);
   }
+}
+
+/** The subject prefix of an install from its stream's subjects (`<p>.in.>` or `<p>.p<k>.in.>`). */
+function installPrefixOf(streamSubject: string): string | undefined {
+  return /^(.*?)(?:\.p\d+)?\.in\.>$/.exec(streamSubject)?.[1];
 }
 
 /** The stream name is taken by a stream of other subjects (another install's prefix). A configuration error: never retried. */

@@ -13,10 +13,14 @@
  * | canary                | `<p>.in.canary.<node>` → `<p>.out.canary.<node>` |
  * | control               | `<p>.ctl.disconnect`, `<p>.ctl.presence` |
  *
- * With N partitions (HERALD_NATS_PARTITIONS), a channel lives in partition
- * {@link partitionOf}: partition 0 keeps the names above, partition k ≥ 1 puts its stored
- * and live subjects under `<p>.p<k>.in.` and `<p>.p<k>.out.` (its own stream). Canaries
- * and control requests stay in partition 0 / under `<p>.ctl.`.
+ * With N > 1 partitions (HERALD_NATS_PARTITIONS), a channel lives in partition
+ * k = {@link partitionOf}, whose stored and live subjects are `<p>.p<k>.in.…` and
+ * `<p>.p<k>.out.…` (its own stream), partition 0 included: nothing is stored under
+ * `<p>.in.` then, so a backend that publishes there unaware of partitions is refused by
+ * JetStream (no stream) instead of storing where nobody reads, and a nats-server 2.10+
+ * subject mapping `<p>.in.user.*` → `<p>.p{{partition(N,1)}}.in.user.{{wildcard(1)}}`
+ * computes the same partition. With one partition the names are those of the table.
+ * Canaries are in partition 0; control requests stay under `<p>.ctl.`.
  *
  * Topic names are dot-separated `[A-Za-z0-9_-]` segments, already valid NATS tokens,
  * so `topic:a.b` maps to `herald.in.topic.a.b` (backends on NATS can publish to it
@@ -47,9 +51,9 @@ export interface SubjectScheme {
   readonly prefix: string;
   /** Number of partitions: channels are spread over this many streams (1: all in partition 0). */
   readonly partitions: number;
-  /** Prefix of stored subjects of partition 0 (`<p>.in.`); its stream holds `<p>.in.>`. */
+  /** Prefix of stored subjects of partition 0 (`<p>.in.`, `<p>.p0.in.` with several partitions); its stream holds `<inPrefix>>`. */
   readonly inPrefix: string;
-  /** Prefix of live subjects of partition 0 (`<p>.out.`, the RePublish destination). */
+  /** Prefix of live subjects of partition 0 (`<p>.out.`, `<p>.p0.out.` with several; the RePublish destination). */
   readonly outPrefix: string;
   /** Every stored subject of partition 0. */
   readonly inWildcard: string;
@@ -59,9 +63,9 @@ export interface SubjectScheme {
   readonly ctlDisconnect: string;
   /** Control request: count connections or subscribers on every node. */
   readonly ctlPresence: string;
-  /** Prefix of stored subjects of a partition: `<p>.in.` for 0, `<p>.p<k>.in.` for k ≥ 1. */
+  /** Prefix of stored subjects of a partition: `<p>.in.` with one partition, `<p>.p<k>.in.` with several. */
   inPrefixOf(partition: number): string;
-  /** Prefix of live subjects of a partition: `<p>.out.` for 0, `<p>.p<k>.out.` for k ≥ 1. */
+  /** Prefix of live subjects of a partition: `<p>.out.` with one partition, `<p>.p<k>.out.` with several. */
   outPrefixOf(partition: number): string;
   /** Partition of a channel (canaries: 0). Throws BusError('invalid') for an invalid channel. */
   partitionOf(channel: string): number;
@@ -89,8 +93,9 @@ export function subjectScheme(prefix: string = DEFAULT_SUBJECT_PREFIX, partition
   if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
     throw new BusError('invalid', `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${String(partitions)}`);
   }
-  const inPrefixes = Array.from({ length: partitions }, (_, k) => (k === 0 ? `${prefix}.in.` : `${prefix}.p${k}.in.`));
-  const outPrefixes = Array.from({ length: partitions }, (_, k) => (k === 0 ? `${prefix}.out.` : `${prefix}.p${k}.out.`));
+  const one = partitions === 1;
+  const inPrefixes = Array.from({ length: partitions }, (_, k) => (one ? `${prefix}.in.` : `${prefix}.p${k}.in.`));
+  const outPrefixes = Array.from({ length: partitions }, (_, k) => (one ? `${prefix}.out.` : `${prefix}.p${k}.out.`));
   const inPrefix = inPrefixes[0] as string;
   const outPrefix = outPrefixes[0] as string;
   const partitionPrefix = `${prefix}.p`;
@@ -131,12 +136,15 @@ export function subjectScheme(prefix: string = DEFAULT_SUBJECT_PREFIX, partition
       return (outPrefixes[partitionOfSuffix(suffix, partitions)] as string) + suffix;
     },
     channelOf: (subject) => {
-      if (subject.startsWith(inPrefix)) return suffixIn(subject.slice(inPrefix.length), 0);
-      if (subject.startsWith(outPrefix)) return suffixIn(subject.slice(outPrefix.length), 0);
-      if (partitions === 1 || !subject.startsWith(partitionPrefix)) return undefined;
+      if (one) {
+        if (subject.startsWith(inPrefix)) return suffixIn(subject.slice(inPrefix.length), 0);
+        if (subject.startsWith(outPrefix)) return suffixIn(subject.slice(outPrefix.length), 0);
+        return undefined;
+      }
+      if (!subject.startsWith(partitionPrefix)) return undefined;
       const dot = subject.indexOf('.', partitionPrefix.length);
       const digits = subject.slice(partitionPrefix.length, dot);
-      if (dot < 0 || !/^[1-9][0-9]*$/.test(digits)) return undefined;
+      if (dot < 0 || !/^(0|[1-9][0-9]*)$/.test(digits)) return undefined;
       const k = Number(digits);
       if (k >= partitions) return undefined;
       const rest = subject.slice(dot + 1);

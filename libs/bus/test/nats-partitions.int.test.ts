@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@herald/testkit';
+import { freePort, startNatsServer, waitFor, type NatsServerHandle } from '@herald/testkit';
 import type { BusMessage } from '../src/bus.js';
 import { BusError } from '../src/errors.js';
 import { NatsBus } from '../src/nats-bus.js';
@@ -31,15 +31,26 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
   return outcome.rejected as Error;
 }
 
+/** Messages nats-server sent to the connection named `name` (its `/connz` monitoring view). */
+async function messagesTo(monitor: number, name: string): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${monitor}/connz?limit=1024`);
+  const body = (await res.json()) as { connections: { name?: string; out_msgs: number }[] };
+  const conn = body.connections.find((c) => c.name === name);
+  if (!conn) throw new Error(`no connection named ${name}`);
+  return conn.out_msgs;
+}
+
 describe('NatsBus with three partitions', () => {
   let server: NatsServerHandle;
+  let monitor: number;
   let bus: NatsBus;
   let pub: NatsBus;
   let nc: NatsConnection;
   let jsm: JetStreamManager;
 
   beforeAll(async () => {
-    server = await startNatsServer();
+    monitor = await freePort();
+    server = await startNatsServer({ extraConf: [`http: 127.0.0.1:${monitor}`] });
     bus = await NatsBus.connect({ servers: server.url, partitions: 3, name: 'node' });
     pub = await NatsBus.connect({ servers: server.url, partitions: 3, name: 'publisher' });
     nc = await connect({ servers: server.url });
@@ -50,11 +61,11 @@ describe('NatsBus with three partitions', () => {
     await server?.stop();
   });
 
-  it('makes one stream per partition: partition 0 is the stream and subjects of one partition, k ≥ 1 its own', async () => {
+  it('makes one stream per partition (HERALD, HERALD_P1, HERALD_P2), each on its own subjects', async () => {
     const infos = await Promise.all(['HERALD', 'HERALD_P1', 'HERALD_P2'].map((name) => jsm.streams.info(name)));
-    expect(infos.map((i) => i.config.subjects)).toEqual([['herald.in.>'], ['herald.p1.in.>'], ['herald.p2.in.>']]);
+    expect(infos.map((i) => i.config.subjects)).toEqual([['herald.p0.in.>'], ['herald.p1.in.>'], ['herald.p2.in.>']]);
     expect(infos.map((i) => i.config.republish)).toEqual([
-      expect.objectContaining({ src: 'herald.in.>', dest: 'herald.out.>' }),
+      expect.objectContaining({ src: 'herald.p0.in.>', dest: 'herald.p0.out.>' }),
       expect.objectContaining({ src: 'herald.p1.in.>', dest: 'herald.p1.out.>' }),
       expect.objectContaining({ src: 'herald.p2.in.>', dest: 'herald.p2.out.>' }),
     ]);
@@ -121,19 +132,41 @@ describe('NatsBus with three partitions', () => {
     await waitFor(() => got.length === 1, 5_000, 'the backend message, live');
     expect(got[0]).toMatchObject({ channel: ch, seq: ack.seq, ts: 1_700_000_000_000, data: '{"from":"backend"}' });
     expect((await pub.history(ch as string)).messages.map((m) => m.seq)).toEqual([ack.seq]);
-    // The same channel under partition 0's subjects is another stream's subject, which nobody reads for it.
-    const misrouted = await js.publish(subject.replace('herald.p1.in.', 'herald.in.'), '"lost"');
-    expect(misrouted.stream).toBe('HERALD');
+    // A backend unaware of partitions publishing to the subject of one partition is refused (no stream holds it) ...
+    await expect(js.publish(subject.replace('herald.p1.in.', 'herald.in.'), '"lost"', { timeout: 2_000 })).rejects.toThrow();
+    // ... and one publishing under another partition's subjects stores where nobody reads this channel.
+    const misrouted = await js.publish(subject.replace('herald.p1.in.', 'herald.p2.in.'), '"lost"');
+    expect(misrouted.stream).toBe('HERALD_P2');
     await sleep(200);
     expect(got).toHaveLength(1);
     expect((await pub.history(ch as string)).messages).toHaveLength(1);
     await bus.unsubscribe(ch as string);
   });
 
+  it('routes by interest: a node receives the messages of its channels in every partition and no other', async () => {
+    // ten channels of the node, spread over the three partitions, and ninety others
+    const mine = [...channelsOf(0, 4, 'user:mine'), ...channelsOf(1, 3, 'user:mine'), ...channelsOf(2, 3, 'user:mine')];
+    const others = [...channelsOf(0, 30, 'user:other'), ...channelsOf(1, 30, 'user:other'), ...channelsOf(2, 30, 'user:other')];
+    let delivered = 0;
+    for (const c of mine) await bus.subscribe(c, () => void delivered++);
+    const before = await messagesTo(monitor, 'node');
+    for (let round = 0; round < 10; round++) {
+      await Promise.all([...mine, ...others].map((channel) => pub.publish({ channel, data: String(round) })));
+    }
+    await waitFor(() => delivered === 100, 5_000, 'the node\'s 100 messages');
+    await sleep(200);
+    // monitoring refreshes its counters as it answers; no other traffic reaches the node meanwhile
+    const received = (await messagesTo(monitor, 'node')) - before;
+    expect(delivered).toBe(100);
+    expect(received).toBeGreaterThanOrEqual(100);
+    expect(received / delivered).toBeLessThanOrEqual(1.1);
+    for (const c of mine) await bus.unsubscribe(c);
+  });
+
   it('probes through partition 0', async () => {
     expect(await bus.probe('node-x', 5_000)).toBeGreaterThanOrEqual(0);
-    const canary = await jsm.streams.info('HERALD', { subjects_filter: 'herald.in.canary.>' });
-    expect(Object.keys(canary.state.subjects ?? {})).toContain('herald.in.canary.node-x');
+    const canary = await jsm.streams.info('HERALD', { subjects_filter: 'herald.p0.in.canary.>' });
+    expect(Object.keys(canary.state.subjects ?? {})).toContain('herald.p0.in.canary.node-x');
   });
 
   it('refuses to start with another partition count, says what to do, and leaves the streams as they were', async () => {

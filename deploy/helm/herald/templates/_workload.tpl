@@ -21,6 +21,7 @@ The two roles share one image and one shape; these definitions take
 {{- $_ := set $env "HERALD_NATS_REPLICAS" (toString $root.Values.nats.replicas) }}
 {{- include "herald.checkNats" $root }}
 {{- $_ := set $env "HERALD_NATS_STREAM" $root.Values.nats.stream }}
+{{- $_ := set $env "HERALD_NATS_PARTITIONS" (toString $root.Values.nats.partitions) }}
 {{- $_ := set $env "HERALD_NATS_PREFIX" $root.Values.nats.subjectPrefix }}
 {{- $env = merge $env (include "herald.natsFileEnv" $root | fromYaml) }}
 {{- if eq .component "gateway" }}
