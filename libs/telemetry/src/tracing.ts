@@ -10,7 +10,7 @@
  */
 import {
   ROOT_CONTEXT, SpanKind, SpanStatusCode, createTraceState, isSpanContextValid, trace,
-  type Attributes, type Context, type Span, type Tracer,
+  type Attributes, type Context, type Span, type SpanContext, type Tracer,
 } from '@opentelemetry/api';
 import { formatTraceparent, type TraceParent } from './trace-context.js';
 
@@ -55,22 +55,36 @@ const KINDS: Readonly<Record<TraceSpanKind, SpanKind>> = {
 export const TRACER_NAME = 'herald';
 
 class OtelSpan implements TraceSpan {
-  readonly traceId: string | undefined;
-  readonly traceparent: string | undefined;
-  readonly tracestate: string | undefined;
   readonly #span: Span;
   readonly #tracer: Tracer;
+  /** The span's context once read: null when invalid (no SDK and no parent). Read lazily: most spans never need it. */
+  #sc: SpanContext | null | undefined;
 
   constructor(tracer: Tracer, span: Span) {
     this.#tracer = tracer;
     this.#span = span;
-    const sc = span.spanContext();
-    if (isSpanContextValid(sc)) {
-      this.traceId = sc.traceId;
-      this.traceparent = formatTraceparent({ traceId: sc.traceId, spanId: sc.spanId, flags: sc.traceFlags });
-      const state = sc.traceState?.serialize();
-      this.tracestate = state === undefined || state === '' ? undefined : state;
+  }
+
+  #context(): SpanContext | undefined {
+    if (this.#sc === undefined) {
+      const sc = this.#span.spanContext();
+      this.#sc = isSpanContextValid(sc) ? sc : null;
     }
+    return this.#sc ?? undefined;
+  }
+
+  get traceId(): string | undefined {
+    return this.#context()?.traceId;
+  }
+
+  get traceparent(): string | undefined {
+    const sc = this.#context();
+    return sc === undefined ? undefined : formatTraceparent({ traceId: sc.traceId, spanId: sc.spanId, flags: sc.traceFlags });
+  }
+
+  get tracestate(): string | undefined {
+    const state = this.#context()?.traceState?.serialize();
+    return state === undefined || state === '' ? undefined : state;
   }
 
   setAttribute(key: string, value: string | number | boolean): void {

@@ -4,7 +4,8 @@
  * processes, default 2). Targets: the raw-uWS ceiling, Herald dev (memory bus), Herald on
  * NATS (gateway + publish-api + nats-server), "by hand" (ws + NATS + jose), socket.io.
  *
- * BENCH_SCENARIOS picks the groups (default `peruser,classic`). `peruser` (peruser.ts):
+ * BENCH_SCENARIOS picks the groups (default `peruser,classic`; `tracing`, tracing.ts, runs only
+ * when named). `peruser` (peruser.ts):
  * BENCH_PERUSER_USERS (2000) users × BENCH_CONNS_PER_USER, messages to random users at each
  * of BENCH_PERUSER_RATES (500,3000) for BENCH_PERUSER_S (10) after a warm-up, CPU split per
  * process, a per-user capacity search for the ceiling and Herald, a batch run
@@ -37,6 +38,8 @@ import { connectPhase, deliveryPhase, fmtD, tokensFor, type Clients } from './ph
 import { ROOT, byHand, ceiling, heraldDev, heraldNats, socketIo, type Running, type TargetDef } from './targets.js';
 import { endRun, LoadGens, Publisher } from './workers.js';
 import { runPerUser, type PerUserCfg, type PerUserResult } from './peruser.js';
+import { runTracing, writeTracing, type TracingCfg } from './tracing.js';
+import { runTracingMicro } from './tracing-micro.js';
 import { renderHtml, renderMarkdown, type Report, type TargetResult } from './report.js';
 
 const env = (k: string, d: number): number => Number(process.env[k] ?? d);
@@ -82,6 +85,20 @@ export const PER_USER: PerUserCfg = {
  */
 const SCENARIOS = (process.env['BENCH_SCENARIOS'] ?? 'peruser,classic').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 const FULL = SCENARIOS.includes('peruser') && SCENARIOS.includes('classic');
+/**
+ * `tracing` (tracing.ts, not in the default run): the cost of request ids, trace context and
+ * OpenTelemetry spans on the per-user path, on BENCH_TRACING_TARGETS (default `herald-nats`).
+ */
+const TRACING: TracingCfg = {
+  users: env('BENCH_TRACING_USERS', 1000),
+  connsPerUser: env('BENCH_CONNS_PER_USER', 2),
+  rate: env('BENCH_TRACING_RATE', 1000),
+  seconds: env('BENCH_TRACING_S', 10),
+  warmMessages: env('BENCH_TRACING_WARM', 2000),
+  rounds: env('BENCH_TRACING_ROUNDS', 2),
+  loadgens: CFG.loadgens,
+};
+const TRACING_TARGETS = (process.env['BENCH_TRACING_TARGETS'] ?? 'herald-nats').split(',').map((s) => s.trim());
 /** BENCH_PERUSER_TARGETS: target keys of the per-user scenarios (default every target). */
 const PER_USER_TARGETS = (process.env['BENCH_PERUSER_TARGETS'] ?? 'ceiling,herald-dev,herald-nats,byhand,socketio').split(',').map((s) => s.trim());
 const overBudget = (reserveS = 0): boolean => elapsedS() + reserveS > CFG.budgetS;
@@ -171,6 +188,13 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0] ?? NaN;
   log(`bench: scenarios ${SCENARIOS.join(',')}; ${JSON.stringify(CFG)}; per-user ${JSON.stringify(PER_USER)}; budget ${CFG.budgetS} s`);
   const targets = [ceiling, heraldDev, heraldNats(1), byHand, socketIo];
+  if (SCENARIOS.includes('tracing')) {
+    const micro = runTracingMicro();
+    const results = [];
+    for (const t of targets.filter((x) => TRACING_TARGETS.includes(x.key))) results.push(await runTracing(t, TRACING));
+    writeTracing(results, micro, `BENCH_SCENARIOS=${SCENARIOS.join(',')} npm run bench`);
+    if (SCENARIOS.every((s) => s === 'tracing')) return;
+  }
   const perUser = SCENARIOS.includes('peruser') ? await runPerUserAll(targets) : [];
   const classic: Classic = SCENARIOS.includes('classic') ? await runClassic(targets) : { results: [], idle: [], interest: undefined, compression: [] };
   const report: Report = {

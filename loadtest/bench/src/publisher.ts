@@ -15,7 +15,8 @@ import { RawHttpPool } from './raw-http.js';
  * `batch` > 1, user messages go `batch` at a time in one `POST <url>/batch` request
  * (`{"messages":[…]}`); rates and counts stay in messages.
  */
-export type BodySpec = { kind: 'topic'; topic: string } | { kind: 'user'; users: number; batch?: number };
+/** What each request carries; `headers` are sent with every request (the tracing scenario's trace headers). */
+export type BodySpec = ({ kind: 'topic'; topic: string } | { kind: 'user'; users: number; batch?: number }) & { headers?: Readonly<Record<string, string>> };
 
 export interface PublishCmd {
   type: 'publish';
@@ -51,7 +52,7 @@ function publish(cmd: PublishCmd): Promise<Published> {
   const batch = cmd.body.kind === 'user' ? Math.max(1, Math.floor(cmd.body.batch ?? 1)) : 1;
   const url = new URL(batch > 1 ? `${cmd.url}/batch` : cmd.url);
   // at most maxInFlight sockets: one request in flight on each
-  const pool = new RawHttpPool(url, { 'content-type': 'application/json', authorization: `Bearer ${cmd.apiKey}` }, REQUEST_TIMEOUT_MS);
+  const pool = new RawHttpPool(url, { 'content-type': 'application/json', authorization: `Bearer ${cmd.apiKey}`, ...cmd.body.headers }, REQUEST_TIMEOUT_MS);
   const perUser = cmd.body.kind === 'user' ? new Array<number>(cmd.body.users).fill(0) : [];
   // one request carries `batch` messages: requests are due `batch` times less often
   const requests = Math.ceil(cmd.messages / batch);
