@@ -35,11 +35,20 @@ export const HDR_REQUEST_ID = 'Herald-Request-Id';
 export const HDR_TRACEPARENT = 'traceparent';
 export const HDR_TRACESTATE = 'tracestate';
 
-/** Sets the trace headers of `trace` on a header map (the publisher; values were validated: no CR/LF). */
-export function setTraceHeaders(h: { set(k: string, v: string): void }, trace: MessageTrace): void {
-  h.set(HDR_REQUEST_ID, trace.reqId);
-  if (trace.traceparent !== undefined) h.set(HDR_TRACEPARENT, trace.traceparent);
-  if (trace.tracestate !== undefined) h.set(HDR_TRACESTATE, trace.tracestate);
+/**
+ * Adds the trace headers of `trace` to a fresh header map (the publisher; values were validated: no CR/LF).
+ * `append`, not `set`: the names are not in the map yet, and `set` first searches every key to delete it.
+ */
+export function setTraceHeaders(h: { append(k: string, v: string): void }, trace: MessageTrace): void {
+  h.append(HDR_REQUEST_ID, trace.reqId);
+  if (trace.traceparent !== undefined) h.append(HDR_TRACEPARENT, trace.traceparent);
+  if (trace.tracestate !== undefined) h.append(HDR_TRACESTATE, trace.tracestate);
+}
+
+/** True when a value of `trace` holds CR or LF (it would end its header line). */
+export function traceHasLineBreak(trace: MessageTrace): boolean {
+  const lb = /[\r\n]/;
+  return lb.test(trace.reqId) || (trace.traceparent !== undefined && lb.test(trace.traceparent)) || (trace.tracestate !== undefined && lb.test(trace.tracestate));
 }
 
 function traceOf(reqId: string, traceparent: string | undefined, tracestate: string | undefined): MessageTrace {

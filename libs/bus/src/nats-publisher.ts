@@ -20,7 +20,7 @@
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { MessageTrace } from './bus.js';
 import { BusError } from './errors.js';
-import { setTraceHeaders } from './live-headers.js';
+import { setTraceHeaders, traceHasLineBreak } from './live-headers.js';
 import { HDR_ID, HDR_TS } from './nats-stream.js';
 
 /** What JetStream answered for a stored message. */
@@ -104,6 +104,7 @@ export class JetStreamPublisher {
     if ((m.id !== undefined && LINE_BREAK.test(m.id)) || (m.msgId !== undefined && LINE_BREAK.test(m.msgId))) {
       return Promise.reject(new BusError('invalid', 'a publish id may not hold CR or LF'));
     }
+    if (trace !== undefined && traceHasLineBreak(trace)) return Promise.reject(new BusError('invalid', 'a request id or trace context may not hold CR or LF'));
     const token = (this.#next++).toString(36);
     const p = new Promise<PubAck>((resolve, reject) => {
       this.#pending.set(token, { resolve, reject, deadline: Date.now() + this.#timeoutMs });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startNatsServer, type NatsServerHandle } from '@herald/testkit';
-import { HDR_REQUEST_ID, HDR_TRACEPARENT, HDR_TRACESTATE, headerValue, liveHeaders, rawHeaderBlock } from '../src/live-headers.js';
+import { HDR_REQUEST_ID, HDR_TRACEPARENT, HDR_TRACESTATE, headerValue, liveHeaders, rawHeaderBlock, setTraceHeaders, traceHasLineBreak } from '../src/live-headers.js';
 import { decodeLive } from '../src/nats-live.js';
 import { HDR_ID, HDR_LAST_SEQ, HDR_SEQ, HDR_TS } from '../src/nats-stream.js';
 
@@ -86,6 +86,18 @@ describe('live header fast path', () => {
     const m = await got;
     expect(rawHeaderBlock(m)).toBeUndefined();
     expect(decodeLive('user:a', m)).toBeUndefined();
+  });
+
+  it('writes the request context as three headers, and spots a value that would break its line', () => {
+    const h = headers();
+    setTraceHeaders(h, { reqId: 'r-1', traceparent: TP, tracestate: 'a=1' });
+    expect([h.get(HDR_REQUEST_ID), h.get(HDR_TRACEPARENT), h.get(HDR_TRACESTATE)]).toEqual(['r-1', TP, 'a=1']);
+    const only = headers();
+    setTraceHeaders(only, { reqId: 'r-2' });
+    expect([only.has(HDR_REQUEST_ID), only.has(HDR_TRACEPARENT), only.has(HDR_TRACESTATE)]).toEqual([true, false, false]);
+    expect(traceHasLineBreak({ reqId: 'r-1', traceparent: TP })).toBe(false);
+    expect(traceHasLineBreak({ reqId: 'r\r\nX: y' })).toBe(true);
+    expect(traceHasLineBreak({ reqId: 'r', tracestate: 'a=1\n' })).toBe(true);
   });
 
   it('headerValue matches whole header names at line starts only', () => {
