@@ -1,6 +1,6 @@
 /**
  * The `herald` command: `dev` (all-in-one), `gateway`, `publish-api`, `token`, `publish`,
- * `check-config`. `--help` anywhere before `--` prints help and exits 0 without starting
+ * `check-config`, `vapid`. `--help` anywhere before `--` prints help and exits 0 without starting
  * anything; commands load their code only when they run, so help and `--version` are instant.
  * @module
  */
@@ -80,6 +80,8 @@ async function main(argv: readonly string[], env: Env): Promise<number> {
       return (await import('./commands/publish.js')).runPublish(rest, env);
     case 'check-config':
       return (await import('./commands/check-config.js')).runCheckConfig(rest, env);
+    case 'vapid':
+      return (await import('./commands/vapid.js')).runVapid(rest);
   }
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-export const COMMANDS = ['dev', 'gateway', 'publish-api', 'token', 'publish', 'check-config'] as const;
+export const COMMANDS = ['dev', 'gateway', 'publish-api', 'token', 'publish', 'check-config', 'vapid'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export function isCommand(name: string | undefined): name is Command {
@@ -22,6 +22,7 @@ commands:
   publish        publish a message: herald publish --topic news '{"hello":1}'
   check-config   validate the environment of a role and print its configuration:
                  herald check-config gateway
+  vapid          generate a VAPID key pair for Web Push: herald vapid >> .env
 
 options:
   -h, --help     this help; \`herald <command> --help\` for one command
@@ -110,6 +111,19 @@ options:
 
 example:
   HERALD_NATS_URL=nats://127.0.0.1:4222 HERALD_JWT_SECRET=... herald check-config gateway`,
+  vapid: `usage: herald vapid [--json]
+
+Generates a VAPID key pair (P-256, RFC 8292) for Web Push and prints the lines to set:
+HERALD_VAPID_PUBLIC_KEY=... and HERALD_VAPID_PRIVATE_KEY=... (base64url). Set
+HERALD_VAPID_SUBJECT too (mailto: or https:). Keep the pair for good: every browser
+subscription is bound to the public key. Writes nothing to disk; the private key is printed
+on stdout only (a note goes to stderr).
+
+options:
+  --json         print {"publicKey","privateKey"} instead
+
+example:
+  herald vapid >> .env.production`,
 };
 
 /** The help of one command. */
