@@ -7,6 +7,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { eventNames, NatsEventPublisher } from '@herald/events';
 import { NatsInboxStore } from '../dist/index.js';
 
 const N = Number(process.argv[2] ?? 2000);
@@ -34,7 +36,10 @@ for (let i = 0; i < 100 && nc === undefined; i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-const store = await NatsInboxStore.open({ nc, prefix: 'bench' });
+// Receipt events go to a real events stream (what the gateways will do), so receipt figures include them.
+const names = eventNames('bench');
+await (await jetstreamManager(nc)).streams.add({ name: names.eventsStream, subjects: [names.eventsWildcard], duplicate_window: 120_000_000_000 });
+const store = await NatsInboxStore.open({ nc, prefix: 'bench', events: new NatsEventPublisher(nc, names) });
 const data = JSON.stringify({ title: 'x'.repeat(Math.max(0, DATA_BYTES - 12)) });
 
 async function measure(label, count, op) {
@@ -66,13 +71,23 @@ await measure('pending read at connect (per msg)', N, async () => {
 const seqs = [];
 for (let u = 0; u < USERS; u++) for (const m of (await store.pending(`user-${u}`, 0, 1000)).messages) seqs.push([`user-${u}`, m.seq]);
 // Each message acknowledged on its own, in order: the worst case (no cumulative receipts).
+const latencies = [];
 await measure('delivered receipt, one per message', seqs.length, async () => {
-  for (const [user, seq] of seqs) await store.markDelivered(user, seq);
+  for (const [user, seq] of seqs) {
+    const t = performance.now();
+    await store.markDelivered(user, seq);
+    latencies.push(performance.now() - t);
+  }
 });
+latencies.sort((a, b) => a - b);
+const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2);
+console.log(`receipt latency (call to event stored and state committed): p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${pct(1)} ms`);
 await measure('read receipt, cumulative per user', N, async () => {
   for (const [user, seq] of last) await store.markRead(user, seq);
 });
 const after = await store.streamInfo();
+const ev = await (await jetstreamManager(nc)).streams.info(names.eventsStream);
+console.log(`events stream: ${ev.state.messages} events, ${(ev.state.bytes / ev.state.messages).toFixed(0)} bytes per event`);
 console.log(`stored: ${after.state.messages} messages, ${after.state.bytes} bytes → ${(after.state.bytes / after.state.messages).toFixed(0)} bytes per message (${DATA_BYTES} B data, file storage, R1; ${before} measured)`);
 await nc.close();
 server.kill('SIGKILL');
