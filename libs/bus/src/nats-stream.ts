@@ -137,7 +137,7 @@ export class PartitionsChangedError extends Error {
     super(
       `stream ${stream} holds partition ${held.partition} of ${held.of} (HERALD_NATS_PARTITIONS=${held.of}), this process runs with HERALD_NATS_PARTITIONS=${wanted.of}: ` +
       `every gateway and publish API of an install must use the same value. To change it, stop all of them, delete ${held.of === 1 ? 'the stream' : 'the streams'} ${old} ` +
-      '(their history is lost; clients see a new epoch), then start them with the new value (docs/operations.md, "Partitions")',
+      `(${held.of === 1 ? 'its' : 'their'} history is lost; clients see a new epoch), then start them with the new value (docs/operations.md, "Partitions")`,
     );
     this.name = 'PartitionsChangedError';
     this.held = held;
