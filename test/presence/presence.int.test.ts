@@ -1,6 +1,6 @@
 // Presence members from real gateways (docs/events.md#presence-members): three `herald gateway`
 // processes on a three-server NATS cluster with HERALD_PRESENCE_TOPICS, subscribers that read the
-// member list (`sub` with `presence: true`) on every node, the publish API's member list, a node
+// member list (`sub` with `presence: [topic]`) on every node, the publish API's member list, a node
 // SIGKILLed, the member cap, and a reconnect storm whose join/leave frames are counted. Then
 // `herald dev` (memory mode). Figures are printed with a [presence] prefix.
 import { resolve } from 'node:path';
@@ -32,7 +32,7 @@ class View {
   constructor(readonly client: WsTestClient, readonly ch: string) {}
   static async open(client: WsTestClient, topic: string): Promise<View> {
     const v = new View(client, `topic:${topic}`);
-    const ack = await client.request({ op: 'sub', id: `p-${topic}`, topics: [topic], presence: true }) as { results: Record<string, { ok: boolean; members?: { user: string; info?: Record<string, unknown> }[] }> };
+    const ack = await client.request({ op: 'sub', id: `p-${topic}`, topics: [topic], presence: [topic] }) as { results: Record<string, { ok: boolean; members?: { user: string; info?: Record<string, unknown> }[] }> };
     const r = ack.results[v.ch];
     if (!r?.ok) throw new Error(`presence sub refused: ${JSON.stringify(r)}`);
     for (const m of r.members ?? []) v.members.set(m.user, m.info);
@@ -171,7 +171,7 @@ describe('presence members on three gateways and a NATS cluster', () => {
     const nosy = await connectWs(url('gw-a'), { token: await signToken({ secret: JWT_SECRET, sub: 'nosy', topics: ['>'], ttlSec: 600 }) });
     clients.push(nosy);
     await nosy.waitFrame((f) => f.op === 'welcome');
-    expect(await nosy.request({ op: 'sub', id: 1, topics: ['room.1'], presence: true })).toMatchObject({ results: { 'topic:room.1': { ok: false, code: 'forbidden' } } });
+    expect(await nosy.request({ op: 'sub', id: 1, topics: ['room.1'], presence: ['room.1'] })).toMatchObject({ results: { 'topic:room.1': { ok: false, code: 'forbidden' } } });
     for (const x of conns) x.ws.terminate();
   }, 60_000);
 

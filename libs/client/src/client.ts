@@ -16,6 +16,7 @@ import { isOffline, watchEnvironment } from './environment.js';
 import { HeraldError, type HeraldErrorDetails } from './errors.js';
 import { settingsOf, type Settings } from './options.js';
 import { decide } from './reactions.js';
+import type { PresenceExt } from './presence.js';
 import { Subscriptions } from './subscriptions.js';
 import type { SseKit } from './sse-kit.js';
 import { TokenSource } from './token.js';
@@ -66,11 +67,15 @@ export class HeraldClientCore {
   #syncQueued = false;
   readonly #sse: SseKit | undefined;
 
+  /** Presence (the full client's presence.ts); absent: `presence: true` is ignored. */
+  readonly #ext: PresenceExt | undefined;
+
   /**
    * @internal Built through an entry's HeraldClient (`@herald/client` passes the SSE kit,
    * `@herald/client/ws` does not), so the kit's types stay out of the published declarations.
    */
-  constructor(options: HeraldClientOptions, sse: ((options: HeraldClientOptions) => SseKit) | undefined) {
+  constructor(options: HeraldClientOptions, sse: ((options: HeraldClientOptions) => SseKit) | undefined, ext?: () => PresenceExt) {
+    const x = (this.#ext = ext?.());
     const kit = (this.#sse = sse?.(options));
     const o = (this.#o = settingsOf(options, kit));
     this.#kind = o.transports[0];
@@ -86,7 +91,7 @@ export class HeraldClientCore {
       live: () => (this.#welcomed ? this.#transport : undefined),
       error: (code, message, details) => this.#error(code, message, details),
       subs: this.#subs, delivery: this.#delivery, tokens: this.#tokens, acks: this.#acks,
-      retryMs: o.baseMs, sse: kit,
+      retryMs: o.baseMs, sse: kit, out: x?.out,
     });
   }
 
@@ -166,7 +171,7 @@ export class HeraldClientCore {
       this.#queueSync();
     }, rewind);
     this.#queueSync();
-    return sub;
+    return options.presence && this.#ext ? this.#ext.add(topic, sub) : sub;
   }
 
   /**
@@ -237,6 +242,7 @@ export class HeraldClientCore {
   }
 
   #frame(f: InboundFrame): void {
+    this.#ext?.in(f);
     switch (f.op) {
       case 'msg':
         return this.#delivery.msg(f);

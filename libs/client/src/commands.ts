@@ -28,6 +28,8 @@ export interface CommandDeps {
   readonly retryMs: number;
   /** The SSE transport's pieces; absent in the WebSocket-only entry (SSE is then never live). */
   readonly sse: SseKit | undefined;
+  /** Adds `presence` to a `sub` frame (presence.ts); absent: no presence. */
+  readonly out?: ((frame: { op: string; topics?: readonly string[]; presence?: string[] }) => void) | undefined;
 }
 
 /** @internal */
@@ -131,6 +133,8 @@ export class Commands {
       error(String(reply['code']), String(reply['message']));
       setTimeout(() => this.sync(), this.d.retryMs);
     });
-    t.send(wire === undefined ? { op: 'sub', id, topics } : { op: 'sub', id, topics, since: wire, epoch: pos.epoch });
+    const frame = wire === undefined ? { op: 'sub', id, topics } : { op: 'sub', id, topics, since: wire, epoch: pos.epoch };
+    this.d.out?.(frame);
+    t.send(frame);
   }
 }

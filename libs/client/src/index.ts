@@ -10,6 +10,7 @@
  * @module
  */
 import { HeraldClientCore } from './client.js';
+import { presenceExt } from './presence.js';
 import { sseKit } from './sse-kit.js';
 import type { HeraldClientOptions } from './types.js';
 
@@ -26,7 +27,7 @@ export class HeraldClient extends HeraldClientCore {
    * const client = new HeraldClient({ url: 'http://127.0.0.1:8080', token, WebSocket });
    */
   constructor(options: HeraldClientOptions) {
-    super(options, sseKit);
+    super(options, sseKit, presenceExt);
   }
 }
 
@@ -35,5 +36,5 @@ export { HeraldError } from './errors.js';
 export type { HeraldErrorDetails } from './errors.js';
 export type {
   CloseReaction, ConnectedInfo, ConnectionState, FetchLike, HeraldClientEvents, HeraldClientOptions, HeraldErrorLike, HeraldMessage,
-  MessageHandler, SubscribeOptions, SubscribeResult, Subscription, TransportName, UnrecoveredEvent, WebSocketConstructor, WebSocketEventLike, WebSocketLike,
+  MessageHandler, Presence, SubscribeOptions, SubscribeResult, Subscription, TransportName, UnrecoveredEvent, WebSocketConstructor, WebSocketEventLike, WebSocketLike,
 } from './types.js';

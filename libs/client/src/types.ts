@@ -51,6 +51,19 @@ export interface SubscribeOptions {
    * live ones. WebSocket only; ignored when the client already holds the topic. Default 0.
    */
   readonly rewind?: number;
+  /**
+   * Also follow who is on the topic (a presence topic, with a token whose `presence` claim allows
+   * it; else `ready` answers `forbidden`): `subscription.presence`. WebSocket only.
+   */
+  readonly presence?: boolean;
+}
+
+/** Who is on a topic: the members (user id → their `info`, `{}` when none) and their joins and leaves. */
+export interface Presence {
+  /** The current members; updated before `join` / `leave` handlers run. After a reconnect the differences come as joins and leaves. */
+  readonly members: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  /** Calls `fn(user, info)` for each join, or `fn(user)` for each leave; returns a function that stops it. */
+  on(event: 'join' | 'leave', fn: (user: string, info: Readonly<Record<string, unknown>>) => void): () => void;
 }
 
 /** A handle on one `subscribe()` call. */
@@ -64,6 +77,8 @@ export interface Subscription {
   readonly ready: Promise<SubscribeResult>;
   /** Stops delivery to this handler; the topic is left once no handler remains. Idempotent. */
   unsubscribe(): void;
+  /** With `presence: true`: who is on the topic. */
+  readonly presence?: Presence;
 }
 
 /** The server's greeting, as the `connected` event reports it. */

@@ -31,5 +31,5 @@ export { HeraldError } from './errors.js';
 export type { HeraldErrorDetails } from './errors.js';
 export type {
   CloseReaction, ConnectedInfo, ConnectionState, HeraldClientEvents, HeraldClientOptions, HeraldErrorLike, HeraldMessage,
-  MessageHandler, SubscribeOptions, SubscribeResult, Subscription, TransportName, UnrecoveredEvent, WebSocketConstructor, WebSocketEventLike, WebSocketLike,
+  MessageHandler, Presence, SubscribeOptions, SubscribeResult, Subscription, TransportName, UnrecoveredEvent, WebSocketConstructor, WebSocketEventLike, WebSocketLike,
 } from './types.js';

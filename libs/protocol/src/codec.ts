@@ -118,8 +118,10 @@ export function validateClientFrame(o: Record<string, unknown>): DecodeResult {
       const epoch = o['epoch'];
       if (epoch !== undefined && (typeof epoch !== 'string' || epoch.length > MAX_EPOCH_CHARS)) return bad('invalid', 'epoch must be a string', id);
       const presence = o['presence'];
-      if (presence !== undefined && presence !== true && presence !== false) return bad('invalid', 'presence must be a boolean', id);
-      const frame = { op, id, topics, ...(since ? { since } : {}), ...(epoch !== undefined ? { epoch } : {}), ...(presence === true ? { presence: true as const } : {}) } as const;
+      if (presence !== undefined && (!Array.isArray(presence) || presence.length > MAX_TOPICS_PER_FRAME || !presence.every((p) => typeof p === 'string'))) {
+        return bad('invalid', 'presence must be an array of topic names', id);
+      }
+      const frame = { op, id, topics, ...(since ? { since } : {}), ...(epoch !== undefined ? { epoch } : {}), ...(presence && presence.length > 0 ? { presence: presence as string[] } : {}) } as const;
       return { ok: true, frame };
     }
     default:

@@ -18,10 +18,10 @@ export interface SubFrame {
   readonly since?: SinceMap;
   readonly epoch?: string;
   /**
-   * `true`: also receive the member list of each topic (presence members, docs/protocol.md#presence):
-   * every topic must be a presence topic the token's `presence` claim allows, else its result is `forbidden`.
+   * Topics of `topics` whose member list to receive too (docs/protocol.md#presence): each must be a
+   * presence topic the token's `presence` claim allows, else its result is `forbidden`.
    */
-  readonly presence?: true;
+  readonly presence?: readonly string[];
 }
 export interface UnsubFrame {
   readonly op: 'unsub';

@@ -125,6 +125,11 @@ export class PresenceMembers {
     return [...t.shown].map(([user, info]) => memberOf(user, info));
   }
 
+  /** `st` may no longer read the members of `topic` (a new token): no more frames; it stays a member. */
+  dropReader(st: ConnState, topic: string): void {
+    this.#topics.get(topic)?.readers.delete(st);
+  }
+
   /** The topic observer side: a connection now holds `channel`. */
   joined(channel: string, st: ConnState): void {
     const topic = topicOf(channel);
@@ -307,20 +312,20 @@ export class PresenceMembers {
     this.stats.leavesSent += leave.length * t.readers.size;
   }
 
+  /** Every member once; `info` from the lowest node id listing the user, so every node shows the same. */
   #merged(t: TopicMembers): Map<string, Readonly<Record<string, unknown>> | undefined> {
     const out = new Map<string, Readonly<Record<string, unknown>> | undefined>();
     for (const user of t.sources.keys()) {
       const local = t.local.get(user);
-      if (local) {
-        out.set(user, local.info);
-        continue;
-      }
-      for (const n of t.remote.values()) {
-        if (n.members.has(user)) {
-          out.set(user, n.members.get(user));
-          break;
+      let from = local ? this.#deps.nodeId : undefined;
+      let info = local?.info;
+      for (const [node, n] of t.remote) {
+        if ((from === undefined || node < from) && n.members.has(user)) {
+          from = node;
+          info = n.members.get(user);
         }
       }
+      out.set(user, info);
     }
     return out;
   }

@@ -20,7 +20,7 @@ export interface CommandDeps {
   /** True for a conflated topic channel (its `sub` result says `conflate: true`); absent: none is. */
   readonly isConflated?: (channel: string) => boolean;
   /** Presence members (presence/members.ts); absent: off. */
-  readonly presence?: Pick<PresenceMembers, 'isPresenceTopic' | 'admit' | 'addReader'>;
+  readonly presence?: Pick<PresenceMembers, 'isPresenceTopic' | 'admit' | 'addReader' | 'dropReader'>;
   /** The `ws` component logger. */
   readonly log: Logger;
 }
@@ -71,12 +71,13 @@ export async function handleSub(frame: SubFrame, st: ConnState, deps: CommandDep
       if (!(await presence.admit(st, name))) full.add(name);
     }));
   }
+  const wantsMembers = new Set(frame.presence ?? []);
   const readable = (name: string): boolean => presence !== undefined && presence.isPresenceTopic(name) && st.presenceRead?.allows(name) === true;
   for (const name of frame.topics) {
     const channel = TOPIC_PREFIX + name;
     if (channel in results) continue;
     if (!isValidTopic(name)) results[channel] = INVALID;
-    else if (!st.topics.allows(name) || (frame.presence === true && !readable(name))) results[channel] = FORBIDDEN;
+    else if (!st.topics.allows(name) || (wantsMembers.has(name) && !readable(name))) results[channel] = FORBIDDEN;
     else if (full.has(name)) results[channel] = FULL;
     else if (!st.channels.has(channel) && held >= deps.maxSubscriptions) results[channel] = LIMIT;
     else {
@@ -94,9 +95,9 @@ export async function handleSub(frame: SubFrame, st: ConnState, deps: CommandDep
   }
   await Promise.all(pending);
   if (failed) return err(frame.id, 'internal', 'subscription failed; retry');
-  if (frame.presence === true && presence) {
+  if (wantsMembers.size > 0 && presence) {
     await Promise.all(Object.entries(results).map(async ([channel, r]) => {
-      if (!r.ok || !st.channels.has(channel)) return;
+      if (!r.ok || !st.channels.has(channel) || !wantsMembers.has(channel.slice(TOPIC_PREFIX.length))) return;
       results[channel] = { ...r, members: await presence.addReader(st, channel.slice(TOPIC_PREFIX.length)) };
     }));
   }
@@ -138,7 +139,9 @@ export async function handleAuth(frame: AuthFrame, st: ConnState, deps: CommandD
   st.refreshSent = false;
   let dropped: Record<string, SubResult> | undefined;
   for (const channel of [...st.channels]) {
-    if (token.topics.allows(channel.slice(TOPIC_PREFIX.length))) continue;
+    const name = channel.slice(TOPIC_PREFIX.length);
+    if (deps.presence && token.presence?.allows(name) !== true) deps.presence.dropReader(st, name);
+    if (token.topics.allows(name)) continue;
     deps.subscriptions.leave(st, channel);
     (dropped ??= {})[channel] = FORBIDDEN;
   }

@@ -1,0 +1,84 @@
+/**
+ * `subscription.presence` (docs/sdk.md#api): the members of a topic and their joins and
+ * leaves. In the full client only (`@herald/client`); the WebSocket-only entry leaves it out to
+ * stay within its size budget, and ignores `presence: true`.
+ * @module
+ */
+import { reportLater } from './emitter.js';
+import type { InboundFrame } from './transport.js';
+import type { Presence, Subscription } from './types.js';
+
+type Info = Readonly<Record<string, unknown>>;
+type Fn = (user: string, info: Info) => void;
+type Member = { user: string; info?: Info };
+
+/** @internal What the core calls: on `subscribe(…, { presence: true })`, on every `sub` sent, on every frame received. */
+export interface PresenceExt {
+  add(topic: string, sub: Subscription): Subscription;
+  out(frame: { op: string; topics?: readonly string[]; presence?: string[] }): void;
+  in(frame: InboundFrame): void;
+}
+
+interface Roster extends Presence {
+  readonly members: Map<string, Info>;
+  apply(join: readonly Member[], leave: readonly string[], all?: boolean): void;
+}
+
+function roster(): Roster {
+  const members = new Map<string, Info>();
+  const fns = new Set<[string, Fn]>();
+  const emit = (ev: string, user: string, info: Info): void => {
+    for (const [e, f] of [...fns]) {
+      try {
+        if (e === ev) f(user, info);
+      } catch (err) {
+        reportLater(err);
+      }
+    }
+  };
+  return {
+    members,
+    on(ev, fn) {
+      const x: [string, Fn] = [ev, fn];
+      fns.add(x);
+      return () => void fns.delete(x);
+    },
+    // `all`: the whole list of a `sub` result (after a reconnect too): differences become joins and leaves.
+    apply(join, leave, all) {
+      for (const u of all ? [...members.keys()].filter((u) => !join.some((m) => m.user === u)) : leave) {
+        const info = members.get(u);
+        if (info && members.delete(u)) emit('leave', u, info);
+      }
+      for (const m of join) {
+        if (all && members.has(m.user)) continue;
+        members.set(m.user, m.info ?? {});
+        emit('join', m.user, m.info ?? {});
+      }
+    },
+  };
+}
+
+/** @internal The presence side of one client: a roster per topic asked with `presence: true`. */
+export function presenceExt(): PresenceExt {
+  const rosters = new Map<string, Roster>();
+  const of = (ch: unknown): Roster | undefined => rosters.get(String(ch).slice(6));
+  return {
+    add(topic, sub) {
+      let r = rosters.get(topic);
+      if (!r) rosters.set(topic, (r = roster()));
+      return { ...sub, presence: r };
+    },
+    out(f) {
+      const p = f.op === 'sub' ? (f.topics ?? []).filter((t) => rosters.has(t)) : [];
+      if (p.length > 0) f.presence = p;
+    },
+    in(f) {
+      if (f.op === 'presence') of(f['ch'])?.apply((f['join'] ?? []) as Member[], (f['leave'] ?? []) as string[]);
+      const results = f.op === 'ack' ? (f['results'] as Record<string, { members?: Member[] }> | undefined) : undefined;
+      for (const ch in results) {
+        const m = results[ch]?.members;
+        if (m) of(ch)?.apply(m, [], true);
+      }
+    },
+  };
+}
