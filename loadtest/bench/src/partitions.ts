@@ -51,7 +51,17 @@ interface RunResult {
   /** % of one core of this (publishing) process. */
   readonly clientCpu: number;
   readonly natsUsPerPublish: number;
+  /** Busy share of the whole machine (every core, every process) over the window, %. */
+  readonly machineBusy: number;
   readonly load: number;
+}
+
+/** Busy and total jiffies of the machine so far (/proc/stat, every core). */
+function machineJiffies(): { busy: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((x, y) => x + y, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
 }
 
 /** Pids of our child nats-servers by client port (testkit does not expose them). */
@@ -149,6 +159,7 @@ async function run(partitions: number): Promise<RunResult> {
     const f0 = failed;
     const cpu0 = pids.map(cpuMs);
     const me0 = process.cpuUsage();
+    const m0 = machineJiffies();
     const t0 = performance.now();
     measuring = true;
     const end = t0 + SECONDS * 1000;
@@ -160,6 +171,7 @@ async function run(partitions: number): Promise<RunResult> {
     const wallMs = performance.now() - t0;
     const cpu1 = pids.map(cpuMs);
     const me = process.cpuUsage(me0);
+    const m1 = machineJiffies();
     const done = acked - a0;
     stop = true;
     await Promise.all(loops);
@@ -177,6 +189,7 @@ async function run(partitions: number): Promise<RunResult> {
       natsCpu: natsCpuMs.map((ms) => (100 * ms) / wallMs),
       clientCpu: (100 * (me.user + me.system) / 1000) / wallMs,
       natsUsPerPublish: (natsCpuMs.reduce((x, y) => x + y, 0) * 1000) / Math.max(1, done),
+      machineBusy: (100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total),
       load: loadavg()[0] ?? NaN,
     };
   } finally {
@@ -203,9 +216,9 @@ async function main(): Promise<void> {
     `${CONNECTIONS} publisher connections (one per server) in one Node process, ${CONCURRENCY} publishes in flight, ${USERS} user channels chosen at random, ` +
     `~250-byte messages, history ${HISTORY} per channel (full after the warm-up: every store evicts), ${SECONDS} s measured; 1-minute load average ${load0.toFixed(1)} at the start.`,
     '',
-    '| partitions | stream leaders | acked publishes/s | failed | p50 / p99 ms | nats-server CPU % of a core (n1, n2, n3) | nats-server CPU µs per publish (all three) | publisher CPU % | load avg |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...results.map((r) => `| ${r.partitions} | ${r.leaders} | ${Math.round(r.rate)} | ${r.failed} | ${r.p50} / ${r.p99} | ${r.natsCpu.map((c) => c.toFixed(0)).join(', ')} | ${r.natsUsPerPublish.toFixed(0)} | ${r.clientCpu.toFixed(0)} | ${r.load.toFixed(1)} |`),
+    '| partitions | stream leaders | acked publishes/s | failed | p50 / p99 ms | nats-server CPU % of a core (n1, n2, n3) | nats-server CPU µs per publish (all three) | publisher CPU % | machine busy % (all cores, all processes) | load avg |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...results.map((r) => `| ${r.partitions} | ${r.leaders} | ${Math.round(r.rate)} | ${r.failed} | ${r.p50} / ${r.p99} | ${r.natsCpu.map((c) => c.toFixed(0)).join(', ')} | ${r.natsUsPerPublish.toFixed(0)} | ${r.clientCpu.toFixed(0)} | ${r.machineBusy.toFixed(0)} | ${r.load.toFixed(1)} |`),
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }
