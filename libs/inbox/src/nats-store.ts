@@ -20,7 +20,7 @@ import { NO_EVENTS, publishTransitions } from './events.js';
 import { inboxNames, type InboxNames } from './names.js';
 import { SubjectReader } from './nats-reader.js';
 import {
-  applyReceipt, checkTarget, decodeReceipts, EMPTY_RECEIPTS, encodeReceipts, receiptRange, type HeldRef, type ReceiptStatus, type ReceiptValue,
+  applyReceipt, checkTarget, covers, decodeReceipts, EMPTY_RECEIPTS, encodeReceipts, mergeReceipts, receiptRange, type HeldRef, type ReceiptStatus, type ReceiptValue,
 } from './receipts.js';
 import {
   InboxError, type AppendInput, type AppendResult, type InboxChange, type InboxListener, type InboxListing, type InboxMessage, type InboxStore,
@@ -34,6 +34,16 @@ export const HDR_EXP = 'Herald-Inbox-Exp';
 
 /** Compare-and-set rounds of one receipt before giving up with InboxError('conflict'). */
 export const MAX_CAS_ROUNDS = 16;
+/**
+ * How long after a committed receipt its entry is read again from the stream leader. nats-server
+ * before 2.9.21 can let two clustered compare-and-set writes against one revision both succeed,
+ * the later dropping the earlier (nats-server#4320, the cause of the events fix); a receipt that
+ * finds its value dropped writes the merge of both (states only rise). Events are not affected:
+ * they were published before the write.
+ */
+export const VERIFY_AFTER_MS = 250;
+/** Verifications pending at once; past it new ones are skipped (counted). */
+const MAX_VERIFYING = 1000;
 
 export interface NatsInboxOptions {
   readonly nc: NatsConnection;
@@ -114,20 +124,27 @@ export class NatsInboxStore implements InboxStore {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #kv: KV;
+  /** The same bucket with direct get off: reads that decide are answered by the stream leader, never a lagging replica. */
+  readonly #leader: KV;
   readonly #reader: SubjectReader;
+  readonly #verifying = new Set<ReturnType<typeof setTimeout>>();
+  /** Receipts found dropped after their write (nats-server#4320) and repaired; verifications skipped. */
+  readonly stats = { repaired: 0, skippedVerifications: 0 };
+  #closed = false;
   readonly #ttlMs: number;
   readonly #timeoutMs: number;
   readonly #events: EventPublisher;
   readonly #now: () => number;
   readonly #subs = new Set<Subscription>();
 
-  private constructor(o: NatsInboxOptions, names: InboxNames, jsm: JetStreamManager, kv: KV) {
+  private constructor(o: NatsInboxOptions, names: InboxNames, jsm: JetStreamManager, kv: KV, leader: KV) {
     this.names = names;
     this.#nc = o.nc;
     this.#timeoutMs = o.timeoutMs ?? 5000;
     this.#js = jetstream(o.nc, { timeout: this.#timeoutMs });
     this.#jsm = jsm;
     this.#kv = kv;
+    this.#leader = leader;
     this.#reader = new SubjectReader({ nc: o.nc, jsm, stream: names.stream, timeoutMs: this.#timeoutMs });
     this.#ttlMs = o.ttlMs ?? DEFAULT_INBOX_TTL_MS;
     this.#events = o.events ?? NO_EVENTS;
@@ -142,8 +159,10 @@ export class NatsInboxStore implements InboxStore {
     const replicas = o.replicas ?? 1;
     const ttlMs = o.ttlMs ?? DEFAULT_INBOX_TTL_MS;
     await ensureStream(jsm, inboxStreamConfig(names, { replicas, ttlMs, maxPerUser: o.maxPerUser ?? DEFAULT_INBOX_MAX, dedupeWindowMs: o.dedupeWindowMs ?? 120_000 }));
-    const kv = await new Kvm(jetstream(o.nc, { timeout })).create(names.stateBucket, { history: 1, replicas, ttl: ttlMs });
-    return new NatsInboxStore(o, names, jsm, kv);
+    const kvm = new Kvm(jetstream(o.nc, { timeout }));
+    const kv = await kvm.create(names.stateBucket, { history: 1, replicas, ttl: ttlMs });
+    const leader = await kvm.open(names.stateBucket, { allow_direct: false });
+    return new NatsInboxStore(o, names, jsm, kv, leader);
   }
 
   /** The stream's state (messages, bytes): the storage cost. */
@@ -167,9 +186,9 @@ export class NatsInboxStore implements InboxStore {
     }
   }
 
-  async #receipts(user: string): Promise<{ value: ReceiptValue; revision: number }> {
+  async #receipts(user: string, fromLeader = false): Promise<{ value: ReceiptValue; revision: number }> {
     try {
-      const e = await this.#kv.get(this.names.stateKey(user));
+      const e = await (fromLeader ? this.#leader : this.#kv).get(this.names.stateKey(user));
       if (e === null || e.operation !== 'PUT') return { value: EMPTY_RECEIPTS, revision: e?.revision ?? 0 };
       return { value: decodeReceipts(e.string()), revision: e.revision };
     } catch (err) {
@@ -236,7 +255,7 @@ export class NatsInboxStore implements InboxStore {
     const key = this.names.stateKey(user);
     let published = 0;
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-      const { value, revision } = await this.#receipts(user);
+      const { value, revision } = await this.#receipts(user, true);
       const range = receiptRange(value, status, target);
       const held = range === undefined ? [] : await this.#held(user, range.lo, range.hi);
       const { next, transitions } = applyReceipt(value, status, target, held);
@@ -257,9 +276,42 @@ export class NatsInboxStore implements InboxStore {
       const seqs = transitions.filter((t) => t.type === (status === 'read' ? 'message.read' : 'message.delivered')).map((t) => t.seq);
       const change: InboxChange = { kind: 'receipt', status, delivered: next.d, read: next.r, readSeqs: next.rx, seqs };
       this.#nc.publish(this.names.state(user), JSON.stringify(change));
+      this.#verifyLater(user, next);
       return { transitions, delivered: next.d, read: next.r, readSeqs: next.rx, eventsPublished: published };
     }
     throw new InboxError('conflict', `receipt of ${MAX_CAS_ROUNDS} rounds lost every compare-and-set`);
+  }
+
+  /** Reads the entry again from the leader after VERIFY_AFTER_MS and restores what a dropped write lost. */
+  #verifyLater(user: string, ours: ReceiptValue): void {
+    if (this.#closed) return;
+    if (this.#verifying.size >= MAX_VERIFYING) {
+      this.stats.skippedVerifications++;
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#verifying.delete(timer);
+      this.#repair(user, ours).catch(() => undefined); // best effort: the next receipt of the user covers it too
+    }, VERIFY_AFTER_MS);
+    timer.unref();
+    this.#verifying.add(timer);
+  }
+
+  async #repair(user: string, ours: ReceiptValue): Promise<void> {
+    const key = this.names.stateKey(user);
+    for (let round = 0; round < MAX_CAS_ROUNDS && !this.#closed; round++) {
+      const { value, revision } = await this.#receipts(user, true);
+      if (covers(value, ours)) return;
+      const merged = encodeReceipts(mergeReceipts(value, ours));
+      try {
+        if (revision === 0) await this.#kv.create(key, merged);
+        else await this.#kv.update(key, merged, revision);
+        this.stats.repaired++;
+        return;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+    }
   }
 
   async retract(user: string, id: string): Promise<boolean> {
@@ -313,6 +365,9 @@ export class NatsInboxStore implements InboxStore {
   }
 
   close(): Promise<void> {
+    this.#closed = true;
+    for (const t of this.#verifying) clearTimeout(t);
+    this.#verifying.clear();
     for (const s of this.#subs) s.unsubscribe();
     this.#subs.clear();
     return Promise.resolve();

@@ -58,3 +58,16 @@ describe('receipt state machine', () => {
     expect(decodeReceipts('{"d":-1,"r":"x","rx":[0,"a",4]}')).toEqual({ d: 0, r: 0, dx: [], rx: [4] });
   });
 });
+
+describe('merging receipt values (repair after a dropped write)', () => {
+  it('takes the higher marks and the union of loose seqs, and knows when one covers the other', async () => {
+    const { mergeReceipts, covers } = await import('./receipts.js');
+    const a = { d: 9, r: 4, dx: [12], rx: [] };
+    const b = { d: 6, r: 6, dx: [], rx: [9, 12] };
+    const m = mergeReceipts(a, b);
+    expect(m).toEqual({ d: 9, r: 6, dx: [], rx: [9, 12] });
+    expect(covers(m, a) && covers(m, b)).toBe(true);
+    expect(covers(a, b)).toBe(false);
+    expect(covers(a, EMPTY_RECEIPTS)).toBe(true);
+  });
+});

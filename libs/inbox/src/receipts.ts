@@ -104,6 +104,17 @@ function sameValue(a: ReceiptValue, b: ReceiptValue): boolean {
   return a.d === b.d && a.r === b.r && a.dx.join() === b.dx.join() && a.rx.join() === b.rx.join();
 }
 
+/** The least value covering both (marks at their maximum, loose seqs united): states only rise. */
+export function mergeReceipts(a: ReceiptValue, b: ReceiptValue): ReceiptValue {
+  return normalize(Math.max(a.d, b.d), Math.max(a.r, b.r), [...a.dx, ...b.dx], [...a.rx, ...b.rx]);
+}
+
+/** Whether `stored` already holds everything `ours` says. */
+export function covers(stored: ReceiptValue, ours: ReceiptValue): boolean {
+  const m = mergeReceipts(stored, ours);
+  return m.d === stored.d && m.r === stored.r && m.dx.join() === stored.dx.join() && m.rx.join() === stored.rx.join();
+}
+
 /** The KV text of a value. */
 export function encodeReceipts(value: ReceiptValue): string {
   return JSON.stringify(value);

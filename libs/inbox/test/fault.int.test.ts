@@ -9,7 +9,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { eventNames, NatsEventPublisher, type AnyEvent, type EventPublisher } from '@herald/events';
-import { startNatsCluster, type NatsClusterHandle } from '@herald/testkit';
+import { startNatsCluster, waitFor, type NatsClusterHandle } from '@herald/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InboxError, NatsInboxStore } from '../src/index.js';
 
@@ -112,4 +112,69 @@ it('R3: a killed and restarted stream leader loses no acknowledged message, dupl
   expect(duplicates).toBe(0);
   expect(events.ids.size).toBe(2 * MESSAGES);
   expect(stored).toBe(2 * MESSAGES);
+  await store.close();
+}, 240_000);
+
+it('R3: three replicas on three servers race the same receipts while the receipts bucket leader is killed: one event per transition, final state complete', async () => {
+  const RACE_PREFIX = 'race';
+  const PER_USER = 20;
+  const RUSERS = 3;
+  const urls = cluster.urls.split(',');
+  const jsm = await jetstreamManager(nc, { timeout: 5000 });
+  const names = eventNames(RACE_PREFIX);
+  await waitFor(() => jsm.streams.info(eventNames(PREFIX).eventsStream).then(() => true, () => false), 60_000, 'JetStream answering', 500);
+  await jsm.streams.add({ name: names.eventsStream, subjects: [names.eventsWildcard], storage: StorageType.File, num_replicas: 3, duplicate_window: 120_000_000_000 });
+  // Each replica starts on its own server (the list rotated, not shuffled) and fails over to the others.
+  const conns = await Promise.all(urls.map((_, i) => connect({
+    servers: [...urls.slice(i), ...urls.slice(0, i)], noRandomize: true, maxReconnectAttempts: -1, reconnectTimeWait: 100, timeout: 5000,
+  })));
+  const events = new Counting(new NatsEventPublisher(nc, names));
+  // Right after the first test's restart the cluster may still be catching up: JetStream API calls can time out for a while.
+  const replicas = await Promise.all(conns.map((c) => waitFor(
+    () => NatsInboxStore.open({ nc: c, prefix: RACE_PREFIX, replicas: 3, events }).catch(() => undefined), 60_000, 'inbox store open', 500,
+  )));
+  const counter = { retries: 0 };
+  const seqs = new Map<string, number[]>();
+  for (let u = 0; u < RUSERS; u++) {
+    const user = `racer-${u}`;
+    const list: number[] = [];
+    for (let i = 0; i < PER_USER; i++) list.push((await retry('append', () => (replicas[0] as NatsInboxStore).append(user, { data: String(i), id: `r-${i}` }), counter)).seq);
+    seqs.set(user, list);
+  }
+  const stateLeader = (await jsm.streams.info(`KV_${replicas[0]?.names.stateBucket}`)).cluster?.leader;
+  let victim: string | undefined;
+  for (let step = 0; step < PER_USER; step++) {
+    if (step === PER_USER / 2) {
+      const server = cluster.servers.find((s) => s.name === stateLeader) ?? cluster.servers[1];
+      victim = server?.name;
+      await server?.kill();
+    }
+    // Every replica acknowledges the same mark for every user at once: delivered at this step, read one step behind.
+    await Promise.all(replicas.flatMap((r) => [...seqs].flatMap(([user, list]) => {
+      const ops = [retry('delivered', () => r.markDelivered(user, list[step] as number), counter)];
+      if (step > 0) ops.push(retry('read', () => r.markRead(user, list[step - 1] as number), counter));
+      return ops;
+    })));
+  }
+  await cluster.servers.find((s) => s.name === victim)?.restart();
+  await Promise.all(replicas.flatMap((r) => [...seqs].map(([user, list]) => retry('read', () => r.markRead(user, list.at(-1) as number), counter))));
+  // Verifications run VERIFY_AFTER_MS after each write: wait until none can still be pending.
+  await waitFor(async () => {
+    for (const [user, list] of seqs) {
+      const l = await replicas[2]?.list(user, { limit: 1000 });
+      if (l === undefined || l.delivered !== list.at(-1) || l.read !== list.at(-1)) return false;
+    }
+    return true;
+  }, 30_000, 'final receipts state');
+  const stored = (await jsm.streams.info(names.eventsStream)).state.messages;
+  const repaired = replicas.reduce((n, r) => n + r.stats.repaired, 0);
+  console.log(
+    `[inbox R3 race] killed ${victim} (receipts bucket leader): ${RUSERS * PER_USER} messages, 3 replicas racing; ${counter.retries} retries; ` +
+      `events published ${events.published} (${events.published - events.ids.size} duplicates before dedupe), distinct ids ${events.ids.size}, ` +
+      `kept by the events stream ${stored} (expected ${2 * RUSERS * PER_USER}); dropped writes repaired ${repaired}`,
+  );
+  expect(events.ids.size).toBe(2 * RUSERS * PER_USER);
+  expect(stored).toBe(2 * RUSERS * PER_USER);
+  await Promise.all(replicas.map((r) => r.close()));
+  await Promise.all(conns.map((c) => c.close()));
 }, 240_000);
