@@ -6,6 +6,8 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '@herald/auth';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { DeliverPolicy, jetstream, type ConsumerMessages } from '@nats-io/jetstream';
 import { connectWs, spawnService, startNatsCluster, waitFor, type NatsClusterHandle, type ServiceProcess, type WsTestClient } from '@herald/testkit';
 
 const CLI = resolve(import.meta.dirname, '../../services/herald/dist/cli.js');
@@ -66,6 +68,10 @@ describe('presence members on three gateways and a NATS cluster', () => {
   let nats: NatsClusterHandle;
   const gws = new Map<string, ServiceProcess>();
   let api: ServiceProcess;
+  // Lifecycle events are on too (HERALD_EVENTS): the storm's user and topic events are counted on the events stream.
+  let nc: NatsConnection;
+  let events: ConsumerMessages;
+  const seen: { type: string; user?: string; topic?: string }[] = [];
   const clients: WsTestClient[] = [];
   const url = (id: string): string => `ws://127.0.0.1:${(gws.get(id) as ServiceProcess).port}/v1/ws`;
   async function open(id: string, user: string, topics: string[] = [], extra: Record<string, unknown> = {}): Promise<WsTestClient> {
@@ -92,18 +98,30 @@ describe('presence members on three gateways and a NATS cluster', () => {
       HERALD_PRESENCE_TOPICS: 'room.>', HERALD_PRESENCE_GRACE_MS: String(GRACE_MS), HERALD_PRESENCE_BATCH_MS: String(BATCH_MS),
       HERALD_PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS), HERALD_PRESENCE_MAX_MEMBERS: String(MAX_MEMBERS),
       HERALD_MAX_CONNECTIONS_PER_USER: '10', HERALD_UPGRADE_RATE: '100000', HERALD_MAX_UPGRADES_PER_IP_RATE: '100000',
+      HERALD_EVENTS: 'true', HERALD_OFFLINE_GRACE_MS: String(GRACE_MS),
     };
     await Promise.all(['gw-a', 'gw-b', 'gw-c'].map(async (id, i) => {
       const urls = [...servers.slice(i), ...servers.slice(0, i)].join(',');
       gws.set(id, await spawnService({ args: [CLI, 'gateway'], env: { ...env, HERALD_NATS_URL: urls, HERALD_NODE_ID: id }, timeoutMs: 40_000 }));
     }));
-    api = await spawnService({ args: [CLI, 'publish-api'], env: { ...env, HERALD_NATS_URL: servers.join(','), HERALD_API_KEYS: API_KEY, HERALD_NODE_ID: 'api' }, timeoutMs: 40_000 });
+    const { HERALD_EVENTS: _e, HERALD_OFFLINE_GRACE_MS: _g, ...apiEnv } = env;
+    api = await spawnService({ args: [CLI, 'publish-api'], env: { ...apiEnv, HERALD_NATS_URL: servers.join(','), HERALD_API_KEYS: API_KEY, HERALD_NODE_ID: 'api' }, timeoutMs: 40_000 });
+    nc = await connect({ servers });
+    events = await (await jetstream(nc).consumers.get('herald_events', { deliver_policy: DeliverPolicy.All })).consume();
+    void (async () => {
+      for await (const m of events) {
+        const e = JSON.parse(m.string()) as { type: string; data: { user?: string; topic?: string } };
+        seen.push({ type: e.type, ...e.data });
+      }
+    })();
   }, 120_000);
 
   afterAll(async () => {
     for (const c of clients) c.ws.terminate();
     await Promise.all([...gws.values()].map((g) => g.kill()));
     await api?.kill();
+    await events?.close().catch(() => undefined);
+    await nc?.close();
     await nats?.stop();
   });
 
@@ -197,6 +215,9 @@ describe('presence members on three gateways and a NATS cluster', () => {
     await waitFor(() => view.users().length === 301 || undefined, 20_000, '300 storm users + the watcher');
     const framesAfterJoin = view.frames;
     const joinsAfterJoin = view.joins;
+    const stormUser = (e: { user?: string }): boolean => e.user?.startsWith('s-') === true;
+    await waitFor(() => seen.filter((e) => e.type === 'user.online' && stormUser(e)).length === 300 || undefined, 20_000, '300 user.online');
+    const eventsBefore = seen.length;
     // The storm: every connection drops and comes back (same users) within the grace.
     const s0 = Date.now();
     const frames0 = view.frames;
@@ -206,13 +227,22 @@ describe('presence members on three gateways and a NATS cluster', () => {
     await new Promise((r) => setTimeout(r, GRACE_MS + 4 * BATCH_MS));
     const stormFrames = view.sync().frames - frames0;
     const windows = Math.ceil((Date.now() - s0) / BATCH_MS);
-    console.log(`[presence] ${STORM} connections of 300 users joined in ${joinedIn} ms: ${framesAfterJoin} presence frames with ${joinsAfterJoin} joins at the watcher (batch ${BATCH_MS} ms); reconnect storm of ${STORM} connections took ${stormMs} ms: ${stormFrames} frames, ${view.leaves} leaves, ${view.joins - joinsAfterJoin} joins (bound: ${windows} frames, one per ${BATCH_MS} ms window; grace ${GRACE_MS} ms)`);
+    const stormEvents = seen.slice(eventsBefore).filter((e) => stormUser(e) || e.topic === topic);
+    console.log(`[presence] ${STORM} connections of 300 users joined in ${joinedIn} ms: ${framesAfterJoin} presence frames with ${joinsAfterJoin} joins at the watcher (batch ${BATCH_MS} ms); reconnect storm of ${STORM} connections took ${stormMs} ms: ${stormFrames} frames, ${view.leaves} leaves, ${view.joins - joinsAfterJoin} joins (bound: ${windows} frames, one per ${BATCH_MS} ms window; grace ${GRACE_MS} ms); lifecycle events during the storm: ${stormEvents.length} (${[...new Set(stormEvents.map((e) => e.type))].join(', ') || 'none'})`);
     expect(stormFrames).toBeLessThanOrEqual(windows);
     if (stormMs < GRACE_MS) expect(view.leaves).toBe(0);
     for (const x of conns) x.ws.terminate();
     await waitFor(() => view.users().length === 1 || undefined, 20_000, 'all storm users left');
     console.log(`[presence] all ${STORM} closed: ${view.leaves} leaves in ${view.frames - framesAfterJoin - stormFrames} frames`);
     expect(view.leaves).toBe(300);
+    await waitFor(() => seen.filter((e) => e.type === 'user.offline' && stormUser(e)).length === 300 || undefined, 20_000, '300 user.offline');
+    const perUser = new Map<string, string[]>();
+    for (const e of seen) if (stormUser(e)) perUser.set(e.user as string, [...(perUser.get(e.user as string) ?? []), e.type]);
+    // Online and offline alternate for every user and end offline (one event per transition, cluster-wide).
+    const wrong = [...perUser].filter(([, types]) => !/^user\.online,user\.offline(,user\.online,user\.offline)*$/.test(types.join()));
+    const pairs = [...perUser.values()].reduce((n, t) => n + t.length / 2, 0);
+    console.log(`[presence] lifecycle events of the 300 storm users: ${[...perUser.values()].flat().length} (${pairs} online/offline pairs; users whose events do not alternate: ${wrong.length})`);
+    expect(wrong).toEqual([]);
   }, 180_000);
 });
 
