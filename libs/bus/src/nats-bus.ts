@@ -2,8 +2,8 @@
  * NatsBus: the Bus on NATS core + JetStream. History is one stream per partition
  * (HERALD_NATS_PARTITIONS, default 1). With one, the stream `HERALD` holds `herald.in.>`;
  * with N > 1, partition k is the stream `HERALD` (k = 0) or `HERALD_P<k>` holding
- * `herald.p<k>.in.>` (subjects.ts). Each stream's RePublish option copies every stored
- * message to the partition's live subjects (`herald.out.>`, `herald.p<k>.out.>`) with its
+ * `herald.in.<k>.>` (subjects.ts). Each stream's RePublish option copies every stored
+ * message to the partition's live subjects (`herald.out.>`, `herald.out.<k>.>`) with its
  * seq and prev, which gateway nodes subscribe to with core NATS, one subscription per channel.
  *
  * A channel always lives in one partition (subjects.ts, partitionOf), so its seqs, prevs,

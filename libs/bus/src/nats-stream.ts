@@ -98,7 +98,7 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
     const ours = config.subjects ?? [];
     const same = held.length === ours.length && held.every((s, i) => s === ours[i]);
     // Another partition count first (with one partition the stream holds `<p>.in.>`, with several
-    // `<p>.p0.in.>`): the subjects differ then too, and the count is what to tell the operator.
+    // `<p>.in.0.>`): the subjects differ then too, and the count is what to tell the operator.
     const had = recordedPartition(info.config.description);
     const want = recordedPartition(config.description);
     const install = installPrefixOf(ours[0] ?? '');
@@ -110,9 +110,9 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
   }
 }
 
-/** The subject prefix of an install from its stream's subjects (`<p>.in.>` or `<p>.p<k>.in.>`). */
+/** The subject prefix of an install from its stream's subjects (`<p>.in.>` or `<p>.in.<k>.>`). */
 function installPrefixOf(streamSubject: string): string | undefined {
-  return /^(.*?)(?:\.p\d+)?\.in\.>$/.exec(streamSubject)?.[1];
+  return /^(.*)\.in\.(?:\d+\.)?>$/.exec(streamSubject)?.[1];
 }
 
 /** The stream name is taken by a stream of other subjects (another install's prefix). A configuration error: never retried. */

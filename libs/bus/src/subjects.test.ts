@@ -103,7 +103,7 @@ describe('partitions', () => {
     expect(() => partitionOf('news', 3)).toThrow(BusError);
   });
 
-  it('keeps the names of installs without partitions for one partition, and puts every partition of several under <p>.p<k>', () => {
+  it('keeps the names of installs without partitions for one partition, and puts every partition of several under <p>.in.<k> and <p>.out.<k>', () => {
     const one = subjectScheme('herald', 1);
     const three = subjectScheme('herald', 3);
     for (const ch of channels) {
@@ -114,8 +114,8 @@ describe('partitions', () => {
       expect(k).toBe(partitionOf(ch, 3));
       const route = three.locate(ch);
       expect(route).toEqual({ partition: k, in: three.in(ch), out: three.out(ch) });
-      expect(route.in).toBe(inSubject(ch).replace('herald.in.', `herald.p${k}.in.`));
-      expect(route.out).toBe(outSubject(ch).replace('herald.out.', `herald.p${k}.out.`));
+      expect(route.in).toBe(inSubject(ch).replace('herald.in.', `herald.in.${k}.`));
+      expect(route.out).toBe(outSubject(ch).replace('herald.out.', `herald.out.${k}.`));
       expect(route.in.startsWith(three.inPrefixOf(k))).toBe(true);
       expect(route.out.startsWith(three.outPrefixOf(k))).toBe(true);
       expect(three.channelOf(route.in)).toBe(ch);
@@ -125,9 +125,9 @@ describe('partitions', () => {
       expect(one.channelOf(route.in)).toBeUndefined();
     }
     // canaries are in partition 0
-    expect(three.in(canaryChannel('n1'))).toBe('herald.p0.in.canary.n1');
-    expect(three.channelOf('herald.p0.out.canary.n1')).toBe('canary:n1');
-    expect([three.inWildcard, three.outWildcard, three.inPrefixOf(2), three.outPrefixOf(1)]).toEqual(['herald.p0.in.>', 'herald.p0.out.>', 'herald.p2.in.', 'herald.p1.out.']);
+    expect(three.in(canaryChannel('n1'))).toBe('herald.in.0.canary.n1');
+    expect(three.channelOf('herald.out.0.canary.n1')).toBe('canary:n1');
+    expect([three.inWildcard, three.outWildcard, three.inPrefixOf(2), three.outPrefixOf(1)]).toEqual(['herald.in.0.>', 'herald.out.0.>', 'herald.in.2.', 'herald.out.1.']);
     expect([one.inPrefixOf(0), one.outPrefixOf(0)]).toEqual(['herald.in.', 'herald.out.']);
     expect(() => three.inPrefixOf(3)).toThrow(BusError);
   });
@@ -141,9 +141,10 @@ describe('partitions', () => {
   it('does not read a channel published under a partition it does not belong to, nor a partition out of range', () => {
     const three = subjectScheme('herald', 3);
     const ch = channels.find((c) => three.partitionOf(c) === 2) as string;
-    for (const wrong of ['herald.p1.', 'herald.p0.', 'herald.p3.', 'herald.p02.', 'herald.p.', 'herald.px.']) {
-      expect(three.channelOf(three.in(ch).replace('herald.p2.', wrong)), wrong).toBeUndefined();
+    for (const wrong of ['herald.in.1.', 'herald.in.0.', 'herald.in.3.', 'herald.in.02.', 'herald.in.', 'herald.in.x.', 'herald.in.-1.']) {
+      expect(three.channelOf(three.in(ch).replace('herald.in.2.', wrong)), wrong).toBeUndefined();
     }
+    expect(three.channelOf(three.out(ch))).toBe(ch);
   });
 
   it('refuses a partition count out of range', () => {

@@ -14,13 +14,14 @@
  * | control               | `<p>.ctl.disconnect`, `<p>.ctl.presence` |
  *
  * With N > 1 partitions (HERALD_NATS_PARTITIONS), a channel lives in partition
- * k = {@link partitionOf}, whose stored and live subjects are `<p>.p<k>.in.…` and
- * `<p>.p<k>.out.…` (its own stream), partition 0 included: nothing is stored under
- * `<p>.in.` then, so a backend that publishes there unaware of partitions is refused by
- * JetStream (no stream) instead of storing where nobody reads, and a nats-server 2.10+
- * subject mapping `<p>.in.user.*` → `<p>.p{{partition(N,1)}}.in.user.{{wildcard(1)}}`
- * computes the same partition. With one partition the names are those of the table.
- * Canaries are in partition 0; control requests stay under `<p>.ctl.`.
+ * k = {@link partitionOf}, whose stored and live subjects are `<p>.in.<k>.<kind>.…` and
+ * `<p>.out.<k>.<kind>.…` (its own stream), partition 0 included: no stream holds the
+ * unpartitioned `<p>.in.<kind>.…` then, so a backend that publishes there unaware of
+ * partitions is refused by JetStream (no stream) instead of storing where nobody reads,
+ * and a nats-server 2.10+ subject mapping `<p>.in.user.*` →
+ * `<p>.in.{{partition(N,1)}}.user.{{wildcard(1)}}` computes the same partition (a mapping
+ * function fills a whole token, hence the bare number). With one partition the names are
+ * those of the table. Canaries are in partition 0; control requests stay under `<p>.ctl.`.
  *
  * Topic names are dot-separated `[A-Za-z0-9_-]` segments, already valid NATS tokens,
  * so `topic:a.b` maps to `herald.in.topic.a.b` (backends on NATS can publish to it
@@ -51,9 +52,9 @@ export interface SubjectScheme {
   readonly prefix: string;
   /** Number of partitions: channels are spread over this many streams (1: all in partition 0). */
   readonly partitions: number;
-  /** Prefix of stored subjects of partition 0 (`<p>.in.`, `<p>.p0.in.` with several partitions); its stream holds `<inPrefix>>`. */
+  /** Prefix of stored subjects of partition 0 (`<p>.in.`, `<p>.in.0.` with several partitions); its stream holds `<inPrefix>>`. */
   readonly inPrefix: string;
-  /** Prefix of live subjects of partition 0 (`<p>.out.`, `<p>.p0.out.` with several; the RePublish destination). */
+  /** Prefix of live subjects of partition 0 (`<p>.out.`, `<p>.out.0.` with several; the RePublish destination). */
   readonly outPrefix: string;
   /** Every stored subject of partition 0. */
   readonly inWildcard: string;
@@ -63,9 +64,9 @@ export interface SubjectScheme {
   readonly ctlDisconnect: string;
   /** Control request: count connections or subscribers on every node. */
   readonly ctlPresence: string;
-  /** Prefix of stored subjects of a partition: `<p>.in.` with one partition, `<p>.p<k>.in.` with several. */
+  /** Prefix of stored subjects of a partition: `<p>.in.` with one partition, `<p>.in.<k>.` with several. */
   inPrefixOf(partition: number): string;
-  /** Prefix of live subjects of a partition: `<p>.out.` with one partition, `<p>.p<k>.out.` with several. */
+  /** Prefix of live subjects of a partition: `<p>.out.` with one partition, `<p>.out.<k>.` with several. */
   outPrefixOf(partition: number): string;
   /** Partition of a channel (canaries: 0). Throws BusError('invalid') for an invalid channel. */
   partitionOf(channel: string): number;
@@ -94,11 +95,20 @@ export function subjectScheme(prefix: string = DEFAULT_SUBJECT_PREFIX, partition
     throw new BusError('invalid', `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${String(partitions)}`);
   }
   const one = partitions === 1;
-  const inPrefixes = Array.from({ length: partitions }, (_, k) => (one ? `${prefix}.in.` : `${prefix}.p${k}.in.`));
-  const outPrefixes = Array.from({ length: partitions }, (_, k) => (one ? `${prefix}.out.` : `${prefix}.p${k}.out.`));
+  const inBase = `${prefix}.in.`;
+  const outBase = `${prefix}.out.`;
+  const inPrefixes = Array.from({ length: partitions }, (_, k) => (one ? inBase : `${inBase}${k}.`));
+  const outPrefixes = Array.from({ length: partitions }, (_, k) => (one ? outBase : `${outBase}${k}.`));
   const inPrefix = inPrefixes[0] as string;
   const outPrefix = outPrefixes[0] as string;
-  const partitionPrefix = `${prefix}.p`;
+  /** Channel of `<k>.<kind>.<tokens>` (the part after `<p>.in.` or `<p>.out.`) with several partitions. */
+  const partitioned = (rest: string): string | undefined => {
+    const dot = rest.indexOf('.');
+    const digits = rest.slice(0, dot);
+    if (dot < 0 || !/^(0|[1-9][0-9]*)$/.test(digits)) return undefined;
+    const k = Number(digits);
+    return k < partitions ? suffixIn(rest.slice(dot + 1), k) : undefined;
+  };
   const checkPartition = (k: number): number => {
     if (!Number.isSafeInteger(k) || k < 0 || k >= partitions) throw new BusError('invalid', `no partition ${String(k)} of ${partitions}`);
     return k;
@@ -136,21 +146,9 @@ export function subjectScheme(prefix: string = DEFAULT_SUBJECT_PREFIX, partition
       return (outPrefixes[partitionOfSuffix(suffix, partitions)] as string) + suffix;
     },
     channelOf: (subject) => {
-      if (one) {
-        if (subject.startsWith(inPrefix)) return suffixIn(subject.slice(inPrefix.length), 0);
-        if (subject.startsWith(outPrefix)) return suffixIn(subject.slice(outPrefix.length), 0);
-        return undefined;
-      }
-      if (!subject.startsWith(partitionPrefix)) return undefined;
-      const dot = subject.indexOf('.', partitionPrefix.length);
-      const digits = subject.slice(partitionPrefix.length, dot);
-      if (dot < 0 || !/^(0|[1-9][0-9]*)$/.test(digits)) return undefined;
-      const k = Number(digits);
-      if (k >= partitions) return undefined;
-      const rest = subject.slice(dot + 1);
-      if (rest.startsWith('in.')) return suffixIn(rest.slice(3), k);
-      if (rest.startsWith('out.')) return suffixIn(rest.slice(4), k);
-      return undefined;
+      const base = subject.startsWith(inBase) ? inBase.length : subject.startsWith(outBase) ? outBase.length : -1;
+      if (base < 0) return undefined;
+      return one ? suffixIn(subject.slice(base), 0) : partitioned(subject.slice(base));
     },
   };
 }

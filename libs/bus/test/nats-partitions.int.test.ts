@@ -63,11 +63,11 @@ describe('NatsBus with three partitions', () => {
 
   it('makes one stream per partition (HERALD, HERALD_P1, HERALD_P2), each on its own subjects', async () => {
     const infos = await Promise.all(['HERALD', 'HERALD_P1', 'HERALD_P2'].map((name) => jsm.streams.info(name)));
-    expect(infos.map((i) => i.config.subjects)).toEqual([['herald.p0.in.>'], ['herald.p1.in.>'], ['herald.p2.in.>']]);
+    expect(infos.map((i) => i.config.subjects)).toEqual([['herald.in.0.>'], ['herald.in.1.>'], ['herald.in.2.>']]);
     expect(infos.map((i) => i.config.republish)).toEqual([
-      expect.objectContaining({ src: 'herald.p0.in.>', dest: 'herald.p0.out.>' }),
-      expect.objectContaining({ src: 'herald.p1.in.>', dest: 'herald.p1.out.>' }),
-      expect.objectContaining({ src: 'herald.p2.in.>', dest: 'herald.p2.out.>' }),
+      expect.objectContaining({ src: 'herald.in.0.>', dest: 'herald.out.0.>' }),
+      expect.objectContaining({ src: 'herald.in.1.>', dest: 'herald.out.1.>' }),
+      expect.objectContaining({ src: 'herald.in.2.>', dest: 'herald.out.2.>' }),
     ]);
     expect(infos.map((i) => i.config.description)).toEqual([0, 1, 2].map((k) => `Herald history: partition ${k} of 3 (HERALD_NATS_PARTITIONS=3)`));
     expect(pub.epoch()).toBe(bus.epoch());
@@ -125,7 +125,7 @@ describe('NatsBus with three partitions', () => {
     const h = headers();
     h.set('Herald-Ts', '1700000000000');
     const subject = subjectScheme('herald', 3).in(ch as string);
-    expect(subject.startsWith('herald.p1.in.user.')).toBe(true);
+    expect(subject.startsWith('herald.in.1.user.')).toBe(true);
     const ack = await js.publish(subject, JSON.stringify({ from: 'backend' }), { headers: h, msgID: 'b-1' });
     expect(ack.stream).toBe('HERALD_P1');
     expect((await js.publish(subject, JSON.stringify({ from: 'backend' }), { msgID: 'b-1' })).duplicate).toBe(true);
@@ -133,9 +133,9 @@ describe('NatsBus with three partitions', () => {
     expect(got[0]).toMatchObject({ channel: ch, seq: ack.seq, ts: 1_700_000_000_000, data: '{"from":"backend"}' });
     expect((await pub.history(ch as string)).messages.map((m) => m.seq)).toEqual([ack.seq]);
     // A backend unaware of partitions publishing to the subject of one partition is refused (no stream holds it) ...
-    await expect(js.publish(subject.replace('herald.p1.in.', 'herald.in.'), '"lost"', { timeout: 2_000 })).rejects.toThrow();
+    await expect(js.publish(subject.replace('herald.in.1.', 'herald.in.'), '"lost"', { timeout: 2_000 })).rejects.toThrow();
     // ... and one publishing under another partition's subjects stores where nobody reads this channel.
-    const misrouted = await js.publish(subject.replace('herald.p1.in.', 'herald.p2.in.'), '"lost"');
+    const misrouted = await js.publish(subject.replace('herald.in.1.', 'herald.in.2.'), '"lost"');
     expect(misrouted.stream).toBe('HERALD_P2');
     await sleep(200);
     expect(got).toHaveLength(1);
@@ -165,8 +165,8 @@ describe('NatsBus with three partitions', () => {
 
   it('probes through partition 0', async () => {
     expect(await bus.probe('node-x', 5_000)).toBeGreaterThanOrEqual(0);
-    const canary = await jsm.streams.info('HERALD', { subjects_filter: 'herald.p0.in.canary.>' });
-    expect(Object.keys(canary.state.subjects ?? {})).toContain('herald.p0.in.canary.node-x');
+    const canary = await jsm.streams.info('HERALD', { subjects_filter: 'herald.in.0.canary.>' });
+    expect(Object.keys(canary.state.subjects ?? {})).toContain('herald.in.0.canary.node-x');
   });
 
   it('refuses to start with another partition count, says what to do, and leaves the streams as they were', async () => {
