@@ -36,6 +36,13 @@ describe('traceFanout', () => {
     expect(lines[0]).toMatchObject({ level: 20, msg: 'fan-out', channel: 'topic:a', seq: 7, reqId: 'req-9', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', subscribers: 2 });
   });
 
+  it('logs a request id beyond the publish API\'s rules (a direct NATS publisher) as invalid', () => {
+    const { log, lines } = capture('debug');
+    const h = traceFanout(() => undefined, { log, tracing: TRACING_OFF, count: () => 0 });
+    h(msg({ trace: { reqId: 'x'.repeat(500) } }));
+    expect(lines[0]).toMatchObject({ reqId: '[invalid]' });
+  });
+
   it('with tracing on (no SDK) still delivers and keeps the message\'s trace id', () => {
     const { log, lines } = capture('debug');
     const seen: number[] = [];

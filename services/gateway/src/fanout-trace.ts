@@ -5,7 +5,7 @@
  * (the publish API's bus publish span). Neither debug nor tracing on: the fan-out is used as it is.
  */
 import type { MessageHandler } from '@herald/bus';
-import { parseTraceparent, type Logger, type Tracing } from '@herald/telemetry';
+import { boundedTracestate, isValidRequestId, parseTraceparent, type Logger, type Tracing } from '@herald/telemetry';
 
 export interface FanoutTraceDeps {
   /** The `hub` logger: debug lines when its level allows. */
@@ -14,6 +14,9 @@ export interface FanoutTraceDeps {
   /** Local connections of a channel (hub/fanout.ts `count`), logged and recorded as `subscribers`. */
   readonly count: (channel: string) => number;
 }
+
+/** Logged instead of a request id that a direct NATS publisher set beyond the publish API's rules. */
+const INVALID_ID = '[invalid]';
 
 /** Wraps the fan-out's bus handler; returns it unchanged when there is nothing to log or trace. */
 export function traceFanout(onMessage: MessageHandler, deps: FanoutTraceDeps): MessageHandler {
@@ -28,7 +31,8 @@ export function traceFanout(onMessage: MessageHandler, deps: FanoutTraceDeps): M
     }
     const parent = t.traceparent === undefined ? undefined : parseTraceparent(t.traceparent);
     const span = tracing.enabled
-      ? tracing.start('fan-out', 'consumer', parent === undefined ? undefined : { parent, tracestate: t.tracestate }, {
+      // A backend publishing to NATS directly sets these headers unchecked: bounded here as the publish API does.
+      ? tracing.start('fan-out', 'consumer', parent === undefined ? undefined : { parent, tracestate: t.tracestate === undefined ? undefined : boundedTracestate(t.tracestate) }, {
         'messaging.operation.type': 'process', 'messaging.destination.name': m.channel, 'herald.seq': m.seq,
       })
       : undefined;
@@ -42,7 +46,7 @@ export function traceFanout(onMessage: MessageHandler, deps: FanoutTraceDeps): M
       }
       if (debug) {
         const traceId = span?.traceId ?? parent?.traceId;
-        log.debug({ channel: m.channel, seq: m.seq, reqId: t.reqId, ...(traceId === undefined ? {} : { traceId }), subscribers, latencyMs: Date.now() - m.ts }, 'fan-out');
+        log.debug({ channel: m.channel, seq: m.seq, reqId: isValidRequestId(t.reqId) ? t.reqId : INVALID_ID, ...(traceId === undefined ? {} : { traceId }), subscribers, latencyMs: Date.now() - m.ts }, 'fan-out');
       }
     }
   };
