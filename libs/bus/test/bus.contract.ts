@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@herald/testkit';
 import type { Bus, BusMessage, ControlHandlers, PresenceQuery } from '../src/bus.js';
+import type { MemberState } from '../src/members.js';
 import { BusError } from '../src/errors.js';
 import type { HistoryOptions } from '../src/history.js';
 
@@ -191,6 +192,39 @@ export function busContract(name: string, make: (options: { history: HistoryOpti
       expect(await pub.presence({ topic: 'news' })).toBe(50);
       expect(await pub.disconnect('u.1*>', 4003, 'bye')).toBe(5);
       expect(calls.sort()).toEqual(['a:u.1*>:4003:bye', 'b:u.1*>:4003:bye']);
+    });
+
+    it('carries presence member lists: announcements reach watchers, a query is answered by every node holding members', async () => {
+      const t = `contract.m${randomBytes(4).toString('hex')}`;
+      const node = (id: string): ControlHandlers => ({
+        disconnect: () => 0,
+        presence: () => 0,
+        members: (q) => (q === t ? { node: id, topic: t, members: [{ user: `u.*> ${id}`, info: { id } }], every: 1000 } : undefined),
+      });
+      await bus.serveControl('node-a', node('a'));
+      await peer.serveControl('node-b', node('b'));
+      await waitFor(async () => (await pub.members.query(t)).length === 2 || undefined, 5_000, 'both nodes answering members');
+      const states = (await pub.members.query(t)).sort((x, y) => (x.node < y.node ? -1 : 1));
+      expect(states).toEqual([
+        { node: 'a', topic: t, members: [{ user: 'u.*> a', info: { id: 'a' } }], every: 1000 },
+        { node: 'b', topic: t, members: [{ user: 'u.*> b', info: { id: 'b' } }], every: 1000 },
+      ]);
+      expect(await pub.members.query(`${t}.other`)).toEqual([]);
+      const got: MemberState[] = [];
+      const stop = await bus.members.watch(t, (st) => got.push(st));
+      const other: MemberState[] = [];
+      const stopOther = await bus.members.watch(`${t}.other`, (st) => other.push(st));
+      const announcement: MemberState = { node: 'b', topic: t, members: [{ user: 'x y' }], every: 500 };
+      // Core NATS: on a cluster the watcher's interest reaches the peer's server a moment later; announce until heard.
+      await waitFor(() => (peer.members.announce(announcement), got.length > 0 || undefined), 5_000, 'an announcement');
+      expect(got[0]).toEqual(announcement);
+      expect(other).toEqual([]);
+      stop();
+      stopOther();
+      const heard = got.length;
+      peer.members.announce(announcement);
+      await sleep(100);
+      expect(got.length).toBe(heard);
     });
 
     it('probes the publish path', async () => {
