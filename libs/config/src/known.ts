@@ -33,7 +33,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'PUBLISH_CONCURRENCY', 'SHUTDOWN_TIMEOUT_MS',
   // the inbox (libs/inbox) and Web Push (libs/push): publish API and herald dev
   'INBOX_TTL_MS', 'INBOX_MAX', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT', 'PUSH_AFTER_MS', 'PUSH_RATE_PER_MIN',
-  'PUSH_MAX_SUBSCRIPTIONS', 'PUSH_TTL_S', 'PUSH_TIMEOUT_MS',
+  'PUSH_MAX_SUBSCRIPTIONS', 'PUSH_TTL_S', 'PUSH_TIMEOUT_MS', 'PUSH_ALLOW_ORIGINS', 'PUSH_LEASE_MS', 'PUSH_ACK_WAIT_MS',
   // the `herald` command: dev page, `herald publish`
   'DEV_PUBLIC', 'API_KEY', 'PUBLISH_URL',
   // the uWebSockets.js loader (libs/uws): pin one of the pinned builds

@@ -28,6 +28,19 @@ export const pushConfig = z
     PUSH_TTL_S: int(0, 2_419_200).default(86_400),
     /** Timeout of one request to a push service, ms. */
     PUSH_TIMEOUT_MS: int(100, 60_000).default(10_000),
+    /**
+     * How long a replica's claim on a message's push protects the send, ms: a replica that died
+     * after claiming is taken over after it. Keep it above the sender's worst case (3 × the
+     * timeout + 2 × 30 s of Retry-After by default: 90 s).
+     */
+    PUSH_LEASE_MS: int(1000, 3_600_000).default(120_000),
+    /** Ack wait of the push timer's consumer, ms: a message held by a replica that died is redelivered after it. */
+    PUSH_ACK_WAIT_MS: int(1000, 300_000).default(30_000),
+    /**
+     * Origins accepted as push endpoints over `http:` or by IP address, comma-separated (exact
+     * `scheme://host:port`): a test push service only. Empty in production.
+     */
+    PUSH_ALLOW_ORIGINS: z.string().max(2000).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.VAPID_PUBLIC_KEY === undefined && c.VAPID_PRIVATE_KEY === undefined && c.VAPID_SUBJECT === undefined) return;
@@ -36,6 +49,11 @@ export const pushConfig = z
   });
 
 export type PushConfig = Readonly<z.infer<typeof pushConfig>>;
+
+/** The endpoint rules of a config: `allowOrigins` from HERALD_PUSH_ALLOW_ORIGINS. */
+export function subscriptionRulesOf(config: Pick<PushConfig, 'PUSH_ALLOW_ORIGINS'>): { allowOrigins: string[] } {
+  return { allowOrigins: (config.PUSH_ALLOW_ORIGINS ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0) };
+}
 
 /** Whether Web Push is configured (all three VAPID keys set and valid: the schema checked them). */
 export function pushEnabled(config: PushConfig): config is PushConfig & { VAPID_PUBLIC_KEY: string; VAPID_PRIVATE_KEY: string; VAPID_SUBJECT: string } {

@@ -6,7 +6,7 @@
  */
 export { PushError } from './errors.js';
 export type { PushErrorCode } from './errors.js';
-export { pushConfig, pushEnabled } from './config.js';
+export { pushConfig, pushEnabled, subscriptionRulesOf } from './config.js';
 export type { PushConfig } from './config.js';
 export { generateVapidKeys, vapidProblem, assertVapid, VAPID_SUBJECT_PATTERN } from './vapid.js';
 export type { VapidKeys, VapidDetails } from './vapid.js';
@@ -34,3 +34,7 @@ export { PushSender } from './sender.js';
 export type { PushSenderOptions, SendResult } from './sender.js';
 export { PushDispatcher, DEFAULT_LEASE_MS } from './dispatcher.js';
 export type { PushDispatcherOptions, PushMessage, DispatchOutcome } from './dispatcher.js';
+export { PushTimerCore, JetStreamPushTimer, MemoryPushTimer, timerConsumerConfig, kvOnlineProbe } from './timer.js';
+export type {
+  TimedMessage, PushTimerHooks, Dispatch, TimerResult, Decision, PushTimerOptions, TimerStats, JetStreamPushTimerOptions, MemoryPushTimerOptions, TimerDelivery,
+} from './timer.js';

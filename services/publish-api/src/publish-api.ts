@@ -14,6 +14,7 @@ import type { InboxStore } from '@herald/inbox';
 import { createInboxService } from './inbox/service.js';
 import { inboxRoutes } from './inbox/routes.js';
 import { verifierOf } from './inbox/push.js';
+import { subscriptionRulesOf } from '@herald/push';
 
 /** What the publish API needs from its host process. */
 export interface PublishApiDeps {
@@ -65,8 +66,8 @@ export function createPublishApi(deps: PublishApiDeps): PublishApi {
   const logger = deps.logger.child({ component: 'publish-api' });
   const inflight = new Inflight();
   const limits = { maxDataBytes: config.MAX_DATA_BYTES, maxTargets: config.MAX_TARGETS, maxBatch: config.MAX_BATCH };
-  const inbox = createInboxService({ config, bus, logger, ...(deps.inbox ? { store: deps.inbox } : {}) });
-  const push = { vapidPublicKey: config.VAPID_PUBLIC_KEY, verifier: verifierOf(config) };
+  const inbox = createInboxService({ config, bus, logger, metrics: deps.metrics, ...(deps.inbox ? { store: deps.inbox } : {}) });
+  const push = { vapidPublicKey: config.VAPID_PUBLIC_KEY, verifier: verifierOf(config), rules: subscriptionRulesOf(config) };
   const routes = [
     ...publishRoutes({ bus, limits, concurrency: config.PUBLISH_CONCURRENCY, metrics, inbox: () => inbox.store() }), ...adminRoutes(bus), openApiRoute(limits),
     ...inboxRoutes(inbox, push),
