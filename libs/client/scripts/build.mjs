@@ -21,6 +21,8 @@ for (const [entry, min] of [['index', 'herald-client.min.js'], ['ws', 'herald-cl
   await build({ ...common, entryPoints, outfile: join(dist, `${entry}.js`), sourcemap: true });
   await build({ ...common, entryPoints, outfile: join(dist, min), minify: true, legalComments: 'none' });
 }
+// `@herald/client/push`: the Web Push registration helper, its own entry (not in the bundles above).
+await build({ ...common, entryPoints: [join(root, 'src/push.ts')], outfile: join(dist, 'push.js'), sourcemap: true });
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
