@@ -12,19 +12,36 @@
  * apart). Writes loadtest/bench/results/profile/<target>[-<process>].cpuprofile and profile.md.
  * The V8 profiler samples wall-clock time of the JavaScript thread: a process descheduled in
  * a system call (a busy machine) shows that call larger than its CPU time.
+ *
+ * PROFILE_TOOL=callgrind: instead, Herald on NATS with its publish API and gateway under
+ * `valgrind --tool=callgrind` (instrumentation off until the measured phase), and the
+ * instructions each executes per single publish, per message in batches, per delivery:
+ * counts that do not depend on how busy the machine is, to compare a change before/after.
+ * PROFILE_CONNS (200 here), PROFILE_USER_MESSAGES (400 at PROFILE_USER_RATE 50/s),
+ * PROFILE_BATCH_MESSAGES (2000 in requests of 100 at PROFILE_BATCH_RATE 100/s), after a warm-up
+ * of PROFILE_WARMUP_MESSAGES (3000 single at PROFILE_WARMUP_RATE 200/s, twice as many in batches). Writes
+ * results/profile/callgrind/<role>.out.<n> (read with callgrind_annotate) and callgrind.md.
  * @module
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { log } from './common.js';
-import { cpuOf, connectPhase, deliveryPhase, tokensFor, type DeliveryResult } from './phases.js';
+import { cpuOf, connectPhase, deliveryPhase, measure, tokensFor, type DeliveryResult } from './phases.js';
 import { ROOT, ceiling, heraldDev, heraldNats, type TargetDef } from './targets.js';
 import { endRun, LoadGens, Publisher } from './workers.js';
+import type { BodySpec } from './publisher.js';
 
 const env = (k: string, d: number): number => Number(process.env[k] ?? d);
 const CONNS = env('PROFILE_CONNS', 1000);
-const USER_MESSAGES = env('PROFILE_USER_MESSAGES', 2000);
-const USER_RATE = env('PROFILE_USER_RATE', 400);
+
+const CALLGRIND = process.env['PROFILE_TOOL'] === 'callgrind';
+const USER_MESSAGES = env('PROFILE_USER_MESSAGES', CALLGRIND ? 400 : 2000);
+const USER_RATE = env('PROFILE_USER_RATE', CALLGRIND ? 50 : 400);
+const BATCH_MESSAGES = env('PROFILE_BATCH_MESSAGES', 2000);
+const BATCH_RATE = env('PROFILE_BATCH_RATE', 100);
+const WARMUP = env('PROFILE_WARMUP_MESSAGES', 3000);
+const WARMUP_RATE = env('PROFILE_WARMUP_RATE', 200);
 const FANOUT_MESSAGES = env('PROFILE_FANOUT_MESSAGES', 300);
 const FANOUT_RATE = env('PROFILE_FANOUT_RATE', 100);
 const OUT = join(ROOT, 'loadtest/bench/results/profile');
@@ -130,8 +147,74 @@ function render(results: TargetProfile[]): string {
   return out.join('\n') + '\n';
 }
 
+/** Instructions counted by callgrind in `pid` since the last zeroing: dumps, and reads the dump's totals. */
+function callgrindDump(dir: string, role: string, pid: number): { ir: number; mainIr: number; file: string } {
+  const before = new Set(readdirSync(dir));
+  execFileSync('callgrind_control', ['-d', String(pid)], { stdio: 'ignore' });
+  // --separate-threads=yes: one file per thread, `<role>.out.<dump>-<thread>`; thread 01 is the JavaScript thread
+  const fresh = readdirSync(dir).filter((f) => f.startsWith(role + '.') && !before.has(f)).sort();
+  if (fresh.length === 0) throw new Error(`callgrind wrote no dump for ${role}`);
+  const irOf = (f: string): number => Number(/^(?:totals|summary): (\d+)/m.exec(readFileSync(join(dir, f), 'utf8'))?.[1] ?? 0);
+  const main = fresh.find((f) => f.endsWith('-01')) ?? (fresh[0] as string);
+  return { ir: fresh.reduce((a, f) => a + irOf(f), 0), mainIr: irOf(main), file: join(dir, main) };
+}
+
+interface CountRow { phase: string; messages: number; errors: number; deliveries: number; lost: number; apiIr: number; gwIr: number; apiMain: number; gwMain: number; files: string[] }
+
+/** PROFILE_TOOL=callgrind: instructions per publish (publish API) and per delivery (gateway) on Herald on NATS. */
+async function countInstructions(tokens: string[], users: number): Promise<void> {
+  const dir = join(OUT, 'callgrind');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const vg = (role: string): string[] => ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${dir}/${role}.out`];
+  const roles = ['publish-api', 'gateway-0'];
+  log('▶ Herald on NATS, publish API and gateway under callgrind');
+  const run = await heraldNats(1).start({ HERALD_DRAIN_WINDOW_MS: '100', HERALD_DRAIN_TIMEOUT_MS: '2000' }, [], Object.fromEntries(roles.map((r) => [r, vg(r)])));
+  const pidOf = (role: string): number => run.roles.find((r) => r.role === (role === 'publish-api' ? 'publish-api' : 'gateway'))?.pid ?? 0;
+  const gens = await LoadGens.start(2);
+  const pub = await Publisher.start();
+  const cl = { gens, pub };
+  const rows: CountRow[] = [];
+  try {
+    const c = await connectPhase(run, gens, tokens, false);
+    const per = c.connections / users;
+    const single: BodySpec = { kind: 'user', users };
+    const batch: BodySpec = { kind: 'user', users, batch: 100 };
+    // Long enough for V8 to optimize the hot paths: measured code should run optimized, as in production.
+    log(`  ${c.connections} connected; warm-up (not counted): ${WARMUP} single, ${WARMUP * 2} in batches`);
+    await deliveryPhase(run, cl, 'warm-up', WARMUP, WARMUP_RATE, per * WARMUP, single);
+    await deliveryPhase(run, cl, 'warm-up batch', WARMUP * 2, WARMUP_RATE * 2, per * WARMUP * 2, batch);
+    for (const [phase, n, rate, body] of [['single', USER_MESSAGES, USER_RATE, single], ['batch of 100', BATCH_MESSAGES, BATCH_RATE, batch]] as const) {
+      // Switching instrumentation on retranslates all code: a short run first, then zero the counts.
+      for (const r of roles) execFileSync('callgrind_control', ['-i', 'on', String(pidOf(r))], { stdio: 'ignore' });
+      const pre = Math.ceil(n / 4);
+      await deliveryPhase(run, cl, `${phase} (instrumented warm-up)`, pre, rate, per * pre, body);
+      for (const r of roles) execFileSync('callgrind_control', ['-z', String(pidOf(r))], { stdio: 'ignore' });
+      const { d, sent } = await measure(run, cl, phase, n, rate, per * n, body);
+      const [api, gw] = roles.map((r) => callgrindDump(dir, r, pidOf(r))) as [ReturnType<typeof callgrindDump>, ReturnType<typeof callgrindDump>];
+      for (const r of roles) execFileSync('callgrind_control', ['-i', 'off', String(pidOf(r))], { stdio: 'ignore' });
+      rows.push({ phase, messages: n, errors: sent.errors, deliveries: d.deliveries, lost: d.lost, apiIr: api.ir, gwIr: gw.ir, apiMain: api.mainIr, gwMain: gw.mainIr, files: [api.file, gw.file].map((f) => f.replace(ROOT + '/', '')) });
+    }
+  } finally {
+    await endRun(gens, pub, run);
+  }
+  const out = [`# Instructions per publish and per delivery (PROFILE_TOOL=callgrind npm run bench:profile, ${new Date().toISOString()})`, '',
+    `Herald on NATS (one gateway, one publish API, one nats-server), ${tokens.length} connections (2 per user); callgrind counts every instruction of the process (all threads: JIT, GC, libuv, uWS) during the phase, after a warm-up of the same size.`, '',
+    'Each figure: all threads (main thread only: the JavaScript thread, without concurrent compilation and GC helpers).', '',
+    '| phase | messages (failed requests) | deliveries (lost) | publish API instructions/message | gateway instructions/delivery | main-thread dumps |', '|---|---|---|---|---|---|'];
+  const k = (ir: number, n: number): string => `${(ir / Math.max(1, n) / 1000).toFixed(1)} k`;
+  for (const r of rows) out.push(`| ${r.phase} | ${r.messages} (${r.errors}) | ${r.deliveries} (${r.lost}) | ${k(r.apiIr, r.messages)} (${k(r.apiMain, r.messages)}) | ${k(r.gwIr, r.deliveries)} (${k(r.gwMain, r.deliveries)}) | ${r.files.join(', ')} |`);
+  const md = out.join('\n') + '\n';
+  writeFileSync(join(dir, 'callgrind.md'), md);
+  process.stdout.write('\n' + md);
+}
+
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
+  if (process.env['PROFILE_TOOL'] === 'callgrind') {
+    const users = Math.max(1, Math.floor(env('PROFILE_CONNS', 200) / 2));
+    return countInstructions(await tokensFor(0, users * 2, users), users);
+  }
   const users = Math.max(1, Math.floor(CONNS / 2));
   const tokens = await tokensFor(0, users * 2, users);
   const results: TargetProfile[] = [];

@@ -38,8 +38,11 @@ export interface Running {
 export interface TargetDef {
   readonly key: string;
   readonly name: string;
-  /** `nodeArgs` go before the script (e.g. `--cpu-prof`); with any, stop() ends the process with SIGTERM so it can write its profile. */
-  start(extraEnv?: Record<string, string>, nodeArgs?: readonly string[]): Promise<Running>;
+  /**
+   * `nodeArgs` go before the script (e.g. `--cpu-prof`); with any, stop() ends the process with SIGTERM so it can write its profile.
+   * `wrap` (Herald on NATS only): a command put before `node` for a role (`gateway-0`, `publish-api`), e.g. valgrind.
+   */
+  start(extraEnv?: Record<string, string>, nodeArgs?: readonly string[], wrap?: Readonly<Record<string, readonly string[]>>): Promise<Running>;
 }
 
 function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -53,9 +56,10 @@ function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 interface Proc { child: ChildProcess; port: number }
 
-/** Spawns `node args…` and resolves with the port of its `listening` log line. */
-function startProc(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Proc> {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+/** Spawns `[...wrap] node args…` and resolves with the port of its `listening` log line. */
+function startProc(name: string, args: string[], env: NodeJS.ProcessEnv, wrap: readonly string[] = []): Promise<Proc> {
+  const [cmd, ...pre] = wrap.length > 0 ? [...wrap, process.execPath] : [process.execPath];
+  const child = spawn(cmd as string, [...pre, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   let errText = '';
   child.stderr?.on('data', (d: Buffer) => { if (errText.length < 4000) errText += d.toString(); });
   return new Promise((resolvePort, reject) => {
@@ -86,7 +90,7 @@ async function stopProc(child: ChildProcess, graceful: boolean, graceMs = 15_000
   clearTimeout(timer);
 }
 
-async function waitReady(port: number, timeoutMs = 20_000): Promise<void> {
+async function waitReady(port: number, timeoutMs = 120_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     try {
@@ -170,11 +174,11 @@ export function heraldNats(nodes = 1): TargetDef {
   return {
     key: nodes === 1 ? 'herald-nats' : `herald-nats-${nodes}`,
     name: nodes === 1 ? 'Herald on NATS (gateway + publish-api + nats-server)' : `Herald on NATS, ${nodes} gateways`,
-    async start(extraEnv = {}, nodeArgs = []) {
+    async start(extraEnv = {}, nodeArgs = [], wrap = {}) {
       const n = await nats();
       const env = (id: string): NodeJS.ProcessEnv => baseEnv({ ...extraEnv, HERALD_NATS_URL: n.handle.url, HERALD_NODE_ID: id });
       const gws: Proc[] = [];
-      const graceful = nodeArgs.length > 0;
+      const graceful = nodeArgs.length > 0 || Object.keys(wrap).length > 0;
       // each process profiles into its own directory (profile.ts passes --cpu-prof-dir=<dir>)
       const argsFor = (role: string): string[] => nodeArgs.map((a) => (a.startsWith('--cpu-prof-dir=') ? `${a}/${role}` : a));
       const stopAll = async (): Promise<void> => {
@@ -183,8 +187,8 @@ export function heraldNats(nodes = 1): TargetDef {
       };
       let api: Proc | undefined;
       try {
-        for (let i = 0; i < nodes; i++) gws.push(await startProc(`gateway ${i}`, [...argsFor(`gateway-${i}`), CLI, 'gateway'], env(`gw-${i}`)));
-        api = await startProc('publish-api', [...argsFor('publish-api'), CLI, 'publish-api'], env('api'));
+        for (let i = 0; i < nodes; i++) gws.push(await startProc(`gateway ${i}`, [...argsFor(`gateway-${i}`), CLI, 'gateway'], env(`gw-${i}`), wrap[`gateway-${i}`]));
+        api = await startProc('publish-api', [...argsFor('publish-api'), CLI, 'publish-api'], env('api'), wrap['publish-api']);
         for (const g of gws) await waitReady(g.port);
         await waitReady(api.port);
       } catch (err) {
