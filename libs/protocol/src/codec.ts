@@ -7,7 +7,7 @@
 import { isValidChannel, utf8ByteLength } from './channels.js';
 import { CloseCode } from './close-codes.js';
 import type { FrameErrorCode } from './errors.js';
-import type { ClientFrame, FrameId, ServerFrame, SinceMap } from './frames.js';
+import { MAX_RECEIPT_SEQS, type ClientFrame, type FrameId, type ServerFrame, type SinceMap } from './frames.js';
 
 /** Default inbound frame limit (docs/protocol.md#bad-input). */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024;
@@ -124,9 +124,28 @@ export function validateClientFrame(o: Record<string, unknown>): DecodeResult {
       const frame = { op, id, topics, ...(since ? { since } : {}), ...(epoch !== undefined ? { epoch } : {}), ...(presence && presence.length > 0 ? { presence: presence as string[] } : {}) } as const;
       return { ok: true, frame };
     }
+    case 'receipt':
+      return readReceipt(o, id);
     default:
       return bad('unknown_op', 'unknown op', id);
   }
+}
+
+/** A `receipt` frame: `status`, and exactly one of `upTo` (positive seq) or `seqs` (1 to MAX_RECEIPT_SEQS positive seqs). */
+function readReceipt(o: Record<string, unknown>, id: FrameId): DecodeResult {
+  const status = o['status'];
+  if (status !== 'delivered' && status !== 'read') return bad('invalid', 'status must be "delivered" or "read"', id);
+  const upTo = o['upTo'];
+  const seqs = o['seqs'];
+  if ((upTo === undefined) === (seqs === undefined)) return bad('invalid', 'give exactly one of upTo and seqs', id);
+  if (upTo !== undefined) {
+    if (!isSeq(upTo) || upTo === 0) return bad('invalid', 'upTo must be a positive integer', id);
+    return { ok: true, frame: { op: 'receipt', id, status, upTo } };
+  }
+  if (!Array.isArray(seqs) || seqs.length === 0) return bad('invalid', 'seqs must be a non-empty array', id);
+  if (seqs.length > MAX_RECEIPT_SEQS) return bad('limit', `at most ${MAX_RECEIPT_SEQS} seqs`, id);
+  if (!seqs.every((s) => isSeq(s) && s > 0)) return bad('invalid', 'seqs must be positive integers', id);
+  return { ok: true, frame: { op: 'receipt', id, status, seqs: [...(seqs as number[])] } };
 }
 
 /**

@@ -47,6 +47,7 @@ export type FrameErrorCode =
   | 'limit' // a per-connection limit was reached
   | 'token_invalid' // `auth` with a bad token
   | 'token_mismatch' // `auth` with a token for another `sub`
+  | 'unavailable' // `receipt`: the inbox store cannot be reached; send it again later
   | 'internal';
 
 /** The JSON body of every HTTP error answer. */

@@ -37,7 +37,20 @@ export interface PingFrame {
   readonly op: 'ping';
   readonly id: FrameId;
 }
-export type ClientFrame = SubFrame | UnsubFrame | AuthFrame | PingFrame;
+/** Most `seqs` one `receipt` frame may list (docs/protocol.md#inbox). */
+export const MAX_RECEIPT_SEQS = 1000;
+
+/**
+ * Acknowledges inbox messages (docs/protocol.md#inbox): `delivered` when the app got them,
+ * `read` when the person saw them; `upTo` (cumulative) or `seqs`, exactly one of them.
+ */
+export type ReceiptFrame = {
+  readonly op: 'receipt';
+  readonly id: FrameId;
+  readonly status: 'delivered' | 'read';
+} & ({ readonly upTo: number; readonly seqs?: undefined } | { readonly seqs: readonly number[]; readonly upTo?: undefined });
+
+export type ClientFrame = SubFrame | UnsubFrame | AuthFrame | PingFrame | ReceiptFrame;
 export type ClientOp = ClientFrame['op'];
 
 export interface WelcomeFrame {
@@ -136,8 +149,29 @@ export interface ReconnectFrame {
   readonly op: 'reconnect';
   readonly after: number;
 }
+/** A message of the user's inbox (docs/protocol.md#inbox). `data` is any JSON value. */
+export interface InboxFrame {
+  readonly op: 'inbox';
+  readonly seq: number;
+  readonly id: string;
+  readonly ts: number;
+  readonly exp?: number;
+  /** `delivered`: another connection of the user acknowledged it; not read yet. */
+  readonly state: 'pending' | 'delivered';
+  readonly data: unknown;
+}
+
+/** Another connection of the user marked inbox messages read: every seq ≤ `upTo`, and `seqs` one by one above it. */
+export interface ReadFrame {
+  readonly op: 'read';
+  readonly upTo: number;
+  readonly seqs?: readonly number[];
+}
+
 export type ServerFrame =
   | WelcomeFrame
+  | InboxFrame
+  | ReadFrame
   | MsgFrame
   | AckFrame
   | ErrFrame

@@ -19,5 +19,6 @@ export type { DecodeLimits, DecodeResult, FatalDecodeFailure, RecoverableDecodeF
 export type {
   FrameId, SinceMap, SubFrame, UnsubFrame, AuthFrame, PingFrame, ClientFrame, ClientOp, WelcomeFrame, MsgFrame,
   SubResult, AckFrame, ErrFrame, PongFrame, HeartbeatFrame, RefreshFrame, ReconnectFrame, ServerFrame, ServerOp,
-  PresenceFrame, PresenceMember,
+  PresenceFrame, PresenceMember, ReceiptFrame, InboxFrame, ReadFrame,
 } from './frames.js';
+export { MAX_RECEIPT_SEQS } from './frames.js';

@@ -1,7 +1,8 @@
 /** The gateway's configuration schema (`HERALD_*` variables, prefix stripped by loadConfig), with units and defaults. */
-import { csv, historyConfig, int, jwtConfig, logConfig, natsConfig, nodeConfig, port, tracingConfig } from '@herald/config';
+import { booleanFlag, csv, historyConfig, int, jwtConfig, logConfig, natsConfig, nodeConfig, port, tracingConfig } from '@herald/config';
 import { isValidTopicPattern, type VerifierConfig } from '@herald/auth';
 import { eventsConfig, eventsConfigIssues } from '@herald/events';
+import { inboxConfig } from '@herald/inbox';
 import { z } from 'zod';
 
 /** isValidTopicPattern without its type guard (a string that fails it is still a string). */
@@ -24,6 +25,13 @@ export const gatewayConfigSchema = z
     ...tracingConfig.shape,
     /** Lifecycle events and webhooks (HERALD_EVENTS, HERALD_OFFLINE_GRACE_MS, HERALD_WEBHOOK_*): docs/events.md#configuration. */
     ...eventsConfig.shape,
+    /**
+     * The inbox on this gateway (docs/inbox.md): unread inbox messages after `welcome`, `receipt`
+     * frames, `read` sync, `POST /v1/inbox/receipts`. Off by default (a connect then costs a read
+     * of the store); `herald dev` turns it on. HERALD_INBOX_TTL_MS and HERALD_INBOX_MAX must match the publish API's.
+     */
+    INBOX: booleanFlag.default(false),
+    ...inboxConfig.shape,
     /** TCP port of the WebSocket and ops endpoints; 0 picks a free one. */
     PORT: port(8080),
     /** The URL clients use to reach this node, for logs only; unset: not logged. */

@@ -8,7 +8,7 @@
 import { natsSecurity, type BusConfigKeys } from '@herald/bus';
 import {
   openMemoryPresence, openNatsPresence, startMemoryWebhooks, startNatsWebhooks, webhookSettings,
-  type EventsConfig, type MemoryEventHub, type Presence, type PresenceTracker, type WebhookRunner,
+  NatsEventPublisher, type EventPublisher, type EventsConfig, type MemoryEventHub, type Presence, type PresenceTracker, type WebhookRunner,
 } from '@herald/events';
 import { TOPIC_PREFIX } from '@herald/protocol';
 import type { Logger, Registry } from '@herald/telemetry';
@@ -43,6 +43,7 @@ export class NodeEvents {
   #presence: Presence | undefined;
   #webhooks: WebhookRunner | undefined;
   #nc: NatsConnection | undefined;
+  #publisher: EventPublisher | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(deps: NodeEventsDeps) {
@@ -52,6 +53,11 @@ export class NodeEvents {
 
   get enabled(): boolean {
     return this.#deps.config.EVENTS;
+  }
+
+  /** Where other parts of the node publish events (the inbox's receipts): undefined until started, and while HERALD_EVENTS is off. */
+  get publisher(): EventPublisher | undefined {
+    return this.#publisher;
   }
 
   /** Every connection counts for its user (online while the user has one anywhere), and may be its own event. */
@@ -94,6 +100,7 @@ export class NodeEvents {
     const presence = openMemoryPresence({ node: this.#deps.nodeId, graceMs: c.OFFLINE_GRACE_MS, connectionEvents: c.EVENTS_CONNECTIONS, logger: this.#log, ...(c.NATS_PREFIX === undefined ? {} : { prefix: c.NATS_PREFIX }) });
     this.#presence = presence;
     this.#tracker = presence.tracker;
+    this.#publisher = presence.hub;
     this.#webhooks = this.#memoryWebhooks(presence.hub);
   }
 
@@ -110,6 +117,7 @@ export class NodeEvents {
       const presence = await this.#openPresence(nc);
       this.#presence = presence;
       this.#tracker = presence.tracker;
+      this.#publisher = new NatsEventPublisher(nc, presence.names, c.NATS_TIMEOUT_MS);
       // Every node runs the sender on the same durable consumer per URL: JetStream hands each
       // event to one of them, so several gateways do not each send every webhook.
       const hooks = webhookSettings(c);
@@ -179,6 +187,7 @@ export class NodeEvents {
 
   async #close(): Promise<void> {
     this.#tracker = undefined;
+    this.#publisher = undefined;
     await this.#presence?.close().catch((err: unknown) => this.#log.warn({ err }, 'presence close failed'));
     await this.#webhooks?.close().catch((err: unknown) => this.#log.warn({ err }, 'webhook sender close failed'));
     if (this.#nc) await this.#nc.drain().catch(() => this.#nc?.close());

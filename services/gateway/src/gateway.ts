@@ -1,6 +1,7 @@
 /** createGateway: wires the gateway's parts around a Bus and a TokenVerifier; mounts on a uWS app it may share. */
 import type { TokenVerifier } from '@herald/auth';
 import type { Bus } from '@herald/bus';
+import type { InboxStore } from '@herald/inbox';
 import { CloseCode, MAX_TOPICS_PER_FRAME } from '@herald/protocol';
 import { createTracing, type Logger, type Registry } from '@herald/telemetry';
 import { toUwsBehavior, type App, type Readiness } from '@herald/uws';
@@ -22,6 +23,7 @@ import { Recovery } from './hub/recovery.js';
 import { Sessions } from './hub/session.js';
 import { Subscriptions, topicObservers } from './hub/subscriptions.js';
 import { PresenceMembers } from './presence/members.js';
+import { GatewayInbox } from './inbox/index.js';
 import { Keepalive } from './keepalive.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { ReadinessProbe } from './readiness.js';
@@ -46,6 +48,8 @@ export interface GatewayDeps {
   readonly verifier: TokenVerifier;
   readonly metrics: Registry;
   readonly nodeId: string;
+  /** The inbox store to use in memory mode (herald dev shares the publish API's); default: one of its own. */
+  readonly inbox?: InboxStore;
 }
 
 /** A gateway node's life: mount → start → (drain) → close. */
@@ -60,6 +64,8 @@ export interface Gateway {
   drain(): Promise<void>;
   /** Stops timers, closes sockets (1012 when draining, else 1001), releases bus interest. Idempotent. */
   close(): Promise<void>;
+  /** With HERALD_INBOX on the memory bus: the in-process inbox store, for a publish API in the same process. */
+  readonly inboxStore: InboxStore | undefined;
 }
 
 /** The node's transport-independent parts (conn/ and hub/), wired once. */
@@ -81,6 +87,8 @@ interface Core {
   readonly events: NodeEvents;
   /** Presence members (docs/events.md#presence-members): off unless HERALD_PRESENCE_TOPICS is set. */
   readonly presence: PresenceMembers;
+  /** The inbox (docs/inbox.md): off unless HERALD_INBOX is on. */
+  readonly inbox: GatewayInbox;
 }
 
 function createCore(deps: GatewayDeps, child: (component: string) => Logger): Core {
@@ -117,7 +125,10 @@ function createCore(deps: GatewayDeps, child: (component: string) => Logger): Co
   const admission = new Admission({
     allowedOrigins: c.ALLOWED_ORIGINS, connections, upgradeRate: c.UPGRADE_RATE, perIpRate: c.MAX_UPGRADES_PER_IP_RATE,
   });
-  return { metrics, connections, admission, sender, conflation, conflating, recovery, fanout, interest, join, subscriptions, sessions, events, presence };
+  const inbox = new GatewayInbox({
+    config: c, nodeId: deps.nodeId, memory: bus.kind === 'memory', store: deps.inbox, events: () => events.publisher, sender, log: child('inbox'),
+  });
+  return { metrics, connections, admission, sender, conflation, conflating, recovery, fanout, interest, join, subscriptions, sessions, events, presence, inbox };
 }
 
 /** The WebSocket transport on `WS_PATH`: its fan-out sink, upgrade, lifecycle and inbound commands. */
@@ -131,12 +142,14 @@ function mountWebSocket(app: App, core: Core, deps: GatewayDeps, ids: ConnIds, c
   const upgrade = createUpgradeHandler({ handshake, connections, ids, cmdBurst: c.CMD_BURST, log: upgradeLog });
   const lifecycle = new Lifecycle({
     epoch: () => bus.epoch(), position: (ch) => bus.position(ch), sessions, join, subscriptions, sender, draining: () => admission.draining, log: wsLog,
+    ...(core.inbox.enabled ? { inbox: core.inbox } : {}),
   });
   const inbound = new Inbound({
     commands: {
       subscriptions, verifier: deps.verifier, maxSubscriptions: c.MAX_SUBSCRIPTIONS_PER_CONN, position: (ch) => bus.position(ch),
       ...(conflating ? { isConflated: (ch: string) => conflating.isConflated(ch) } : {}), log: wsLog,
       ...(core.presence.enabled ? { presence: core.presence } : {}),
+      ...(core.inbox.enabled ? { inbox: core.inbox } : {}),
     },
     sender, metrics, log: wsLog, limits: { maxFrameBytes: c.WS_MAX_FRAME_BYTES },
     cmdRate: c.CMD_RATE, cmdBurst: c.CMD_BURST, badFrameLimit: c.BAD_FRAME_LIMIT,
@@ -159,7 +172,9 @@ function mountSse(app: App, core: Core, deps: GatewayDeps, ids: ConnIds, child: 
   app.get(SSE_PATH, createSseHandler({
     handshake, admission, connections, join, sessions, subscriptions, registry, bus, ids,
     maxTopics: Math.min(MAX_TOPICS_PER_FRAME, c.MAX_SUBSCRIPTIONS_PER_CONN), metrics, log,
+    ...(core.inbox.enabled ? { inbox: core.inbox } : {}),
   }));
+  core.inbox.mount(app, deps.verifier, (origin) => admission.originAllowed(origin));
 }
 
 /** Builds a gateway node. Nothing runs until `mount` and `start`. */
@@ -212,6 +227,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     for (const st of [...connections.open]) sender.close(st, wasDraining ? CloseCode.Draining : GOING_AWAY_CLOSE, wasDraining ? 'draining' : 'going away');
     await interest.close();
     core.presence.close();
+    await core.inbox.close();
     // After the sockets: their users' grace starts now (a drained user reconnecting elsewhere within it gives no event).
     await core.events.close();
     gwLog.info({}, 'gateway closed');
@@ -229,6 +245,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       if (app === undefined) throw new TypeError('mount the gateway before start');
       // Before the node listens: every connection it takes is counted.
       await core.events.start(bus.kind);
+      await core.inbox.start();
       await bus.serveControl(nodeId, createControlHandlers({
         connections, sender, numSubscribers: (ch) => core.fanout.count(ch), log: child('control'),
         ...(core.presence.enabled ? { members: (topic: string) => core.presence.localState(topic) } : {}),
@@ -243,5 +260,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
     readiness: () => probe.readiness(),
     drain: () => (draining ??= runDrain()),
     close: () => (closing ??= runClose()),
+    inboxStore: core.inbox.memoryStore,
   };
 }

@@ -30,6 +30,8 @@ export interface PendingOpen {
   readonly resumeAsked: boolean;
   /** A usable `since` (and `epoch`) of the URL: the personal channel is recovered from there. */
   readonly resume: { readonly since: number; readonly epoch: string | undefined } | undefined;
+  /** `?inbox=`: the last inbox seq the client holds (0: none). */
+  readonly inbox?: number;
 }
 
 /** A conflated channel a connection was paused on (hub/conflation.ts). */

@@ -1,5 +1,6 @@
 /** GET /v1/sse: the handshake (conn/handshake.ts) with the stream's topics, the join of every channel with Last-Event-ID recovery, then the stream. */
 import type { Bus } from '@herald/bus';
+import { inboxChannel } from '@herald/inbox';
 import { encodeServerFrame } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
 import type { HeaderList, HttpRequest, HttpResponse, ResponseGuard } from '@herald/uws';
@@ -15,6 +16,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { SseRegistry } from './registry.js';
 import { SSE_HEADERS, corsHeaders, forbiddenTopic, parseTopics, readSseHead, resumeIdOf, streamChannels, type SseHead } from './request.js';
 import { SseSocket } from './sse-socket.js';
+import { parseInboxAfter } from '../ws/upgrade-head.js';
 
 export interface SseDeps {
   /** The handshake counting into `sseRequests` with the `sse` logger. */
@@ -32,6 +34,8 @@ export interface SseDeps {
   readonly metrics: Pick<GatewayMetrics, 'sseConnections' | 'subscriptions'>;
   /** The `sse` component logger. Tokens (header or query) never reach it. */
   readonly log: Logger;
+  /** The inbox (inbox/index.ts) when HERALD_INBOX is on: its position travels in the event id under `inbox:<user>`. */
+  readonly inbox?: { opened(st: ConnState, after: number): void; closed(st: ConnState): void };
 }
 
 /** Abort state of one request; the socket exists once the stream started. */
@@ -50,6 +54,8 @@ interface StreamPlan {
   readonly since: readonly number[] | undefined;
   /** The request carried an event id (usable or not): `welcome` says `recovered`. */
   readonly asked: boolean;
+  /** With the inbox on: the last inbox seq the client holds (event id key `inbox:<user>`, else `?inbox=`). */
+  readonly inboxAfter: number | undefined;
 }
 
 /**
@@ -85,7 +91,9 @@ async function open(res: HttpResponse, ctx: StreamCtx, head: SseHead, cors: Head
   const resume = resumeIdOf(head);
   // Only a well-formed id of the current epoch is recovered; otherwise every channel starts live.
   const since = resume.kind === 'valid' && resume.position.epoch === epoch ? channels.map((ch) => resume.position.seqs.get(ch) ?? 0) : undefined;
-  const plan: StreamPlan = { head, cors, channels, epoch, since, asked: resume.kind !== 'absent' };
+  const inboxAfter = deps.inbox === undefined ? undefined
+    : resume.kind === 'valid' ? (resume.position.seqs.get(inboxChannel(st.sub)) ?? 0) : parseInboxAfter(head.query);
+  const plan: StreamPlan = { head, cors, channels, epoch, since, asked: resume.kind !== 'absent', inboxAfter };
   const targets = channels.map((channel, i) => ({ channel, resume: since === undefined ? undefined : { since: since[i] as number, epoch } }));
   const out = await deps.join.run(st, targets, streamSteps(res, ctx, st, plan, deps));
   if (out.ok) {
@@ -113,6 +121,7 @@ function streamSteps(res: HttpResponse, ctx: StreamCtx, st: ConnState, plan: Str
     live: (recovered) => {
       const welcome = deps.sessions.welcome(st, { epoch: plan.epoch, recovered: welcomeRecovered(plan, recovered), transport: 'sse' });
       ctx.socket?.start([...SSE_HEADERS, ...plan.cors], encodeServerFrame(welcome));
+      if (plan.inboxAfter !== undefined) deps.inbox?.opened(st, plan.inboxAfter);
     },
   };
 }
@@ -130,9 +139,11 @@ function register(res: HttpResponse, ctx: StreamCtx, st: ConnState, plan: Stream
   const sock = new SseSocket(res, st, {
     registry: deps.registry,
     epoch: plan.epoch,
-    channels,
+    // The inbox's position rides in the event id too; the channel is never subscribed.
+    channels: plan.inboxAfter === undefined ? channels : [...channels, inboxChannel(st.sub)],
     onClose: (code) => {
       deps.sessions.closed(st, code);
+      deps.inbox?.closed(st);
       deps.metrics.sseConnections.dec();
     },
   });
@@ -147,4 +158,5 @@ function register(res: HttpResponse, ctx: StreamCtx, st: ConnState, plan: Stream
     const held = since?.[i];
     sock.advance(ch, held === undefined ? live : recovered[i] === true ? held : Math.max(held, live));
   });
+  if (plan.inboxAfter !== undefined) sock.advance(inboxChannel(st.sub), plan.inboxAfter);
 }

@@ -40,7 +40,7 @@ let memoFrame: string | undefined;
 let memoTail: Buffer = Buffer.alloc(0);
 function msgTail(frame: string): Buffer {
   if (frame !== memoFrame) {
-    memoTail = Buffer.from('event: msg\n' + dataLines(frame) + '\n', 'utf8');
+    memoTail = Buffer.from('event: ' + opOf(frame) + '\n' + dataLines(frame) + '\n', 'utf8'); // `msg`, or `inbox`
     memoFrame = frame;
   }
   return memoTail;

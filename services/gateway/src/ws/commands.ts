@@ -3,7 +3,7 @@ import { AuthError, type TokenVerifier, type VerifiedToken } from '@herald/auth'
 import {
   TOPIC_PREFIX, USER_PREFIX, isValidTopic,
   type AckFrame, type AuthFrame, type ClientFrame, type ErrFrame, type FrameId, type PingFrame, type PongFrame, type SubFrame,
-  type SubResult, type UnsubFrame,
+  type ReceiptFrame, type SubResult, type UnsubFrame,
 } from '@herald/protocol';
 import type { Logger } from '@herald/telemetry';
 import type { Subscriptions } from '../hub/subscriptions.js';
@@ -23,6 +23,8 @@ export interface CommandDeps {
   readonly presence?: Pick<PresenceMembers, 'isPresenceTopic' | 'admit' | 'addReader' | 'dropReader'>;
   /** The `ws` component logger. */
   readonly log: Logger;
+  /** The inbox (inbox/index.ts): `receipt` frames; absent: answered `unavailable`. */
+  readonly inbox?: { receipt(st: ConnState, frame: ReceiptFrame): Promise<AckFrame | ErrFrame> };
 }
 
 type Reply = AckFrame | ErrFrame | PongFrame;
@@ -167,6 +169,8 @@ export function handleCommand(frame: ClientFrame, st: ConnState, deps: CommandDe
       return handleAuth(frame, st, deps);
     case 'ping':
       return handlePing(frame);
+    case 'receipt':
+      return deps.inbox?.receipt(st, frame) ?? err(frame.id, 'unavailable', 'inbox not enabled on this gateway');
     default: {
       const never: never = frame;
       throw new TypeError(`unhandled op ${JSON.stringify(never)}`);

@@ -19,6 +19,8 @@ export interface LifecycleDeps {
   readonly draining: () => boolean;
   /** The `ws` component logger. */
   readonly log: Logger;
+  /** The inbox (inbox/index.ts) when HERALD_INBOX is on: delivery starts right after `welcome`. */
+  readonly inbox?: { opened(st: ConnState, after: number): void; closed(st: ConnState): void };
 }
 
 /** Close code when the personal channel's bus subscription fails after open (the upgrade was already answered). */
@@ -74,6 +76,7 @@ export class Lifecycle {
   /** uWS `close`: the socket is gone; give back every reference. Never sends. */
   closed(st: ConnState, code: number): void {
     this.#deps.sessions.closed(st, code);
+    this.#deps.inbox?.closed(st);
   }
 
   #steps(st: ConnState, pending: PendingOpen): JoinSteps {
@@ -89,6 +92,7 @@ export class Lifecycle {
       live: (recovered) => {
         const asked = pending.resume !== undefined ? recovered[0] === true : pending.resumeAsked ? false : undefined;
         d.sender.send(st, d.sessions.welcome(st, { epoch: d.epoch(), recovered: asked, seq: d.position(st.userChannel) }));
+        d.inbox?.opened(st, pending.inbox ?? 0);
       },
     };
   }

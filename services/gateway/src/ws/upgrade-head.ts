@@ -39,6 +39,12 @@ export function selectProtocol(head: Pick<UpgradeHead, 'protocol'>): string {
 /** `?since=&epoch=` of a reconnect: undefined without `since`; `valid: false` when `since` is not a seq. */
 export type ResumeRequest = { readonly valid: true; readonly since: number; readonly epoch: string | undefined } | { readonly valid: false };
 
+/** `?inbox=<seq>`: the last inbox seq the client holds (docs/protocol.md#inbox); 0 when absent or not a seq. */
+export function parseInboxAfter(query: string): number {
+  const raw = new URLSearchParams(query).get('inbox');
+  return raw !== null && /^\d{1,16}$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : 0;
+}
+
 export function parseResume(query: string): ResumeRequest | undefined {
   const params = new URLSearchParams(query);
   const raw = params.get('since');

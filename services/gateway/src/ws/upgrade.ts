@@ -5,7 +5,7 @@ import { guardResponse, type Behavior, type HttpResponse, type us_socket_context
 import { NOT_ABORTED, type Admitted, type Handshake } from '../conn/handshake.js';
 import type { Connections } from '../conn/registry.js';
 import { newConnState, type ConnIds, type ConnSlot, type PendingOpen } from '../conn/state.js';
-import { parseResume, readUpgradeHead, selectProtocol, type UpgradeHead } from './upgrade-head.js';
+import { parseInboxAfter, parseResume, readUpgradeHead, selectProtocol, type UpgradeHead } from './upgrade-head.js';
 
 export interface UpgradeDeps {
   /** The handshake counting into `upgrades` with the `upgrade` logger. */
@@ -23,6 +23,7 @@ function pendingOpenOf(head: UpgradeHead): PendingOpen {
   return {
     resumeAsked: resume !== undefined,
     resume: resume?.valid === true ? { since: resume.since, epoch: resume.epoch } : undefined,
+    inbox: parseInboxAfter(head.query),
   };
 }
 

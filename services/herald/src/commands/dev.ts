@@ -42,6 +42,8 @@ function loadDevConfigs(env: Env) {
 /** The dev environment: generated development credentials fill in a missing JWT key or API key. */
 function devEnvironment(env: Env): { devEnv: Env; generated: boolean; hasApiKeys: boolean } {
   const devEnv: Record<string, string | undefined> = { ...env };
+  // The inbox is on in dev (the gateway's HERALD_INBOX default is off): one store for the gateway and the publish API.
+  devEnv['HERALD_INBOX'] ??= 'true';
   const hasKey = Boolean(env['HERALD_JWT_SECRET'] || env['HERALD_JWT_PUBLIC_KEY'] || env['HERALD_JWKS_URL']);
   const hasApiKeys = Boolean(env['HERALD_API_KEYS']);
   if (hasKey && hasApiKeys) return { devEnv, generated: false, hasApiKeys };
@@ -67,7 +69,9 @@ export async function runDev(env: Env): Promise<RunningRole> {
     forcedExitMs: gwConfig.DRAIN_TIMEOUT_MS + apiConfig.SHUTDOWN_TIMEOUT_MS + FORCED_EXIT_HEADROOM_MS,
     start: async ({ nodeId, logger, metrics, bus }) => {
       const gateway = createGateway({ config: gwConfig, logger, bus, verifier, metrics, nodeId });
-      const publishApi = createPublishApi({ config: apiConfig, logger, bus, metrics });
+      // On the memory bus both share the gateway's in-process inbox store (receipts and appends meet).
+      const inbox = gateway.inboxStore;
+      const publishApi = createPublishApi({ config: apiConfig, logger, bus, metrics, ...(inbox === undefined ? {} : { inbox }) });
       const app = asApp(loadUws().App());
       gateway.mount(app);
       publishApi.mount(app);

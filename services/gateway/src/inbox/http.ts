@@ -1,0 +1,83 @@
+/** `POST /v1/inbox/receipts` (docs/protocol.md#inbox): receipts of SSE clients, which cannot send frames. */
+import type { TokenVerifier } from '@herald/auth';
+import { validateClientFrame } from '@herald/protocol';
+import { guardResponse, readBody, writeError, type HeaderList, type HttpRequest, type HttpResponse } from '@herald/uws';
+import { authRefusal } from '../conn/refusal.js';
+import { pickToken } from '../conn/token.js';
+import type { Receipts } from './receipts.js';
+
+export const RECEIPTS_PATH = '/v1/inbox/receipts';
+/** A body with 1,000 seqs of 16 digits fits. */
+const MAX_BODY_BYTES = 32 * 1024;
+
+export interface ReceiptRouteDeps {
+  readonly verifier: TokenVerifier;
+  readonly receipts: Receipts;
+  /** Origin allowed (HERALD_ALLOWED_ORIGINS): CORS headers are added for it. */
+  readonly originAllowed: (origin: string) => boolean;
+}
+
+function cors(origin: string, allowed: boolean): HeaderList {
+  if (!allowed || origin.length === 0) return [];
+  return [['access-control-allow-origin', origin], ['vary', 'origin']];
+}
+
+export function createReceiptRoutes(deps: ReceiptRouteDeps): {
+  post: (res: HttpResponse, req: HttpRequest) => void;
+  options: (res: HttpResponse, req: HttpRequest) => void;
+} {
+  return {
+    options: (res, req) => {
+      const origin = req.getHeader('origin');
+      const headers = cors(origin, deps.originAllowed(origin));
+      res.cork(() => {
+        res.writeStatus('204 No Content');
+        for (const [k, v] of headers) res.writeHeader(k, v);
+        if (headers.length > 0) {
+          res.writeHeader('access-control-allow-methods', 'POST');
+          res.writeHeader('access-control-allow-headers', 'authorization, content-type');
+          res.writeHeader('access-control-max-age', '600');
+        }
+        res.end();
+      });
+    },
+    post: (res, req) => {
+      const origin = req.getHeader('origin');
+      const headers = cors(origin, deps.originAllowed(origin));
+      const jwt = pickToken({ protocol: '', authorization: req.getHeader('authorization'), query: '' });
+      const guard = guardResponse(res);
+      void (async () => {
+        const body = await readBody(res, guard, MAX_BODY_BYTES).catch(() => undefined);
+        if (body === undefined) return writeError(res, guard, 400, 'invalid_body', `body missing or larger than ${MAX_BODY_BYTES} bytes`, headers);
+        if (jwt === undefined) return writeError(res, guard, 401, 'token_missing', 'token missing', headers);
+        let user: string;
+        try {
+          user = (await deps.verifier.verify(jwt)).sub;
+        } catch (err) {
+          const r = authRefusal(err);
+          return writeError(res, guard, r.status, r.code, r.message, headers);
+        }
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body.toString('utf8'));
+        } catch {
+          return writeError(res, guard, 400, 'invalid_body', 'body is not JSON', headers);
+        }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return writeError(res, guard, 400, 'invalid_body', 'body must be a JSON object', headers);
+        const v = validateClientFrame({ ...(parsed as Record<string, unknown>), op: 'receipt', id: 0 });
+        if (!v.ok) return writeError(res, guard, 400, 'invalid_body', v.message, headers);
+        if (v.frame.op !== 'receipt') return writeError(res, guard, 400, 'invalid_body', 'not a receipt', headers);
+        if (!deps.receipts.takeHttp(user)) return writeError(res, guard, 429, 'rate_limited', 'too many receipts', [...headers, ['retry-after', '1']]);
+        const out = await deps.receipts.apply(user, v.frame);
+        if (out === 'invalid') return writeError(res, guard, 400, 'invalid_body', 'invalid receipt', headers);
+        if (out === 'unavailable') return writeError(res, guard, 503, 'bus_unavailable', 'inbox store unavailable; send it again later', [...headers, ['retry-after', '1']]);
+        if (guard.aborted) return;
+        res.cork(() => {
+          res.writeStatus('204 No Content');
+          for (const [k, h] of headers) res.writeHeader(k, h);
+          res.end();
+        });
+      })();
+    },
+  };
+}
