@@ -23,6 +23,8 @@ for (const [entry, min] of [['index', 'herald-client.min.js'], ['ws', 'herald-cl
 }
 // `@herald/client/push`: the Web Push registration helper, its own entry (not in the bundles above).
 await build({ ...common, entryPoints: [join(root, 'src/push.ts')], outfile: join(dist, 'push.js'), sourcemap: true });
+// `@herald/client/inbox`: the whole client plus `client.inbox`, its own entry (the main bundles stay within budget).
+await build({ ...common, entryPoints: [join(root, 'src/inbox.ts')], outfile: join(dist, 'inbox.js'), sourcemap: true });
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });

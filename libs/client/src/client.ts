@@ -242,7 +242,7 @@ export class HeraldClientCore {
   }
 
   #frame(f: InboundFrame): void {
-    this.#ext?.in(f);
+    this.#ext?.in(f, this.#transport);
     switch (f.op) {
       case 'msg':
         return this.#delivery.msg(f);

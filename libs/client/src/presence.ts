@@ -5,7 +5,7 @@
  * @module
  */
 import { reportLater } from './emitter.js';
-import type { InboundFrame } from './transport.js';
+import type { InboundFrame, Transport } from './transport.js';
 import type { Presence, Subscription } from './types.js';
 
 type Info = Readonly<Record<string, unknown>>;
@@ -16,7 +16,8 @@ type Member = { user: string; info?: Info };
 export interface PresenceExt {
   add(topic: string, sub: Subscription): Subscription;
   out(frame: { op: string; topics?: readonly string[]; presence?: string[] }): void;
-  in(frame: InboundFrame): void;
+  /** `t`: the transport the frame came on (the inbox entry sends its `receipt` frames on it). */
+  in(frame: InboundFrame, t?: Transport): void;
 }
 
 interface Roster extends Presence {

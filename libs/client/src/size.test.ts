@@ -25,6 +25,10 @@ describe('bundle size budget (min+gzip)', () => {
     expect(await minGzBytes('index.ts')).toBeLessThanOrEqual(8 * 1024);
   });
 
+  it('the inbox entry (`@herald/client/inbox`: the whole client plus client.inbox): at most 9 KiB', async () => {
+    expect(await minGzBytes('inbox.ts')).toBeLessThanOrEqual(9 * 1024);
+  });
+
   it('the WebSocket-only entry: at most 6 KiB, and without the SSE transport', async () => {
     expect(await minGzBytes('ws.ts')).toBeLessThanOrEqual(6 * 1024);
     const out = await build({ entryPoints: [join(import.meta.dirname, 'ws.ts')], bundle: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'silent', metafile: true });
