@@ -368,8 +368,12 @@ export class JetStreamPushTimer<T extends TimedMessage> {
     const beat = setInterval(() => m.working(), Math.max(1000, Math.floor(this.#ackWaitMs / 3)));
     try {
       const d = await this.core.decide(item);
-      if (d.kind === 'wait') m.nak(d.ms);
-      else m.ack();
+      if (d.kind === 'wait') {
+        m.nak(d.ms);
+        this.#o.logger?.debug({ msg_id: item.id, seq: m.seq, deliveries: m.info.deliveryCount, wait_ms: d.ms, why: d.why }, 'push timer wait');
+      } else {
+        m.ack();
+      }
     } finally {
       clearInterval(beat);
     }
