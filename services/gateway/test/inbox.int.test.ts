@@ -6,6 +6,8 @@
 // a `read` frame on the other; one message.delivered and one message.read per message on the
 // events stream after dedupe by id. Receipt latency (client frame → event on the stream) and
 // duplicates before dedupe are printed with an [inbox-gw] prefix. Needs `turbo build` first.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
@@ -285,16 +287,34 @@ describe('inbox on gateways and a publish API over NATS', () => {
 describe('inbox on herald dev (one process, memory)', () => {
   let dev: ServiceProcess;
   let backend: Backend;
+  let hooks: Server;
+  /** Webhook deliveries: the event and its webhook-id header. */
+  const delivered: { id: string; event: AnyEvent }[] = [];
   beforeAll(async () => {
+    hooks = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const event = parseEvent(body);
+        if (event) delivered.push({ id: String(req.headers['webhook-id']), event });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
     dev = await spawnService({
       args: [HERALD_CLI, 'dev'],
-      env: { HERALD_PORT: '0', HERALD_HOST: '127.0.0.1', HERALD_JWT_SECRET: SECRET, HERALD_API_KEYS: API_KEY, HERALD_EVENTS: 'true', ...HISTORY },
+      env: {
+        HERALD_PORT: '0', HERALD_HOST: '127.0.0.1', HERALD_JWT_SECRET: SECRET, HERALD_API_KEYS: API_KEY, HERALD_EVENTS: 'true', ...HISTORY,
+        HERALD_WEBHOOK_URLS: hookUrl, HERALD_WEBHOOK_SECRET: 'whsec_' + Buffer.alloc(32, 7).toString('base64'),
+      },
       timeoutMs: 30_000,
     });
     backend = new Backend(`http://127.0.0.1:${dev.port}`);
   }, 40_000);
   afterAll(async () => {
     await dev?.kill();
+    await new Promise((r) => hooks?.close(r));
   });
 
   it('offline user gets every message once in order then live; delivered and read sync across two devices', async () => {
@@ -330,6 +350,15 @@ describe('inbox on herald dev (one process, memory)', () => {
     const c = await connectWs(url, { token: tokenOf(user) });
     await sleep(300);
     expect(inboxOf(c)).toEqual([]);
+    // The backend's webhook: one message.delivered and one message.read per message after dedupe by webhook-id.
+    const mine = (): { id: string; event: AnyEvent }[] => delivered.filter((d) => d.event.type.startsWith('message.') && userOfEvent(d.event) === user);
+    await waitFor(() => new Set(mine().map((d) => d.id)).size >= 2 * all.length, 15_000, 'webhooks');
+    await sleep(300);
+    const byId = new Map(mine().map((d) => [d.id, d.event]));
+    for (const type of ['message.delivered', 'message.read'] as const) {
+      expect([...byId.values()].filter((e) => e.type === type).map(seqOfEvent).sort((x, y) => x - y)).toEqual(all);
+    }
+    console.log(`[inbox-gw] herald dev: ${2 * all.length} transitions, ${mine().length} webhook deliveries (${mine().length - byId.size} duplicates before dedupe), ${byId.size} distinct ids`);
     for (const x of [a, b, c]) x.ws.close();
   }, 60_000);
 });
