@@ -114,6 +114,8 @@ export function encodeData(body: Record<string, unknown>, maxDataBytes: number):
     // throws RangeError (stack). Refuse it instead of failing with a 500.
     return fail('invalid_data', 'data cannot be encoded as JSON (nested too deeply)');
   }
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short data (nearly all of it) needs no byte count.
+  if (text.length * 3 <= maxDataBytes) return ok(text);
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > maxDataBytes) return fail('data_too_large', `data is ${bytes} bytes as JSON, more than the limit of ${maxDataBytes}`);
   return ok(text);
