@@ -86,23 +86,24 @@ function respond(metrics: PublishMetrics, ex: Exchange, answer: HttpResult): voi
   const { result, text } = serialize(ctx, answer);
   const status = result.status;
   metrics.countRequest(ex.routeName, status);
-  const ms = Math.round(performance.now() - ex.started);
   if (ex.span !== undefined) {
     ex.span.setAttribute('http.response.status_code', status);
     ex.span.end(status >= 500 ? new Error(result.code ?? 'internal') : undefined);
   }
-  if (status >= 500) ctx.log.warn({ route: ex.routeName, status, code: result.code, ms }, 'request failed');
-  else if (status >= 400 && ctx.debug) ctx.log.debug({ route: ex.routeName, status, code: result.code, ms }, 'request refused');
+  if (status >= 500) ctx.log.warn({ route: ex.routeName, status, code: result.code, ms: msSince(ex.started) }, 'request failed');
+  else if (status >= 400 && ctx.debug) ctx.log.debug({ route: ex.routeName, status, code: result.code, ms: msSince(ex.started) }, 'request refused');
   if (guard.aborted) {
     if (ctx.debug) ctx.log.debug({ route: ex.routeName, status }, 'client went away before the answer');
     return;
   }
   res.cork(() => {
     res.writeStatus(statusLine(status)).writeHeader('content-type', 'application/json').writeHeader('x-request-id', ctx.reqId);
-    for (const [k, v] of result.headers ?? []) res.writeHeader(k, v);
+    if (result.headers !== undefined) for (const [k, v] of result.headers) res.writeHeader(k, v);
     res.end(text, result.close === true);
   });
 }
+
+const msSince = (started: number): number => Math.round(performance.now() - started);
 
 function internalError(ctx: RequestContext, err: unknown): HttpResult {
   ctx.log.error({ err }, 'unexpected error');

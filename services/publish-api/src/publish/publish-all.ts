@@ -31,9 +31,19 @@ export function countTargets(commands: readonly PublishCommand[]): number {
  * failure no new publish is issued; the ones in flight are awaited (so nothing settles
  * unobserved) and a PublishFailure is thrown.
  */
-export async function publishAll(bus: Bus, commands: readonly PublishCommand[], concurrency: number, trace?: MessageTrace): Promise<PublishResult[][]> {
+export function publishAll(bus: Bus, commands: readonly PublishCommand[], concurrency: number, trace?: MessageTrace): Promise<PublishResult[][]> {
   const single = commands.length === 1 ? (commands[0] as PublishCommand) : undefined;
-  if (single !== undefined && single.channels.length === 1) return [[await publishOne(bus, single, trace)]];
+  // The common case (one message, one channel): one promise reaction, no async frames.
+  if (single !== undefined && single.channels.length === 1) return bus.publish(requestOf(single.channels[0] as string, single, trace)).then(oneResult, oneFailure);
+  return publishMany(bus, commands, concurrency, trace);
+}
+
+const oneResult = (r: PublishResult): PublishResult[][] => [[r]];
+const oneFailure = (err: unknown): never => {
+  throw new PublishFailure(0, 1, err);
+};
+
+async function publishMany(bus: Bus, commands: readonly PublishCommand[], concurrency: number, trace: MessageTrace | undefined): Promise<PublishResult[][]> {
   const results: PublishResult[][] = commands.map((c) => new Array<PublishResult>(c.channels.length));
   const total = countTargets(commands);
   let stored = 0;
@@ -69,14 +79,4 @@ export async function publishAll(bus: Bus, commands: readonly PublishCommand[], 
 function requestOf(channel: string, cmd: PublishCommand, trace: MessageTrace | undefined): PublishRequest {
   const request = cmd.id === undefined ? { channel, data: cmd.data } : { channel, data: cmd.data, id: cmd.id };
   return trace === undefined ? request : { ...request, trace };
-}
-
-/** The common case (one message, one channel) without the pipelining machinery. */
-async function publishOne(bus: Bus, cmd: PublishCommand, trace: MessageTrace | undefined): Promise<PublishResult> {
-  const channel = cmd.channels[0] as string;
-  try {
-    return await bus.publish(requestOf(channel, cmd, trace));
-  } catch (err) {
-    throw new PublishFailure(0, 1, err);
-  }
 }
