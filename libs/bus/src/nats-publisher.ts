@@ -7,7 +7,8 @@
  * publish API serves is its own checkpoint). Here, through the NATS client's public API:
  * - one reply subscription (`<inbox>.*`) for every acknowledgement, matched by token;
  * - one sweep timer for every timeout (acknowledgements are awaited in issue order, so the
- *   oldest pending is always the first to expire);
+ *   oldest pending is always the first to expire), started at the first publish, kept until close;
+ * - one header object shared by the messages without id or request context of a millisecond;
  * - publishes issued in the same event-loop turn leave together: they are queued and
  *   handed to the client in one block at `setImmediate`, which the client writes as one
  *   socket write (HTTP requests read in one poll of the loop share it).
@@ -17,7 +18,7 @@
  * missing acknowledgement (no stream, no leader, timeout, closed connection) rejects.
  * @module
  */
-import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { MessageTrace } from './bus.js';
 import { BusError } from './errors.js';
 import { setTraceHeaders, traceHasLineBreak } from './live-headers.js';
@@ -85,6 +86,8 @@ export class JetStreamPublisher {
   #sweep: NodeJS.Timeout | undefined;
   #next = 0;
   #closed = false;
+  /** The shared headers of plain messages, for one time stamp (#plainHeaders). */
+  #plain: { readonly ts: string; readonly h: MsgHdrs } | undefined;
 
   constructor(nc: NatsConnection, stream: string, timeoutMs: number) {
     this.#nc = nc;
@@ -140,12 +143,15 @@ export class JetStreamPublisher {
     this.#queue = [];
     const ts = String(Date.now());
     for (const { m, token, trace } of queue) {
-      const h = headers();
-      h.set(HDR_TS, ts);
-      h.set(HDR_EXPECTED_STREAM, this.#stream);
-      if (m.id !== undefined) h.set(HDR_ID, m.id);
-      if (m.msgId !== undefined) h.set(HDR_MSG_ID, m.msgId);
-      if (trace !== undefined) setTraceHeaders(h, trace);
+      const plain = m.id === undefined && m.msgId === undefined && trace === undefined;
+      const h = plain ? this.#plainHeaders(ts) : headers();
+      if (!plain) {
+        h.set(HDR_TS, ts);
+        h.set(HDR_EXPECTED_STREAM, this.#stream);
+        if (m.id !== undefined) h.set(HDR_ID, m.id);
+        if (m.msgId !== undefined) h.set(HDR_MSG_ID, m.msgId);
+        if (trace !== undefined) setTraceHeaders(h, trace);
+      }
       try {
         this.#nc.publish(m.subject, m.data, { reply: this.#replyPrefix + token, headers: h });
       } catch (err) {
@@ -153,6 +159,21 @@ export class JetStreamPublisher {
         this.#settle(token)?.reject(new BusError('unavailable', 'JetStream publish not sent', { cause: err }));
       }
     }
+  }
+
+  /**
+   * The headers of a message with no id and no request context (the time stamp and the stream
+   * only): one object per time stamp, shared. The client encodes headers inside `publish`
+   * and keeps no reference, so sharing is safe; nobody mutates it after it is built.
+   */
+  #plainHeaders(ts: string): MsgHdrs {
+    if (this.#plain === undefined || this.#plain.ts !== ts) {
+      const h = headers();
+      h.set(HDR_TS, ts);
+      h.set(HDR_EXPECTED_STREAM, this.#stream);
+      this.#plain = { ts, h };
+    }
+    return this.#plain.h;
   }
 
   #onReply(msg: Msg): void {
@@ -186,10 +207,8 @@ export class JetStreamPublisher {
   #settle(token: string): Pending | undefined {
     const pending = this.#pending.get(token);
     if (pending !== undefined) this.#pending.delete(token);
-    if (this.#pending.size === 0 && this.#queue.length === 0 && this.#sweep !== undefined) {
-      clearInterval(this.#sweep);
-      this.#sweep = undefined;
-    }
+    // The sweep timer stays (unref'd) until close: stopping it whenever nothing was pending cost
+    // a timer start and stop per publish at low rates.
     return pending;
   }
 
