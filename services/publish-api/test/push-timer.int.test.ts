@@ -120,6 +120,43 @@ describe('push timer on NATS', () => {
   });
 });
 
+describe('push timer on NATS with HERALD_PUSH_AFTER_MS=0', () => {
+  let nats: NatsServerHandle;
+  let api: Api;
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+    // The gateways' presence state (@herald/events): one connection of 'zoe' on node n1.
+    // A KV bucket is a stream KV_<bucket> on $KV.<bucket>.>; made with the raw JetStream API.
+    const made = JSON.parse((await nc.request('$JS.API.STREAM.CREATE.KV_herald_presence', JSON.stringify({
+      name: 'KV_herald_presence', subjects: ['$KV.herald_presence.>'], max_msgs_per_subject: 1, allow_direct: true, allow_rollup_hdrs: true, deny_delete: true, storage: 'file', num_replicas: 1,
+    }), { timeout: 5000 })).string()) as { error?: unknown };
+    expect(made.error).toBeUndefined();
+    await nc.request(`$KV.herald_presence.u.${Buffer.from('zoe').toString('base64url')}`, JSON.stringify({ nodes: { n1: 1 }, on: true }), { timeout: 5000 });
+    api = await startApi({ HERALD_NATS_URL: nats.url, ...env(), HERALD_PUSH_AFTER_MS: '0' });
+    await api.proc.waitLog((r) => r['msg'] === 'push timer consuming', 20_000);
+  }, 60_000);
+  afterAll(async () => {
+    await api?.proc.kill();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('pushes at once for a user with no live connection, waits for a connected one', async () => {
+    const sub = await subscribe(api, 'yann');
+    const m = await publishInbox(api, 'yann', 'now');
+    await waitFor(() => push.pushesFor(sub.id).length > 0, 5000, 'the push');
+    expect(Date.now() - m.at).toBeLessThan(AFTER_MS);
+    expect(bodies(sub).map((b) => b.id)).toEqual([m.id]);
+    const zoe = await subscribe(api, 'zoe');
+    const z = await publishInbox(api, 'zoe', 'the gateway hands it over');
+    const wait = await api.proc.waitLog((r) => r['msg'] === 'push timer wait' && r['msg_id'] === z.id && r['why'] === 'online', 5000);
+    expect(wait['wait_ms']).toBeGreaterThan(9000);
+    expect(push.pushesFor(zoe.id)).toHaveLength(0);
+  });
+});
+
 /** The push timer's consumer has nothing pending or unacknowledged. */
 async function consumerIdle(nc: NatsConnection): Promise<boolean> {
   const r = await nc.request('$JS.API.CONSUMER.INFO.herald_inbox.herald_inbox_push', '', { timeout: 2000 });
