@@ -27,7 +27,8 @@ const TICK_US = 10_000; // USER_HZ 100
 const nats = await startNatsServer();
 const push = await startPushService();
 const api = await spawnService({
-  args: [MAIN],
+  // BENCH_PROF=<dir>: a V8 CPU profile of the publish API (written at its graceful exit).
+  args: process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`, MAIN] : [MAIN],
   env: {
     HERALD_PORT: '0', HERALD_HOST: '127.0.0.1', HERALD_API_KEYS: KEY, HERALD_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', HERALD_NATS_URL: nats.url, HERALD_JWT_SECRET: SECRET,
     HERALD_VAPID_PUBLIC_KEY: vapid.publicKey, HERALD_VAPID_PRIVATE_KEY: vapid.privateKey, HERALD_VAPID_SUBJECT: 'mailto:ops@example.com',
@@ -75,6 +76,10 @@ try {
   }));
   if (process.env.BENCH_DUMP) for (const r of api.logs()) if (/push|published/.test(String(r.msg))) console.log(r.time, r.msg, r.msg_id ?? '', r.result ?? '');
 } finally {
+  if (process.env.BENCH_PROF) {
+    api.signal('SIGTERM');
+    await api.exited;
+  }
   await api.kill();
   await push.close();
   await nats.stop();
