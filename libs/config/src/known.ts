@@ -31,8 +31,8 @@ export const KNOWN_VARIABLES: readonly string[] = [
   // publish API
   'API_KEYS', 'MAX_BODY_BYTES', 'MAX_DATA_BYTES', 'MAX_BATCH', 'MAX_TARGETS', 'RATE_LIMIT_RPS', 'RATE_LIMIT_BURST',
   'PUBLISH_CONCURRENCY', 'SHUTDOWN_TIMEOUT_MS',
-  // the inbox (libs/inbox) and Web Push (libs/push): publish API and herald dev
-  'INBOX_TTL_MS', 'INBOX_MAX', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT', 'PUSH_AFTER_MS', 'PUSH_RATE_PER_MIN',
+  // the inbox (libs/inbox) and Web Push (libs/push): publish API, gateway (HERALD_INBOX) and herald dev
+  'INBOX', 'INBOX_TTL_MS', 'INBOX_MAX', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT', 'PUSH_AFTER_MS', 'PUSH_RATE_PER_MIN',
   'PUSH_MAX_SUBSCRIPTIONS', 'PUSH_TTL_S', 'PUSH_TIMEOUT_MS', 'PUSH_ALLOW_ORIGINS', 'PUSH_LEASE_MS', 'PUSH_ACK_WAIT_MS',
   // the `herald` command: dev page, `herald publish`
   'DEV_PUBLIC', 'API_KEY', 'PUBLISH_URL',
