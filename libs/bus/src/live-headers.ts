@@ -85,11 +85,31 @@ export function rawHeaderBlock(msg: Msg): string | undefined {
  * so a match is never inside a value.
  */
 export function headerValue(block: string, key: string): string | undefined {
-  const at = block.indexOf('\r\n' + key + ':');
+  const at = block.indexOf(needleOf(key));
   if (at < 0) return undefined;
   const start = at + key.length + 3;
-  const end = block.indexOf('\r\n', start);
-  return block.slice(start, end < 0 ? block.length : end).trim();
+  const found = block.indexOf('\r\n', start);
+  const end = found < 0 ? block.length : found;
+  // The client writes `Key: value`: past one space, a value with no space, tab or non-ASCII
+  // character at either end is already trimmed, so one slice (no second string from trim).
+  const from = block.charCodeAt(start) === 32 ? start + 1 : start;
+  if (end > from && isPlainAscii(block.charCodeAt(from)) && isPlainAscii(block.charCodeAt(end - 1))) return block.slice(from, end);
+  return block.slice(start, end).trim();
+}
+
+const isPlainAscii = (c: number): boolean => c > 32 && c < 127;
+
+/** `\r\n<key>:` per header name, built once (a handful of names), not per message. */
+const NEEDLES = new Map<string, string>();
+const MAX_NEEDLES = 64;
+
+function needleOf(key: string): string {
+  let needle = NEEDLES.get(key);
+  if (needle === undefined) {
+    needle = '\r\n' + key + ':';
+    if (NEEDLES.size < MAX_NEEDLES) NEEDLES.set(key, needle);
+  }
+  return needle;
 }
 
 /** The live headers of `msg`, from its raw block when reachable, else through `msg.headers`. */

@@ -106,4 +106,15 @@ describe('live header fast path', () => {
     expect(headerValue(block, 'Nats-Seq')).toBeUndefined();
     expect(headerValue(block, 'Herald-Id')).toBeUndefined();
   });
+
+  it('headerValue trims a value exactly like String.prototype.trim, on the fast path and off it', () => {
+    const values = ['v', 'a b', ' x', '\tx\t', 'x ', '', ' ', 'é', ' \u00a0y\u00a0', 'Nats: 1'];
+    for (const v of values) {
+      for (const sep of [':', ': ', ':  ']) {
+        const block = `NATS/1.0\r\nK${sep}${v}\r\nL: 2\r\n\r\n`;
+        expect(headerValue(block, 'K')).toBe(`${sep.slice(1)}${v}`.trim());
+        expect(headerValue(block.slice(0, -4), 'L')).toBe('2'); // last line without CRLF
+      }
+    }
+  });
 });
