@@ -199,7 +199,7 @@ async function countInstructions(tokens: string[], users: number): Promise<void>
     await endRun(gens, pub, run);
   }
   const out = [`# Instructions per publish and per delivery (PROFILE_TOOL=callgrind npm run bench:profile, ${new Date().toISOString()})`, '',
-    `Herald on NATS (one gateway, one publish API, one nats-server), ${tokens.length} connections (2 per user); callgrind counts every instruction of the process (all threads: JIT, GC, libuv, uWS) during the phase, after a warm-up of the same size.`, '',
+    `Herald on NATS (one gateway, one publish API, one nats-server), ${tokens.length} connections (2 per user); callgrind counts every user-space instruction of the process (all threads: JIT, GC, libuv, uWS; not the kernel's work in system calls) during the phase, after ${WARMUP} single and ${WARMUP * 2} batched messages uninstrumented and a quarter of the phase instrumented. Counts move by about 5% from run to run (JIT tiering and deoptimizations land at different moments): compare main-thread figures over two runs, or diff the dumps function by function with callgrind_annotate.`, '',
     'Each figure: all threads (main thread only: the JavaScript thread, without concurrent compilation and GC helpers).', '',
     '| phase | messages (failed requests) | deliveries (lost) | publish API instructions/message | gateway instructions/delivery | main-thread dumps |', '|---|---|---|---|---|---|'];
   const k = (ir: number, n: number): string => `${(ir / Math.max(1, n) / 1000).toFixed(1)} k`;
