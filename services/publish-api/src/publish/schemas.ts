@@ -11,7 +11,7 @@ import { InboxField } from '../inbox/schemas.js';
 export const MAX_ID_CHARS = 64;
 // Visible ASCII only (0x21-0x7E): the id travels as the `Nats-Msg-Id` header, where
 // spaces could be trimmed and control characters would break the header.
-const ID_PATTERN = /^[\x21-\x7e]{1,64}$/;
+export const ID_PATTERN = /^[\x21-\x7e]{1,64}$/;
 
 /** An idempotency key: a retry with the same key stores the message at most once. */
 export const IdempotencyKey = z.string().regex(ID_PATTERN).meta({ description: `1 to ${MAX_ID_CHARS} visible ASCII characters (0x21-0x7E)` });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Check } from '../http/result.js';
 import { preview } from '../http/input.js';
-import { parseBatch, parseId, parsePublish, type PublishCommand } from './validate.js';
+import { parseBatch, parseId, parsePublish, parseWithSchema, type PublishCommand } from './validate.js';
 
 const limits = { maxDataBytes: 100, maxTargets: 3, maxBatch: 2 };
 
@@ -128,5 +128,20 @@ describe('preview', () => {
     expect(preview('a')).toBe('"a"');
     expect(preview(undefined)).toBe('undefined');
     expect(preview('x'.repeat(500)).length).toBeLessThan(100);
+  });
+});
+
+describe('the common-body path of parsePublish', () => {
+  const long = 'é'.repeat(40);
+  const bodies: Record<string, unknown>[] = [
+    { user: 'u1', data: { a: 1 } }, { topic: 'news.eu', data: null }, { user: 'u1', data: 'x', id: 'order-1' }, { data: 1, user: 'x y' },
+    { user: '', data: 1 }, { user: 'a\u0001b', data: 1 }, { user: 'x'.repeat(257), data: 1 }, { user: 7, data: 1 }, { user: 'u', id: 'a b', data: 1 },
+    { user: 'u', id: '', data: 1 }, { user: 'u', id: 5, data: 1 }, { user: 'u', id: 'x'.repeat(65), data: 1 }, { user: 'u' }, { user: 'u', data: long },
+    { user: 'u', data: 'x'.repeat(99) }, { topic: 'a..b', data: 1 }, { topic: 'a'.repeat(201), data: 1 }, { topic: 'a', user: 'b', data: 1 },
+    { user: 'u', data: 1, inbox: true }, { user: 'u', data: 1, extra: 1 }, { users: ['a'], data: 1 }, JSON.parse('{"__proto__":1,"user":"u","data":1}') as Record<string, unknown>,
+  ];
+
+  it.each(bodies.map((b) => [JSON.stringify(b).slice(0, 60), b] as const))('answers %s exactly as the schema path', (_name, body) => {
+    expect(parsePublish(body, limits)).toEqual(parseWithSchema(body, limits));
   });
 });
