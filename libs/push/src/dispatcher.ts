@@ -40,6 +40,9 @@ export type DispatchOutcome =
   /** The user has no subscription (the claim is closed). */
   | { readonly outcome: 'no_subscriptions' };
 
+/** Waits before retrying a failed `done` write after a sent push, ms. */
+const DONE_RETRIES: readonly number[] = [250, 500, 1000, 2000];
+
 /** Default claim lease, ms. */
 export const DEFAULT_LEASE_MS = 120_000;
 
@@ -107,8 +110,25 @@ export class PushDispatcher {
       return { outcome: 'retry', retryInMs: this.#leaseMs };
     }
     // `done` is false when our lease ran out and another replica took over: it may send too (docs/push.md).
-    if (!(await claims.done(token, node))) logger?.warn({ msg_id: message.id }, 'push claim lost before done');
+    if (!(await this.#done(token))) logger?.warn({ msg_id: message.id }, 'push claim lost before done');
     return { outcome: 'sent', sent, gone: count('gone'), failed: count('failed'), takeover };
+  }
+
+  /**
+   * Marks the claim done after a push went out, retrying a failed write (NATS leader change)
+   * a few times within the lease: a claim left `claimed` after a sent push is taken over and
+   * pushed again when the lease ends.
+   */
+  async #done(token: ClaimToken): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#o.claims.done(token, this.#o.node);
+      } catch (err) {
+        if (attempt >= DONE_RETRIES.length) throw err;
+        this.#o.logger?.warn({ msg_id: token.messageId, attempt: attempt + 1 }, 'push claim done failed, retrying');
+        await new Promise((r) => setTimeout(r, Math.min(DONE_RETRIES[attempt] ?? 1000, this.#leaseMs / 4)));
+      }
+    }
   }
 
   async #sendOne(message: PushMessage, id: string, send: () => Promise<SendResult>): Promise<SendResult> {
