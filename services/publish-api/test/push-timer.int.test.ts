@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { signToken } from '@herald/auth';
 import { NatsInboxStore } from '@herald/inbox';
 import { generateVapidKeys, openKvPush, topicForMessage } from '@herald/push';
-import { spawnService, startNatsServer, startPushService, waitFor, type NatsServerHandle, type PushServiceHandle, type TestPushSubscription } from '@herald/testkit';
+import { connectWs, spawnService, startNatsServer, startPushService, waitFor, type NatsServerHandle, type PushServiceHandle, type TestPushSubscription } from '@herald/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, startApi, type Api } from './helpers.js';
 
@@ -165,7 +165,7 @@ async function consumerIdle(nc: NatsConnection): Promise<boolean> {
 }
 
 describe('push timer in herald dev (memory, not durable)', () => {
-  it('pushes an undelivered inbox message after the delay', async () => {
+  it('pushes an undelivered inbox message after the delay, none for one the connected client acknowledged', async () => {
     const proc = await spawnService({ args: [HERALD_CLI, 'dev'], env: { HERALD_PORT: '0', HERALD_HOST: '127.0.0.1', HERALD_API_KEYS: API_KEY, HERALD_LOG_LEVEL: 'debug', ...env() } });
     try {
       const base = `http://127.0.0.1:${proc.port}`;
@@ -183,6 +183,18 @@ describe('push timer in herald dev (memory, not durable)', () => {
       await proc.waitLog((r) => r['msg'] === 'push timer done' && r['msg_id'] === m.id, 15_000).then((r) => expect(r['result']).toBe('sent'));
       expect(Date.now() - m.at).toBeGreaterThanOrEqual(AFTER_MS - 50);
       expect(bodies(sub).map((b) => b.id)).toEqual([m.id]);
+      // The same user connected: the gateway hands the next message over, the client acknowledges
+      // it `delivered` before it is due, and no push follows.
+      const ws = await connectWs(`ws://127.0.0.1:${proc.port}/v1/ws`, { token: await signToken({ secret: JWT_SECRET, sub: 'frank', ttlSec: 60 }) });
+      try {
+        const n = await publishInbox(api, 'frank', 'while connected');
+        const frame = await ws.waitFrame((f) => (f.op as string) === 'inbox' && (f as unknown as { id: string }).id === n.id, 5000);
+        ws.send({ op: 'receipt', id: 'r1', status: 'delivered', upTo: (frame as unknown as { seq: number }).seq });
+        await proc.waitLog((r) => r['msg'] === 'push timer done' && r['msg_id'] === n.id, 15_000).then((r) => expect(r['result']).toBe('delivered'));
+        expect(bodies(sub).map((b) => b.id)).toEqual([m.id]);
+      } finally {
+        ws.close();
+      }
     } finally {
       await proc.kill();
     }
