@@ -7,7 +7,7 @@ import { InboxError } from '@herald/inbox';
 import { checkSubscription, type SubscriptionRules } from '@herald/push';
 import { errorResult, jsonResult } from '../http/result.js';
 import type { Route } from '../http/route.js';
-import { inboxFailure } from './routes.js';
+import { inboxFailure } from './failure.js';
 import type { InboxService } from './service.js';
 
 export interface PushRouteOptions {

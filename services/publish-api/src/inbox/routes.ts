@@ -4,12 +4,12 @@
  * token) and `GET /v1/push/vapid-public-key` (open).
  */
 import { isValidUserId } from '@herald/protocol';
-import { InboxError, MAX_PAGE, type InboxEntry } from '@herald/inbox';
-import { errorResult, jsonResult, type HttpResult } from '../http/result.js';
-import { RETRY_AFTER_S } from '../http/bus-failure.js';
-import type { RequestContext, Route, RouteInput } from '../http/route.js';
+import { MAX_PAGE, type InboxEntry } from '@herald/inbox';
+import { errorResult, jsonResult } from '../http/result.js';
+import type { Route, RouteInput } from '../http/route.js';
 import { InboxListQuery } from './schemas.js';
 import type { InboxService } from './service.js';
+import { inboxFailure } from './failure.js';
 import { pushRoutes, type PushRouteOptions } from './push.js';
 
 /** A URL-encoded path segment, decoded; `undefined` when it is not valid percent-encoding. */
@@ -32,14 +32,6 @@ function parseData(text: string): unknown {
 
 function entryOf(m: InboxEntry): Record<string, unknown> {
   return { seq: m.seq, id: m.id, ts: m.ts, ...(m.exp === undefined ? {} : { exp: m.exp }), state: m.state, data: parseData(m.data) };
-}
-
-/** The answer to a failed store call: 503 when the store is unreachable, 400 for input it refused. */
-export function inboxFailure(err: unknown, ctx: RequestContext): HttpResult {
-  if (err instanceof InboxError && err.code === 'invalid') return errorResult('invalid_query', err.message);
-  ctx.log.warn({ err }, 'inbox call failed');
-  if (err instanceof InboxError) return errorResult('bus_unavailable', 'the inbox store is unavailable; try again', { headers: [['retry-after', String(RETRY_AFTER_S)]] });
-  return errorResult('internal', 'internal error');
 }
 
 function userOf(input: RouteInput): string | undefined {
