@@ -9,6 +9,7 @@
  * - one sweep timer for every timeout (acknowledgements are awaited in issue order, so the
  *   oldest pending is always the first to expire), started at the first publish, kept until close;
  * - one header object shared by the messages without id or request context of a millisecond;
+ * - the usual acknowledgement read from its bytes (readAck), JSON only for any other;
  * - publishes issued in the same event-loop turn leave together: they are queued and
  *   handed to the client in one block at `setImmediate`, which the client writes as one
  *   socket write (HTTP requests read in one poll of the loop share it).
@@ -72,6 +73,55 @@ interface AckBody {
   error?: { code?: unknown; err_code?: unknown; description?: unknown };
 }
 
+/**
+ * The bytes an acknowledgement of `stream` starts with: nats-server 2.9 to 2.11 write
+ * `{"stream":"<name>", "seq":` (with the space); the form without it is accepted too.
+ */
+export function ackPrefixOf(stream: string): readonly Uint8Array[] {
+  const name = JSON.stringify(stream);
+  return [`{"stream":${name}, "seq":`, `{"stream":${name},"seq":`].map((t) => new TextEncoder().encode(t));
+}
+
+const DUPLICATE_TAILS = [',"duplicate": true}', ',"duplicate":true}'].map((t) => new TextEncoder().encode(t));
+const CLOSE_BRACE = 0x7d;
+/** Longest seq read here (exact as a double); a longer one takes the JSON path. */
+const MAX_FAST_DIGITS = 15;
+
+function startsWith(data: Uint8Array, prefix: Uint8Array, at: number): boolean {
+  if (data.length - at < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (data[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/**
+ * The acknowledgement as nats-server writes it for a publish without JetStream domain,
+ * `{"stream":"<stream>", "seq":<n>}` or `…,"duplicate": true}`, read from its bytes (no text
+ * decoding, no JSON.parse); undefined for anything else (an error, another stream, a domain,
+ * other fields, a seq of 0 or over 15 digits), which the JSON path then reads and judges.
+ */
+export function readAck(data: Uint8Array, prefixes: readonly Uint8Array[]): PubAck | undefined {
+  let n = -1;
+  for (const p of prefixes) {
+    if (startsWith(data, p, 0)) {
+      n = p.length;
+      break;
+    }
+  }
+  if (n < 0) return undefined;
+  let seq = 0;
+  let i = n;
+  for (; i < data.length && i - n < MAX_FAST_DIGITS; i++) {
+    const d = (data[i] as number) - 0x30;
+    if (d < 0 || d > 9) break;
+    seq = seq * 10 + d;
+  }
+  if (i === n || !(seq > 0) || data[n] === 0x30) return undefined;
+  const rest = data.length - i;
+  if (rest === 1 && data[i] === CLOSE_BRACE) return { seq, duplicate: false };
+  for (const tail of DUPLICATE_TAILS) if (rest === tail.length && startsWith(data, tail, i)) return { seq, duplicate: true };
+  return undefined;
+}
+
 export class JetStreamPublisher {
   readonly #nc: NatsConnection;
   readonly #stream: string;
@@ -86,6 +136,8 @@ export class JetStreamPublisher {
   #sweep: NodeJS.Timeout | undefined;
   #next = 0;
   #closed = false;
+  /** The first bytes of this stream's acknowledgements (readAck). */
+  readonly #ackPrefix: readonly Uint8Array[];
   /** The shared headers of plain messages, for one time stamp (#plainHeaders). */
   #plain: { readonly ts: string; readonly h: MsgHdrs } | undefined;
 
@@ -94,6 +146,7 @@ export class JetStreamPublisher {
     this.#stream = stream;
     this.#timeoutMs = timeoutMs;
     this.#replyPrefix = createInbox() + '.';
+    this.#ackPrefix = ackPrefixOf(stream);
     this.#sub = nc.subscribe(this.#replyPrefix + '*', { callback: (err, msg) => { if (!err) this.#onReply(msg); } });
   }
 
@@ -184,6 +237,11 @@ export class JetStreamPublisher {
       const code = msg.headers?.code ?? 0;
       const why = code === NO_RESPONDERS ? 'no JetStream stream answered (no responders)' : `JetStream answered status ${code}`;
       pending.reject(new BusError('unavailable', why));
+      return;
+    }
+    const fast = readAck(msg.data, this.#ackPrefix);
+    if (fast !== undefined) {
+      pending.resolve(fast);
       return;
     }
     let body: AckBody;

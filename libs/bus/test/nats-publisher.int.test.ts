@@ -5,7 +5,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startNatsServer, type NatsServerHandle } from '@herald/testkit';
 import { BusError } from '../src/errors.js';
-import { JetStreamPublisher } from '../src/nats-publisher.js';
+import { headers } from '@nats-io/transport-node';
+import { JetStreamPublisher, ackPrefixOf, readAck } from '../src/nats-publisher.js';
 
 describe('JetStreamPublisher', () => {
   let server: NatsServerHandle;
@@ -30,6 +31,26 @@ describe('JetStreamPublisher', () => {
     expect(first.duplicate).toBe(false);
     expect(again).toEqual({ seq: first.seq, duplicate: true });
     pub.close();
+  });
+
+  it('reads the acknowledgements this nats-server writes from their bytes (new and duplicate), and leaves any other to JSON', async () => {
+    const ask = async (msgId: string): Promise<Uint8Array> => {
+      const h = headers();
+      h.set('Nats-Msg-Id', msgId);
+      return (await nc.request('jp.raw', 'x', { headers: h, timeout: 5000 })).data;
+    };
+    const prefix = ackPrefixOf('JP');
+    const fresh = readAck(await ask('raw-1'), prefix);
+    expect(fresh).toMatchObject({ duplicate: false });
+    expect(fresh!.seq).toBeGreaterThan(0);
+    expect(readAck(await ask('raw-1'), prefix)).toEqual({ seq: fresh!.seq, duplicate: true });
+    const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+    for (const other of [
+      '{"stream":"JP2","seq":5}', '{"stream":"JP","seq":0}', '{"stream":"JP","seq":05}', '{"stream":"JP","seq":}', '{"stream":"JP","seq":5,"domain":"d"}',
+      '{"stream":"JP","seq":5,"duplicate":false}', '{"stream":"JP","seq":1234567890123456}', '{"stream":"JP","seq":5} ', '{"stream":"JP", "seq":5,"duplicate": true }', '{"error":{"code":503}}', '{"stream":"JP","seq":-5}',
+    ]) expect(readAck(enc(other), prefix), other).toBeUndefined();
+    expect(readAck(enc('{"stream":"JP","seq":123456789012345}'), prefix)).toEqual({ seq: 123456789012345, duplicate: false });
+    expect(readAck(enc('{"stream":"JP", "seq":7,"duplicate":true}'), prefix)).toEqual({ seq: 7, duplicate: true });
   });
 
   it('rejects with unavailable when no stream holds the subject, and with invalid for a CR or LF in an id', async () => {
