@@ -53,6 +53,8 @@ export const HDR_TIME = 'Nats-Time-Stamp';
 
 /** JetStream's API error code for "stream name already in use" (the config differs). */
 const STREAM_NAME_IN_USE = 10058;
+const SUBJECTS_OVERLAP = 10065;
+const STREAM_NOT_FOUND = 10059;
 
 /**
  * The stream configuration of a partition for a history window: the stream of partition
@@ -89,11 +91,17 @@ export function streamConfig(
  */
 export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<StreamInfo> {
   try {
-    return await jsm.streams.add(config);
+    const info = await jsm.streams.add(config);
+    // nats-server 2.9 answers an add that raced another identical add with the stream's config
+    // but a zero `created` time; the epoch is made of that time, so read it back.
+    return info.created.startsWith('0001-') ? await jsm.streams.info(config.name) : info;
   } catch (err) {
-    if (!(err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE)) throw err;
+    if (!(err instanceof JetStreamApiError && (err.code === STREAM_NAME_IN_USE || err.code === SUBJECTS_OVERLAP))) throw err;
+    // Two processes creating the stream at once: nats-server 2.9 can answer the second with
+    // "subjects overlap" (against the stream the first just made) instead of "name in use".
+    // Only a stream of this name settles it; an overlap with a stream of another name stands.
+    const info = await streamInfoOr(jsm, config.name, err);
     // Never move another install's stream onto our subjects: two installs on one cluster need two streams.
-    const info = await jsm.streams.info(config.name);
     const held = info.config.subjects ?? [];
     const ours = config.subjects ?? [];
     const same = held.length === ours.length && held.every((s, i) => s === ours[i]);
@@ -107,6 +115,16 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
     }
     if (!same) throw new StreamOwnedError(config.name, held, ours);
     return await jsm.streams.update(config.name, config);
+  }
+}
+
+/** The stream's info; when there is no stream of that name, `instead` (the error that sent us here). */
+async function streamInfoOr(jsm: JetStreamManager, name: string, instead: Error): Promise<StreamInfo> {
+  try {
+    return await jsm.streams.info(name);
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === STREAM_NOT_FOUND) throw instead;
+    throw err;
   }
 }
 
