@@ -24,6 +24,6 @@ export { natsSecurity } from './nats-auth.js';
 export type { NatsSecurity, NatsSecurityFiles } from './nats-auth.js';
 export { NatsBus, DEFAULT_TIMEOUT_MS, DEFAULT_STARTUP_TIMEOUT_MS } from './nats-bus.js';
 export type { NatsBusOptions } from './nats-bus.js';
-export { DEFAULT_STREAM, partitionStream } from './nats-stream.js';
+export { addOrGetStream, DEFAULT_STREAM, partitionStream } from './nats-stream.js';
 export { openBus, openBusFromConfig } from './open-bus.js';
 export type { OpenBusOptions, BusConfigKeys } from './open-bus.js';

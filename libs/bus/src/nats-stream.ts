@@ -90,41 +90,42 @@ export function streamConfig(
  * one recording another partition or partition count ({@link PartitionsChangedError}).
  */
 export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<StreamInfo> {
-  try {
-    const info = await jsm.streams.add(config);
-    // nats-server 2.9 answers an add that raced another identical add with the stream's config
-    // but a zero `created` time; the epoch is made of that time, so read it back.
-    return info.created.startsWith('0001-') ? await jsm.streams.info(config.name) : info;
-  } catch (err) {
-    if (!(err instanceof JetStreamApiError && (err.code === STREAM_NAME_IN_USE || err.code === SUBJECTS_OVERLAP))) throw err;
-    // Two processes creating the stream at once: nats-server 2.9 can answer the second with
-    // "subjects overlap" (against the stream the first just made) instead of "name in use".
-    // Only a stream of this name settles it; an overlap with a stream of another name stands.
-    const info = await streamInfoOr(jsm, config.name, err);
-    // Never move another install's stream onto our subjects: two installs on one cluster need two streams.
-    const held = info.config.subjects ?? [];
-    const ours = config.subjects ?? [];
-    const same = held.length === ours.length && held.every((s, i) => s === ours[i]);
-    // Another partition count first (with one partition the stream holds `<p>.in.>`, with several
-    // `<p>.in.0.>`): the subjects differ then too, and the count is what to tell the operator.
-    const had = recordedPartition(info.config.description);
-    const want = recordedPartition(config.description);
-    const install = installPrefixOf(ours[0] ?? '');
-    if ((had.partition !== want.partition || had.of !== want.of) && held.length === 1 && install !== undefined && installPrefixOf(held[0] as string) === install) {
-      throw new PartitionsChangedError(config.name, had, want);
-    }
-    if (!same) throw new StreamOwnedError(config.name, held, ours);
-    return await jsm.streams.update(config.name, config);
+  const { created, info } = await addOrGetStream(jsm, config);
+  if (created) return info;
+  // Never move another install's stream onto our subjects: two installs on one cluster need two streams.
+  const held = info.config.subjects ?? [];
+  const ours = config.subjects ?? [];
+  const same = held.length === ours.length && held.every((s, i) => s === ours[i]);
+  // Another partition count first (with one partition the stream holds `<p>.in.>`, with several
+  // `<p>.in.0.>`): the subjects differ then too, and the count is what to tell the operator.
+  const had = recordedPartition(info.config.description);
+  const want = recordedPartition(config.description);
+  const install = installPrefixOf(ours[0] ?? '');
+  if ((had.partition !== want.partition || had.of !== want.of) && held.length === 1 && install !== undefined && installPrefixOf(held[0] as string) === install) {
+    throw new PartitionsChangedError(config.name, had, want);
   }
+  if (!same) throw new StreamOwnedError(config.name, held, ours);
+  return await jsm.streams.update(config.name, config);
 }
 
-/** The stream's info; when there is no stream of that name, `instead` (the error that sent us here). */
-async function streamInfoOr(jsm: JetStreamManager, name: string, instead: Error): Promise<StreamInfo> {
+/**
+ * Adds the stream, or, when a stream of that name exists, returns its info (`created: false`)
+ * for the caller to check and update. Processes starting together race to create it, and
+ * nats-server 2.9 answers the losers in two odd ways, both handled here: "subjects overlap"
+ * instead of "name in use" (only a stream of this name settles that; an overlap with a stream of
+ * another name stands), and success with a zero `created` time (read back: epochs are made of it).
+ */
+export async function addOrGetStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<{ created: boolean; info: StreamInfo }> {
   try {
-    return await jsm.streams.info(name);
+    const info = await jsm.streams.add(config);
+    return { created: true, info: info.created.startsWith('0001-') ? await jsm.streams.info(config.name) : info };
   } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === STREAM_NOT_FOUND) throw instead;
-    throw err;
+    if (!(err instanceof JetStreamApiError && (err.code === STREAM_NAME_IN_USE || err.code === SUBJECTS_OVERLAP))) throw err;
+    try {
+      return { created: false, info: await jsm.streams.info(config.name) };
+    } catch (infoErr) {
+      throw infoErr instanceof JetStreamApiError && infoErr.code === STREAM_NOT_FOUND ? err : infoErr;
+    }
   }
 }
 

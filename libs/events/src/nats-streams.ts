@@ -8,10 +8,9 @@ import { nanos } from '@nats-io/transport-node';
 import {
   DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig,
 } from '@nats-io/jetstream';
+import { addOrGetStream } from '@herald/bus';
 import type { EventNames } from './names.js';
 
-/** JetStream's "stream name already in use" (the configuration differs). */
-const STREAM_NAME_IN_USE = 10058;
 /** JetStream's "no suitable peers for placement": a fresh cluster has not met every server yet. */
 const NO_SUITABLE_PEERS = 10005;
 
@@ -39,17 +38,14 @@ export function eventStreamConfigs(names: EventNames, o: EventStreamOptions): Ar
 
 /** Creates or updates one stream; refuses a stream of that name holding other subjects. */
 export async function ensureEventStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  try {
-    await jsm.streams.add(config);
-  } catch (err) {
-    if (!(err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE)) throw err;
-    const held = (await jsm.streams.info(config.name)).config.subjects ?? [];
-    const ours = config.subjects ?? [];
-    if (held.join(' ') !== ours.join(' ')) {
-      throw new Error(`stream ${config.name} holds ${held.join(', ') || 'no subjects'}, not ${ours.join(', ')}: give each install sharing this NATS its own HERALD_NATS_PREFIX`);
-    }
-    await jsm.streams.update(config.name, config);
+  const { created, info } = await addOrGetStream(jsm, config);
+  if (created) return;
+  const held = info.config.subjects ?? [];
+  const ours = config.subjects ?? [];
+  if (held.join(' ') !== ours.join(' ')) {
+    throw new Error(`stream ${config.name} holds ${held.join(', ') || 'no subjects'}, not ${ours.join(', ')}: give each install sharing this NATS its own HERALD_NATS_PREFIX`);
   }
+  await jsm.streams.update(config.name, config);
 }
 
 /** {@link ensureEventStream} for each config, retried while JetStream is not ready (a fresh cluster elects its leader). */

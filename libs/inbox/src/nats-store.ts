@@ -11,7 +11,7 @@ import {
   type JetStreamClient, type JetStreamManager, type StreamConfig, type StreamInfo,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { encodeToken } from '@herald/bus';
+import { addOrGetStream, encodeToken } from '@herald/bus';
 import type { EventPublisher } from '@herald/events';
 import {
   checkAfter, checkLimit, checkUser, DEFAULT_INBOX_MAX, DEFAULT_INBOX_TTL_MS, DEFAULT_LIST_LIMIT, expiryOf, messageIdOf, PageCollector, visible,
@@ -90,16 +90,13 @@ export function inboxStreamConfig(names: InboxNames, o: { replicas: number; ttlM
 
 /** Creates the stream, or updates it to `config`; a stream of that name with other subjects is another install's: refused. */
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<StreamInfo> {
-  try {
-    return await jsm.streams.add(config);
-  } catch (err) {
-    if (!(err instanceof JetStreamApiError) || err.code !== 10058) throw err;
-    const held = (await jsm.streams.info(config.name)).config.subjects ?? [];
-    if (held.length !== 1 || held[0] !== config.subjects?.[0]) {
-      throw new InboxError('invalid', `stream ${config.name} holds ${JSON.stringify(held)}, not ${JSON.stringify(config.subjects)}: another install's`);
-    }
-    return await jsm.streams.update(config.name, config);
+  const { created, info } = await addOrGetStream(jsm, config);
+  if (created) return info;
+  const held = info.config.subjects ?? [];
+  if (held.length !== 1 || held[0] !== config.subjects?.[0]) {
+    throw new InboxError('invalid', `stream ${config.name} holds ${JSON.stringify(held)}, not ${JSON.stringify(config.subjects)}: another install's`);
   }
+  return await jsm.streams.update(config.name, config);
 }
 
 /** The message id from the stored `Nats-Msg-Id` (the user token holds no dot). */
