@@ -42,6 +42,11 @@ export async function startApi(env: Record<string, string> = {}): Promise<Api> {
     args: [MAIN_JS],
     env: { HERALD_PORT: '0', HERALD_HOST: '127.0.0.1', HERALD_API_KEYS: `${API_KEY},${OTHER_KEY}`, HERALD_LOG_LEVEL: 'debug', ...env },
   });
+  return apiClient(proc);
+}
+
+/** Calls over HTTP, with API_KEY, to a publish API already running as `proc` (`herald dev` too). */
+export function apiClient(proc: ServiceProcess): Api {
   const base = `http://127.0.0.1:${proc.port}`;
   const auth = { authorization: `Bearer ${API_KEY}` };
   return {

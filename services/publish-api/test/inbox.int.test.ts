@@ -9,7 +9,7 @@ import { generateUaKeys, spawnService, startNatsServer, type NatsServerHandle } 
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, errorCode, startApi, type Api, type Answer } from './helpers.js';
+import { API_KEY, apiClient, errorCode, startApi, type Api, type Answer } from './helpers.js';
 
 const HERALD_CLI = fileURLToPath(new URL('../../herald/dist/cli.js', import.meta.url));
 const JWT_SECRET = 'inbox-test-secret-4d1f9a7c2e8b';
@@ -201,23 +201,7 @@ describe('herald dev (memory)', () => {
   let api: Api;
   beforeAll(async () => {
     const proc = await spawnService({ args: [HERALD_CLI, 'dev'], env: { HERALD_PORT: '0', HERALD_HOST: '127.0.0.1', HERALD_API_KEYS: API_KEY, ...ENV } });
-    const base = `http://127.0.0.1:${proc.port}`;
-    const auth = { authorization: `Bearer ${API_KEY}` };
-    const answer = async (res: Response): Promise<Answer> => {
-      const text = await res.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text) as unknown;
-      } catch {
-        body = undefined;
-      }
-      return { status: res.status, headers: res.headers, body, text };
-    };
-    api = {
-      proc, base,
-      post: async (path, body, headers = {}) => answer(await fetch(base + path, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })),
-      get: async (path, headers = {}) => answer(await fetch(base + path, { headers: { ...auth, ...headers } })),
-    };
+    api = apiClient(proc);
   });
   afterAll(async () => {
     await api?.proc.kill();

@@ -8,7 +8,7 @@ import { NatsInboxStore } from '@herald/inbox';
 import { generateVapidKeys, openKvPush, topicForMessage } from '@herald/push';
 import { connectWs, spawnService, startNatsServer, startPushService, waitFor, type NatsServerHandle, type PushServiceHandle, type TestPushSubscription } from '@herald/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, startApi, type Api } from './helpers.js';
+import { API_KEY, apiClient, startApi, type Api } from './helpers.js';
 
 const HERALD_CLI = fileURLToPath(new URL('../../herald/dist/cli.js', import.meta.url));
 const JWT_SECRET = 'push-timer-test-secret-9c1e7f3a';
@@ -168,16 +168,7 @@ describe('push timer in herald dev (memory, not durable)', () => {
   it('pushes an undelivered inbox message after the delay, none for one the connected client acknowledged', async () => {
     const proc = await spawnService({ args: [HERALD_CLI, 'dev'], env: { HERALD_PORT: '0', HERALD_HOST: '127.0.0.1', HERALD_API_KEYS: API_KEY, HERALD_LOG_LEVEL: 'debug', ...env() } });
     try {
-      const base = `http://127.0.0.1:${proc.port}`;
-      const api: Api = {
-        proc, base,
-        post: async (path, body, headers = {}) => {
-          const res = await fetch(base + path, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-          const text = await res.text();
-          return { status: res.status, headers: res.headers, body: JSON.parse(text) as unknown, text };
-        },
-        get: () => Promise.reject(new Error('unused')),
-      };
+      const api = apiClient(proc);
       const sub = await subscribe(api, 'frank');
       const m = await publishInbox(api, 'frank', 'dev');
       await proc.waitLog((r) => r['msg'] === 'push timer done' && r['msg_id'] === m.id, 15_000).then((r) => expect(r['result']).toBe('sent'));
