@@ -91,7 +91,7 @@ export class HeraldClientCore {
       live: () => (this.#welcomed ? this.#transport : undefined),
       error: (code, message, details) => this.#error(code, message, details),
       subs: this.#subs, delivery: this.#delivery, tokens: this.#tokens, acks: this.#acks,
-      retryMs: o.baseMs, sse: kit, out: x?.out,
+      retryMs: o.minReconnectDelayMs, sse: kit, out: x?.out,
     });
   }
 
@@ -135,7 +135,7 @@ export class HeraldClientCore {
     if (this.#state !== 'disconnected') return;
     this.#attempt = 0;
     this.#hadWelcome = false;
-    this.#stopEnv ??= watchEnvironment({ offline: () => this.#dead('offline'), online: () => this.#resume(), visible: () => this.#resume() });
+    this.#stopEnv ??= watchEnvironment(() => this.#dead('offline'), () => this.#resume());
     this.#setState('connecting');
     this.#open();
   }
@@ -230,9 +230,9 @@ export class HeraldClientCore {
         const user = this.#delivery.userChannel;
         const since = user === undefined ? undefined : pos.get(user);
         const query = since === undefined || pos.epoch === undefined ? '' : `?since=${since}&epoch=${encodeURIComponent(pos.epoch)}`;
-        this.#transport = openWebSocket(this.#o.WebSocket as WebSocketConstructor, this.#o.urls.ws + query, token, handlers);
+        this.#transport = openWebSocket(this.#o.WebSocket as WebSocketConstructor, this.#o.ws + query, token, handlers);
       } else {
-        this.#transport = (this.#sse as SseKit).open(this.#commands, handlers);
+        this.#transport = (this.#sse as SseKit).open(this.#commands.d, handlers);
       }
     } catch (err) {
       this.#closed({ code: 1006, reason: String(err) });
@@ -273,10 +273,8 @@ export class HeraldClientCore {
     this.#attempt = 0;
     this.#sse?.welcomed(this.#kind);
     const info = { transport: this.#kind, node: String(f['node']), conn: String(f['conn']), user: String(f['user']), epoch: String(f['epoch']) };
-    const recovered = sse || typeof f['recovered'] !== 'boolean' ? undefined : f['recovered'];
-    const seq = !sse && typeof f['seq'] === 'number' ? f['seq'] : undefined;
-    this.#delivery.welcome({ ...info, ...(recovered === undefined ? {} : { recovered }), ...(seq === undefined ? {} : { seq }) });
-    if (sse) (this.#sse as SseKit).welcome(this.#commands, f['recovered']);
+    this.#delivery.welcome(info.user, info.epoch, sse ? undefined : f);
+    if (sse) (this.#sse as SseKit).welcome(this.#commands.d, f['recovered']);
     const heartbeat = typeof f['heartbeat'] === 'number' ? f['heartbeat'] : 25_000;
     this.#deadAfterMs = 2 * heartbeat + DEAD_GRACE_MS;
     this.#heardAt = Date.now();
@@ -334,7 +332,7 @@ export class HeraldClientCore {
     this.#setState(this.#hadWelcome ? 'reconnecting' : 'connecting');
     let delay: number;
     if (this.#drainAt !== undefined) delay = Math.max(0, this.#drainAt - Date.now());
-    else delay = backoffDelay(this.#attempt++ + (reaction === 'reconnect-slow' ? SLOW_BACKOFF_STEPS : 0), this.#o.baseMs, this.#o.capMs);
+    else delay = backoffDelay(this.#attempt++ + (reaction === 'reconnect-slow' ? SLOW_BACKOFF_STEPS : 0), this.#o.minReconnectDelayMs, this.#o.maxReconnectDelayMs);
     this.#drainAt = undefined;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => this.#open(), Math.max(delay, retryAfterMs ?? 0));

@@ -34,12 +34,6 @@ export interface CommandDeps {
 
 /** @internal */
 export class Commands {
-  /** Topics of the current SSE stream, sorted. */
-  sseTopics: string[] = [];
-  /** The current SSE stream was asked to resume from an event id. */
-  sseResumed = false;
-  /** The last SSE event id received: the server's position of every channel of its stream. */
-  streamId: string | undefined;
   /** @internal The dependencies (read by the SSE kit too). */
   readonly d: CommandDeps;
 
@@ -51,7 +45,7 @@ export class Commands {
   sync(): void {
     const t = this.d.live();
     if (t === undefined) return;
-    if (t.name === 'sse') return (this.d.sse as SseKit).reopen(this, t, true);
+    if (t.name === 'sse') return (this.d.sse as SseKit).reopen(this.d, t, true);
     const leave = this.d.subs.takeToUnsubscribe();
     for (let i = 0; i < leave.length; i += MAX_TOPICS_PER_FRAME) {
       t.send({ op: 'unsub', id: this.d.acks.expect(() => undefined), topics: leave.slice(i, i + MAX_TOPICS_PER_FRAME) });
@@ -64,7 +58,7 @@ export class Commands {
   recover(ch: string): void {
     const t = this.d.live();
     if (t === undefined) return;
-    if (t.name === 'sse') (this.d.sse as SseKit).reopen(this, t);
+    if (t.name === 'sse') (this.d.sse as SseKit).reopen(this.d, t);
     else if (ch.startsWith(TOPIC)) this.#sub(t, [ch.slice(TOPIC.length)], []);
     else this.#sub(t, [], [ch]);
   }
@@ -94,7 +88,7 @@ export class Commands {
       const t = this.d.live();
       if (t === undefined || t.name === 'sse') {
         take();
-        if (t) (this.d.sse as SseKit).reopen(this, t);
+        if (t) (this.d.sse as SseKit).reopen(this.d, t);
         return resolve();
       }
       const id = acks.expect(

@@ -21,15 +21,6 @@ export interface DeliveryHooks {
   refused(topic: string, code: string): void;
 }
 
-/** @internal What `welcome` says that delivery needs. */
-export interface WelcomeFacts {
-  readonly user: string;
-  readonly epoch: string;
-  readonly recovered?: boolean;
-  /** The personal channel's live position (WebSocket `welcome`). */
-  readonly seq?: number;
-}
-
 /** @internal */
 export class Delivery {
   readonly positions = new Positions();
@@ -48,29 +39,31 @@ export class Delivery {
   /**
    * A new connection. Another epoch makes every held seq meaningless: those channels are
    * reported unrecovered and start afresh. `recovered: false` (the URL asked to recover the
-   * personal channel and history no longer covers it) likewise for `user:<sub>`.
+   * personal channel and history no longer covers it) likewise for `user:<sub>`. `f`: a
+   * WebSocket `welcome` (its `recovered` and `seq` are about the personal channel).
    */
-  welcome(w: WelcomeFacts): void {
+  welcome(user: string, epoch: string, f?: InboundFrame): void {
     const pos = this.positions;
     const lost = new Set<string>();
-    const userChannel = 'user:' + w.user;
-    if (this.userChannel !== undefined && this.userChannel !== userChannel) pos.forget(this.userChannel);
+    const userChannel = 'user:' + user;
+    if (this.userChannel !== undefined && this.userChannel !== userChannel) pos.delete(this.userChannel);
     this.userChannel = userChannel;
-    if (pos.epoch !== undefined && pos.epoch !== w.epoch) {
-      for (const ch of pos.channels()) lost.add(ch);
+    if (pos.epoch !== undefined && pos.epoch !== epoch) {
+      for (const ch of [...pos.keys()]) lost.add(ch);
       pos.clear();
     }
-    pos.epoch = w.epoch;
+    pos.epoch = epoch;
     pos.recovering.clear();
     this.#rewind.clear();
-    if (w.recovered === false && pos.get(userChannel) !== undefined) {
+    if (f?.['recovered'] === false && pos.get(userChannel) !== undefined) {
       lost.add(userChannel);
-      pos.forget(userChannel);
+      pos.delete(userChannel);
     }
     for (const ch of lost) this.#hooks.unrecovered(ch);
     // Holding nothing of the personal channel yet: start from its live position, so that a
     // reconnect before the first message still recovers what was published meanwhile.
-    if (w.seq !== undefined && pos.get(userChannel) === undefined) pos.advance(userChannel, w.seq);
+    const seq = f?.['seq'];
+    if (typeof seq === 'number' && pos.get(userChannel) === undefined) pos.set(userChannel, seq);
   }
 
   msg(f: InboundFrame): void {
@@ -101,7 +94,7 @@ export class Delivery {
       }
       return;
     }
-    this.positions.advance(ch, seq);
+    this.positions.set(ch, seq);
     if (isUser) this.#hooks.user(message);
     else this.#subs.dispatch(topic as string, message);
   }
@@ -121,15 +114,15 @@ export class Delivery {
       this.#rewind.delete(ch);
       if (r.ok === true) {
         for (const m of rw?.buf ?? []) {
-          this.positions.advance(ch, m.seq);
+          this.positions.set(ch, m.seq);
           this.#subs.dispatch(topic as string, m);
         }
         if (since?.[ch] !== undefined && r.recovered === false) this.lost(ch);
         // A channel with nothing held starts from the live position the ack tells (see welcome).
-        if (typeof r.seq === 'number' && this.positions.get(ch) === undefined) this.positions.advance(ch, r.seq);
+        if (typeof r.seq === 'number' && this.positions.get(ch) === undefined) this.positions.set(ch, r.seq);
         if (topic !== undefined) this.#subs.live(topic, r.conflate === true);
       } else if (topic !== undefined) {
-        this.positions.forget(ch);
+        this.positions.delete(ch);
         const code = typeof r.code === 'string' ? r.code : 'refused';
         this.#subs.fail(topic, code);
         this.#hooks.refused(topic, code);
@@ -139,12 +132,12 @@ export class Delivery {
 
   /** `recovered: false` for a channel: tell the app, start afresh (accept the next message whatever its prev). */
   lost(ch: string): void {
-    this.positions.forget(ch);
+    this.positions.delete(ch);
     this.#hooks.unrecovered(ch);
   }
 
   /** A topic was left: its position goes too, so a later subscription does not replay old messages. */
   left(topic: string): void {
-    this.positions.forget(TOPIC + topic);
+    this.positions.delete(TOPIC + topic);
   }
 }

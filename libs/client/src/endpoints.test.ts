@@ -16,7 +16,7 @@ describe('Positions', () => {
   it('deliver / duplicate / gap', () => {
     const p = new Positions();
     expect(p.check('topic:a', 5, 3)).toBe('deliver'); // nothing held yet
-    p.advance('topic:a', 5);
+    p.set('topic:a', 5);
     expect(p.check('topic:a', 5, 3)).toBe('duplicate');
     expect(p.check('topic:a', 4, 0)).toBe('duplicate');
     expect(p.check('topic:a', 9, 5)).toBe('deliver');
@@ -26,8 +26,8 @@ describe('Positions', () => {
     const p = new Positions();
     expect(eventId(p)).toBeUndefined();
     p.epoch = 'E1';
-    p.advance('topic:a', 5);
-    p.advance('user:ü', 7);
+    p.set('topic:a', 5);
+    p.set('user:ü', 7);
     expect(p.since(['topic:a', 'topic:b'])).toEqual({ 'topic:a': 5 });
     expect(p.since(['topic:b'])).toBeUndefined();
     const [epoch, b64] = (eventId(p) as string).split('~');

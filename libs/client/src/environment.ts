@@ -9,18 +9,9 @@ interface Target {
   removeEventListener(type: string, listener: () => void): void;
 }
 
-/** @internal */
-export interface EnvironmentHooks {
-  offline(): void;
-  online(): void;
-  visible(): void;
-}
-
-interface Globals {
+interface Globals extends Partial<Target> {
   readonly navigator?: { readonly onLine?: boolean };
   readonly document?: Target & { readonly visibilityState?: string };
-  readonly addEventListener?: Target['addEventListener'];
-  readonly removeEventListener?: Target['removeEventListener'];
 }
 
 /** @internal True only when the platform says the network is gone (`navigator.onLine === false`). */
@@ -28,22 +19,21 @@ export function isOffline(): boolean {
   return (globalThis as Globals).navigator?.onLine === false;
 }
 
-/** @internal Starts watching; returns the function that stops. */
-export function watchEnvironment(hooks: EnvironmentHooks): () => void {
+/**
+ * @internal Starts watching: `offline` when the network goes, `resume` when it is back or the
+ * page becomes visible. Returns the function that stops.
+ */
+export function watchEnvironment(offline: () => void, resume: () => void): () => void {
   const g = globalThis as Globals;
   const doc = g.document;
-  const win: Target | undefined = typeof g.addEventListener === 'function' && typeof g.removeEventListener === 'function' ? (g as Target) : undefined;
-  const onOffline = (): void => hooks.offline();
-  const onOnline = (): void => hooks.online();
-  const onVisibility = (): void => {
-    if (doc?.visibilityState === 'visible') hooks.visible();
-  };
-  win?.addEventListener('offline', onOffline);
-  win?.addEventListener('online', onOnline);
-  doc?.addEventListener('visibilitychange', onVisibility);
+  const win = g.addEventListener && g.removeEventListener ? (g as Target) : undefined;
+  const all: [Target | undefined, string, () => void][] = [
+    [win, 'offline', offline],
+    [win, 'online', resume],
+    [doc, 'visibilitychange', () => doc?.visibilityState === 'visible' && resume()],
+  ];
+  for (const [t, type, f] of all) t?.addEventListener(type, f);
   return () => {
-    win?.removeEventListener('offline', onOffline);
-    win?.removeEventListener('online', onOnline);
-    doc?.removeEventListener('visibilitychange', onVisibility);
+    for (const [t, type, f] of all) t?.removeEventListener(type, f);
   };
 }

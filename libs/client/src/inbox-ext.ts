@@ -6,7 +6,7 @@
  * Receipts go as `receipt` frames on a WebSocket and as `POST /v1/inbox/receipts` otherwise.
  * @module
  */
-import { reportLater } from './emitter.js';
+import { Emitter, reportLater } from './emitter.js';
 import { endpoints } from './endpoints.js';
 import type { InboundFrame, Transport } from './transport.js';
 import type { HeraldClientOptions } from './types.js';
@@ -65,50 +65,44 @@ export interface InboxOptions {
 
 type Receipt = { status: 'delivered' | 'read'; upTo?: number; seqs?: number[] };
 
-/** @internal The inbox side of one client: fed every frame with the transport it came on. */
+const refused = (why: unknown): Error => new Error('inbox receipt refused: ' + why);
+
+/** @internal The inbox side of one client: fed every frame with the transport it came on; `last` for `?inbox=` on reconnect. */
 export function inboxExt(options: HeraldClientOptions & InboxOptions): { inbox: Inbox; in(f: InboundFrame, t?: Transport): void } {
   const pending: InboxMessage[] = [];
-  const handlers = new Set<[string, (arg: never) => void]>();
-  const waiting = new Map<string, [() => void, (e: Error) => void, ReturnType<typeof setTimeout>]>();
+  const events = new Emitter<{ message: [InboxMessage]; read: [number[]] }>();
+  // Receipts sent as frames, by id: settled by their `ack` / `err` (an error), or after the timeout.
+  const waiting = new Map<string, (err?: Error) => void>();
   const auto = options.autoDelivered !== false;
-  const url = endpoints(options.url).sse.replace(/\/v1\/sse$/, '/v1/inbox/receipts');
+  const url = endpoints(options.url).sse.replace(/sse$/, 'inbox/receipts');
   let transport: Transport | undefined;
   let last = 0;
   let acked = 0;
   let queued = false;
   let n = 0;
 
-  const emit = (event: string, arg: unknown): void => {
-    for (const [e, f] of [...handlers]) {
-      if (e !== event) continue;
-      try {
-        (f as (a: unknown) => void)(arg);
-      } catch (err) {
-        reportLater(err);
-      }
-    }
-  };
-
   const post = async (r: Receipt): Promise<void> => {
-    const fetch = (options.fetch ?? (globalThis as { fetch?: unknown }).fetch) as PostFetch | undefined;
+    const fetch = (options.fetch ?? (globalThis as { fetch?: unknown }).fetch) as PostFetch;
     const token = options.getToken ? await options.getToken() : options.token;
-    if (!fetch) throw new Error('no fetch for inbox receipts');
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(r) });
-    if (res.status !== 204) throw new Error(`inbox receipt refused: ${res.status}`);
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: 'Bearer ' + token } : {}) }, body: JSON.stringify(r) });
+    if (res.status !== 204) throw refused(res.status);
   };
 
   // A `receipt` frame on the WebSocket, answered by `ack`/`err`; otherwise (SSE, or between connections) over HTTP.
   const send = (r: Receipt): Promise<void> => {
-    const id = `i${++n}`;
-    if (waiting.size < MAX_WAITING && transport?.send({ op: 'receipt', id, ...r })) {
-      return new Promise((resolve, reject) => {
-        waiting.set(id, [resolve, reject, setTimeout(() => {
-          waiting.delete(id);
-          reject(new Error('inbox receipt timed out'));
-        }, RECEIPT_TIMEOUT_MS)]);
-      });
-    }
-    return post(r);
+    const id = 'i' + ++n;
+    return waiting.size < MAX_WAITING && transport?.send({ op: 'receipt', id, ...r })
+      ? new Promise((resolve, reject) => {
+          const timer = setTimeout(() => done(new Error('inbox receipt timed out')), RECEIPT_TIMEOUT_MS);
+          const done = (err?: Error): void => {
+            clearTimeout(timer);
+            waiting.delete(id);
+            if (err) reject(err);
+            else resolve();
+          };
+          waiting.set(id, done);
+        })
+      : post(r);
   };
 
   const markDelivered = (upTo = last): Promise<void> => {
@@ -119,14 +113,8 @@ export function inboxExt(options: HeraldClientOptions & InboxOptions): { inbox: 
 
   const removeRead = (read: (seq: number) => boolean): void => {
     const gone: number[] = [];
-    for (let i = pending.length - 1; i >= 0; i--) {
-      const m = pending[i] as InboxMessage;
-      if (read(m.seq)) {
-        gone.unshift(m.seq);
-        pending.splice(i, 1);
-      }
-    }
-    if (gone.length > 0) emit('read', gone);
+    for (let i = pending.length; i--; ) if (read((pending[i] as InboxMessage).seq)) gone.unshift((pending.splice(i, 1)[0] as InboxMessage).seq);
+    if (gone[0]) events.emit('read', gone);
   };
 
   const inbox: Inbox = {
@@ -134,11 +122,7 @@ export function inboxExt(options: HeraldClientOptions & InboxOptions): { inbox: 
     get last() {
       return last;
     },
-    on(event, handler) {
-      const x: [string, (arg: never) => void] = [event, handler as (arg: never) => void];
-      handlers.add(x);
-      return () => void handlers.delete(x);
-    },
+    on: (event, handler) => events.on(event, handler as never),
     markRead(message) {
       const seq = typeof message === 'number' ? message : message.seq;
       removeRead((s) => s === seq);
@@ -156,14 +140,13 @@ export function inboxExt(options: HeraldClientOptions & InboxOptions): { inbox: 
     inbox,
     in(f, t) {
       transport = t;
+      const seq = f['seq'];
       if (f.op === 'inbox') {
-        const seq = f['seq'];
         if (typeof seq !== 'number' || seq <= last) return; // already handed over: a resend after a reconnect
         last = seq;
         const m = { seq, id: String(f['id']), ts: Number(f['ts']), state: f['state'] === 'delivered' ? 'delivered' : 'pending', data: f['data'], ...(typeof f['exp'] === 'number' ? { exp: f['exp'] } : {}) } as InboxMessage;
-        pending.push(m);
-        if (pending.length > MAX_PENDING) pending.shift();
-        emit('message', m);
+        if (pending.push(m) > MAX_PENDING) pending.shift();
+        events.emit('message', m);
         if (auto && !queued) {
           queued = true;
           queueMicrotask(() => {
@@ -176,12 +159,7 @@ export function inboxExt(options: HeraldClientOptions & InboxOptions): { inbox: 
         const seqs = Array.isArray(f['seqs']) ? (f['seqs'] as unknown[]) : [];
         removeRead((s) => s <= upTo || seqs.includes(s));
       } else if (f.op === 'ack' || f.op === 'err') {
-        const w = waiting.get(String(f['id']));
-        if (!w) return;
-        waiting.delete(String(f['id']));
-        clearTimeout(w[2]);
-        if (f.op === 'ack') w[0]();
-        else w[1](new Error(`inbox receipt refused: ${String(f['code'])}`));
+        waiting.get(String(f['id']))?.(f.op === 'err' ? refused(f['code']) : undefined);
       }
     },
   };

@@ -1,17 +1,16 @@
 /**
- * What the client holds of each channel: the last seq delivered, and the epoch they belong
- * to. Decides, per message, deliver / duplicate / gap (PROTOCOL §3) and builds `since` maps
- * (the SSE event id is built from them in sse-kit.ts).
+ * What the client holds of each channel: the last seq delivered (a Map of channel → seq), and
+ * the epoch they belong to. Decides, per message, deliver / duplicate / gap (PROTOCOL §3) and
+ * builds `since` maps (the SSE event id is built from them in sse-kit.ts).
  * @module
  */
 /** @internal */
 export type Verdict = 'deliver' | 'duplicate' | 'gap';
 
-/** @internal */
-export class Positions {
+/** @internal Channel → last seq delivered; `delete` and `clear` also end the recoveries in flight. */
+export class Positions extends Map<string, number> {
   /** The epoch the seqs belong to (from `welcome`). */
   epoch: string | undefined;
-  readonly #seq = new Map<string, number>();
   /** Channels with a recovery in flight: their gap messages are dropped until it answers. */
   readonly recovering = new Set<string>();
 
@@ -20,31 +19,17 @@ export class Positions {
    * something was missed. A channel with nothing held yet accepts any message.
    */
   check(ch: string, seq: number, prev: number): Verdict {
-    const last = this.#seq.get(ch);
-    if (last === undefined) return 'deliver';
-    if (seq <= last) return 'duplicate';
-    return prev > last ? 'gap' : 'deliver';
+    const last = this.get(ch);
+    return last === undefined ? 'deliver' : seq <= last ? 'duplicate' : prev > last ? 'gap' : 'deliver';
   }
 
-  advance(ch: string, seq: number): void {
-    this.#seq.set(ch, seq);
-  }
-
-  get(ch: string): number | undefined {
-    return this.#seq.get(ch);
-  }
-
-  forget(ch: string): void {
-    this.#seq.delete(ch);
+  override delete(ch: string): boolean {
     this.recovering.delete(ch);
+    return super.delete(ch);
   }
 
-  channels(): string[] {
-    return [...this.#seq.keys()];
-  }
-
-  clear(): void {
-    this.#seq.clear();
+  override clear(): void {
+    super.clear();
     this.recovering.clear();
   }
 
@@ -52,7 +37,7 @@ export class Positions {
   since(channels: readonly string[]): Record<string, number> | undefined {
     let out: Record<string, number> | undefined;
     for (const ch of channels) {
-      const seq = this.#seq.get(ch);
+      const seq = this.get(ch);
       if (seq !== undefined) (out ??= {})[ch] = seq;
     }
     return out;

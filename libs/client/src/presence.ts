@@ -4,12 +4,11 @@
  * stay within its size budget, and ignores `presence: true`.
  * @module
  */
-import { reportLater } from './emitter.js';
+import { Emitter } from './emitter.js';
 import type { InboundFrame, Transport } from './transport.js';
 import type { Presence, Subscription } from './types.js';
 
 type Info = Readonly<Record<string, unknown>>;
-type Fn = (user: string, info: Info) => void;
 type Member = { user: string; info?: Info };
 
 /** @internal What the core calls: on `subscribe(…, { presence: true })`, on every `sub` sent, on every frame received. */
@@ -27,23 +26,11 @@ interface Roster extends Presence {
 
 function roster(): Roster {
   const members = new Map<string, Info>();
-  const fns = new Set<[string, Fn]>();
-  const emit = (ev: string, user: string, info: Info): void => {
-    for (const [e, f] of [...fns]) {
-      try {
-        if (e === ev) f(user, info);
-      } catch (err) {
-        reportLater(err);
-      }
-    }
-  };
+  const events = new Emitter<Record<'join' | 'leave', [string, Info]>>();
+  const emit = events.emit.bind(events);
   return {
     members,
-    on(ev, fn) {
-      const x: [string, Fn] = [ev, fn];
-      fns.add(x);
-      return () => void fns.delete(x);
-    },
+    on: (ev, fn) => events.on(ev, fn),
     // `all`: the whole list of a `sub` result (after a reconnect too): differences become joins and leaves.
     apply(join, leave, all) {
       for (const u of all ? [...members.keys()].filter((u) => !join.some((m) => m.user === u)) : leave) {

@@ -33,7 +33,7 @@ export function readEventId(id: string | undefined, epoch: string | undefined): 
  * positions held, over `base` (the server's last id); undefined when there is nothing to resume from.
  */
 export function eventId(pos: Positions, base: Readonly<Record<string, number>> = {}): string | undefined {
-  const all = { ...base, ...pos.since(pos.channels()) };
+  const all = { ...base, ...pos.since([...pos.keys()]) };
   if (pos.epoch === undefined || Object.keys(all).length === 0) return undefined;
   return `${pos.epoch}~${encodeBase64Url(JSON.stringify(all))}`;
 }
@@ -56,27 +56,23 @@ export function tokenAllows(token: string | undefined, topic: string): boolean {
   return topics === undefined || topics.some((p) => patternAllows(p, topic));
 }
 
-/** @internal The SSE transport of one client: its fetch, endpoint and token placement, and what a stream needs of the client. */
-/**
- * What the SSE kit reads and writes of the client's command state (the Commands class
- * fits it): a view of its own, so this module and commands.ts do not import each other.
- */
-export interface SseCommands {
-  sseTopics: string[];
-  sseResumed: boolean;
-  streamId: string | undefined;
-  readonly d: { readonly subs: Subscriptions; readonly tokens: TokenSource; readonly delivery: Delivery };
+/** @internal What the SSE kit reads of the client's state (the Commands dependencies fit it). */
+export interface SseDeps {
+  readonly subs: Subscriptions;
+  readonly tokens: TokenSource;
+  readonly delivery: Delivery;
 }
 
+/** @internal The SSE transport of one client: its fetch, endpoint and token placement, and its stream's topics and position. */
 export interface SseKit {
   /** The fetch implementation; undefined: SSE cannot run here. */
   readonly fetch: FetchLike | undefined;
   /** Opens a stream for the topics wanted now. */
-  open(c: SseCommands, handlers: TransportHandlers): Transport;
+  open(d: SseDeps, handlers: TransportHandlers): Transport;
   /** Replaces the live stream with one for the topics wanted now and the current token; `ifChanged`: only when the topics changed. */
-  reopen(c: SseCommands, t: Transport, ifChanged?: boolean): void;
+  reopen(d: SseDeps, t: Transport, ifChanged?: boolean): void;
   /** A stream's `welcome`: its topics are live; `recovered: false` after an event id covers every channel held. */
-  welcome(c: SseCommands, recovered: unknown): void;
+  welcome(d: SseDeps, recovered: unknown): void;
   /** What a refused stream's status means (401 is handled by the client): 403 asks the app, 429 stops or backs off. */
   reaction(status: number, errorCode: string | undefined): CloseReaction;
   /** A transport reached `welcome`: it works here, and its failures start again from 0. */
@@ -97,43 +93,47 @@ export function sseKit(options: HeraldClientOptions): SseKit {
   const fallbackAfter = options.failuresBeforeFallback ?? 3;
   const worked = new Set<TransportName>();
   let failures = 0;
+  /** Topics of the current stream, sorted. */
+  let topics: string[] = [];
+  /** The current stream was asked to resume from an event id. */
+  let resumed = false;
+  /** The last event id received: the server's position of every channel of its stream. */
+  let streamId: string | undefined;
   // The stream request for the topics wanted now; topics the token's `topics` claim refuses fail here, as a `sub` would.
-  const request = (c: SseCommands): SseRequest => {
-    const { subs, tokens, delivery } = c.d;
+  const request = ({ subs, tokens, delivery }: SseDeps): SseRequest => {
     subs.takeToSubscribe();
     subs.takeToUnsubscribe();
-    const topics: string[] = [];
+    topics = [];
     for (const topic of subs.topics()) {
       if (subs.refused(topic)) continue;
       if (tokenAllows(tokens.current, topic)) topics.push(topic);
       else delivery.subAck({ [TOPIC + topic]: { ok: false, code: 'forbidden' } }, undefined);
     }
-    c.sseTopics = topics.sort();
+    topics.sort();
     const pos = delivery.positions;
     // The server's id knows where channels that delivered nothing yet stand; what was delivered here wins.
-    const id = eventId(pos, readEventId(c.streamId, pos.epoch));
-    c.sseResumed = id !== undefined;
+    const id = eventId(pos, readEventId(streamId, pos.epoch));
+    resumed = id !== undefined;
     return sseRequest(endpoint, topics, tokens.current, id, tokenIn);
   };
   return {
     fetch,
-    open: (c, handlers) =>
-      openSse(fetch as FetchLike, request(c), {
+    open: (d, handlers) =>
+      openSse(fetch as FetchLike, request(d), {
         ...handlers,
         frame(f, id) {
-          if (id !== undefined) c.streamId = id; // the stream's position of every channel, for the next stream
+          if (id !== undefined) streamId = id; // the stream's position of every channel, for the next stream
           handlers.frame(f);
         },
       }),
-    reopen(c, t, ifChanged) {
-      const before = c.sseTopics.join();
-      const next = request(c);
-      if (!ifChanged || c.sseTopics.join() !== before) (t as SseTransport).reopen(next);
+    reopen(d, t, ifChanged) {
+      const before = topics.join();
+      const next = request(d);
+      if (!ifChanged || topics.join() !== before) (t as SseTransport).reopen(next);
     },
-    welcome(c, recovered) {
-      const { delivery, subs } = c.d;
-      if (c.sseResumed && recovered === false) for (const ch of delivery.positions.channels()) delivery.lost(ch);
-      for (const t of c.sseTopics) subs.live(t);
+    welcome({ delivery, subs }, recovered) {
+      if (resumed && recovered === false) for (const ch of delivery.positions.keys()) delivery.lost(ch);
+      for (const t of topics) subs.live(t);
     },
     welcomed(kind) {
       worked.add(kind);
