@@ -229,8 +229,10 @@ export class HeraldClientCore {
         const pos = this.#delivery.positions;
         const user = this.#delivery.userChannel;
         const since = user === undefined ? undefined : pos.get(user);
-        const query = since === undefined || pos.epoch === undefined ? '' : `?since=${since}&epoch=${encodeURIComponent(pos.epoch)}`;
-        this.#transport = openWebSocket(this.#o.WebSocket as WebSocketConstructor, this.#o.ws + query, token, handlers);
+        const box = this.#ext?.inbox?.();
+        // `?since=&epoch=`: the personal channel's position; `inbox=`: the last inbox seq held (the gateway sends what follows).
+        const query = (since === undefined || pos.epoch === undefined ? '' : `&since=${since}&epoch=${encodeURIComponent(pos.epoch)}`) + (box ? '&inbox=' + box : '');
+        this.#transport = openWebSocket(this.#o.WebSocket as WebSocketConstructor, this.#o.ws + query.replace('&', '?'), token, handlers);
       } else {
         this.#transport = (this.#sse as SseKit).open(this.#commands.d, handlers);
       }

@@ -17,6 +17,8 @@ export interface PresenceExt {
   out(frame: { op: string; topics?: readonly string[]; presence?: string[] }): void;
   /** `t`: the transport the frame came on (the inbox entry sends its `receipt` frames on it). */
   in(frame: InboundFrame, t?: Transport): void;
+  /** The last inbox seq held (the inbox entry): sent as `?inbox=` when a WebSocket (re)connects. */
+  inbox?(): number;
 }
 
 interface Roster extends Presence {
