@@ -85,7 +85,7 @@ export class HeraldClientCore {
       user: (m) => this.#events.emit('user', m),
       unrecovered: (channel) => this.#events.emit('unrecovered', { channel }),
       recover: (ch) => this.#commands.recover(ch),
-      refused: (topic, code) => this.#error(code, `subscription to ${topic} refused`, { topic }),
+      refused: (topic, code) => this.#error(code, 'refused: ' + topic, { topic }),
     });
     this.#commands = new Commands({
       live: () => (this.#welcomed ? this.#transport : undefined),
@@ -164,8 +164,8 @@ export class HeraldClientCore {
    */
   subscribe<T = unknown>(topic: string, onMessage: MessageHandler<T>, options: SubscribeOptions = {}): Subscription {
     const rewind = options.rewind ?? 0;
-    if (!isValidTopic(topic)) throw new TypeError(`invalid topic name: ${JSON.stringify(topic)}`);
-    if (!Number.isSafeInteger(rewind) || rewind < 0) throw new TypeError(`invalid rewind: ${rewind}`);
+    if (!isValidTopic(topic)) throw new TypeError('invalid topic ' + JSON.stringify(topic));
+    if (!Number.isSafeInteger(rewind) || rewind < 0) throw new TypeError('invalid rewind ' + rewind);
     const sub = this.#subs.add(topic, onMessage as MessageHandler, () => {
       this.#delivery.left(topic);
       this.#queueSync();
@@ -318,12 +318,12 @@ export class HeraldClientCore {
     this.#drop();
     const d = decide(info, kind, this.#sse);
     const details = { closeCode: info.code, reaction: d.reaction, transport: kind, status: info.status };
-    if (d.reaction === 'stop' || d.reaction === 'ask-app' || (d.reaction === 'new-token' && !this.#tokens.canRefresh)) {
+    if (d.reaction === 'stop' || d.reaction === 'ask-app' || (d.reaction === 'new-token' && !this.#tokens.getToken)) {
       this.#setState('disconnected');
       this.#error(d.code, info.reason || d.code, details);
       return;
     }
-    if (d.reaction === 'new-token') this.#tokens.invalidate();
+    if (d.reaction === 'new-token') this.#tokens.stale = true;
     const next = welcomed ? undefined : this.#sse?.next(kind, this.#o.transports);
     if (next !== undefined) [this.#kind, this.#attempt] = [next, 0];
     this.#retry(d.reaction, info.retryAfterMs);

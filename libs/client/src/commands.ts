@@ -66,7 +66,7 @@ export class Commands {
   /** `refresh`: a token from `getToken()`, then {@link auth}. */
   refresh(): void {
     const { tokens, error } = this.d;
-    if (!tokens.canRefresh) return error('token_expiring', 'token expires soon; no getToken');
+    if (!tokens.getToken) return error('token_expiring', 'no getToken');
     tokens.fresh().then(
       (token) => this.auth(token).catch((e: HeraldError) => error(e.code, e.message)),
       (err: unknown) => error('token_unavailable', 'getToken() failed', { cause: err }),

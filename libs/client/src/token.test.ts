@@ -29,7 +29,7 @@ describe('token', () => {
     const src = new TokenSource(fakeJwt({ exp: now / 1000 + 3600 }), getToken);
     await src.usable(now);
     expect(getToken).not.toHaveBeenCalled();
-    src.invalidate();
+    src.stale = true;
     await Promise.all([src.usable(now), src.usable(now)]);
     expect(getToken).toHaveBeenCalledTimes(1);
     const expired = new TokenSource(fakeJwt({ exp: now / 1000 + 2 }), getToken);

@@ -12,18 +12,15 @@ import { decodeBase64Url } from './encoding.js';
 const EXPIRY_MARGIN_S = 5;
 
 interface Claims {
-  readonly exp?: number;
-  readonly topics?: readonly string[];
+  readonly exp?: number | undefined;
+  readonly topics?: readonly string[] | undefined;
 }
 
 /** @internal The payload's `exp` and `topics`, or nothing when the token is not a readable JWT. */
 export function readClaims(token: string): Claims {
   try {
-    const payload = JSON.parse(decodeBase64Url(token.split('.')[1] ?? '')) as { exp?: unknown; topics?: unknown };
-    const out: { exp?: number; topics?: string[] } = {};
-    if (typeof payload.exp === 'number') out.exp = payload.exp;
-    if (Array.isArray(payload.topics)) out.topics = payload.topics.filter((t): t is string => typeof t === 'string');
-    return out;
+    const { exp, topics } = JSON.parse(decodeBase64Url(token.split('.')[1] ?? '')) as { exp?: unknown; topics?: unknown };
+    return { exp: typeof exp === 'number' ? exp : undefined, topics: Array.isArray(topics) ? topics.filter((t): t is string => typeof t === 'string') : undefined };
   } catch {
     return {};
   }
@@ -31,60 +28,44 @@ export function readClaims(token: string): Claims {
 
 /** @internal */
 export class TokenSource {
-  #token: string | undefined;
-  #stale = false;
+  /** The token as it is now (may be expired). */
+  current: string | undefined;
+  /** The gateway refused the token (401, 4001): the next `usable()` asks for a new one. */
+  stale = false;
+  /** The application's `getToken`; absent: the token cannot be refreshed. */
+  readonly getToken: (() => string | Promise<string>) | undefined;
   #inflight: Promise<string> | undefined;
-  readonly #getToken: (() => string | Promise<string>) | undefined;
 
   constructor(token: string | undefined, getToken: (() => string | Promise<string>) | undefined) {
-    this.#token = token;
-    this.#getToken = getToken;
+    this.current = token;
+    this.getToken = getToken;
   }
 
-  /** The token as it is now (may be expired). */
-  get current(): string | undefined {
-    return this.#token;
-  }
-
-  get canRefresh(): boolean {
-    return this.#getToken !== undefined;
-  }
-
-  /** A token from the application (`setToken`): used from now on. */
-  set(token: string): void {
-    this.#token = token;
-    this.#stale = false;
-  }
-
-  /** The gateway refused the token (401, 4001): the next `usable()` asks for a new one. */
-  invalidate(): void {
-    this.#stale = true;
+  /** A token from the application (`setToken`, `getToken()`): used from now on. */
+  set(token: string): string {
+    this.stale = false;
+    return (this.current = token);
   }
 
   /** A token to connect with: the current one unless missing, stale or expired (then `getToken()`). */
   async usable(nowMs: number): Promise<string | undefined> {
-    const t = this.#token;
-    const exp = t === undefined ? undefined : readClaims(t).exp;
-    const expired = exp !== undefined && exp - EXPIRY_MARGIN_S <= nowMs / 1000;
-    if (this.#getToken !== undefined && (t === undefined || this.#stale || expired)) return this.fresh();
-    return t;
+    const t = this.current;
+    const exp = readClaims(t ?? '').exp;
+    return this.getToken && (!t || this.stale || (exp !== undefined && exp - EXPIRY_MARGIN_S <= nowMs / 1000)) ? this.fresh() : t;
   }
 
   /** Always asks `getToken()` (one call at a time); rejects when there is none or it fails. */
   fresh(): Promise<string> {
-    const get = this.#getToken;
-    if (get === undefined) return Promise.reject(new Error('no getToken option'));
-    this.#inflight ??= Promise.resolve()
+    const get = this.getToken;
+    if (!get) return Promise.reject(new Error('no getToken'));
+    return (this.#inflight ??= Promise.resolve()
       .then(get)
       .then((token) => {
-        if (typeof token !== 'string' || token.length === 0) throw new TypeError('getToken() returned no token');
-        this.#token = token;
-        this.#stale = false;
-        return token;
+        if (typeof token !== 'string' || !token) throw new TypeError('no token');
+        return this.set(token);
       })
       .finally(() => {
         this.#inflight = undefined;
-      });
-    return this.#inflight;
+      }));
   }
 }
