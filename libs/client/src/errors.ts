@@ -41,6 +41,6 @@ export class HeraldError extends Error implements HeraldErrorLike {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'HeraldError';
     this.code = code;
-    for (const [k, v] of Object.entries(fields)) if (v !== undefined) Object.defineProperty(this, k, { value: v, enumerable: true });
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined) (this as Record<string, unknown>)[k] = v;
   }
 }

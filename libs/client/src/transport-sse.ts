@@ -8,7 +8,7 @@
  * @module
  */
 import { SseParser } from './sse-parser.js';
-import { parseFrame, type CloseInfo, type Transport, type TransportHandlers } from './transport.js';
+import { parseFrame, retryAfterMs, type CloseInfo, type Transport, type TransportHandlers } from './transport.js';
 import type { FetchLike } from './types.js';
 
 const ABNORMAL = 1006;
@@ -47,21 +47,18 @@ export function sseRequest(endpoint: string, topics: readonly string[], token: s
 }
 
 async function refusal(res: Response): Promise<CloseInfo> {
-  let errorCode: string | undefined;
-  let reason = `HTTP ${res.status}`;
+  let error: { code?: unknown; message?: unknown } | undefined;
   try {
-    const body = JSON.parse(await res.text()) as { error?: { code?: unknown; message?: unknown } };
-    if (typeof body.error?.code === 'string') errorCode = body.error.code;
-    if (typeof body.error?.message === 'string') reason = body.error.message;
+    error = (JSON.parse(await res.text()) as { error?: typeof error }).error;
   } catch {
     /* not the contract's error body */
   }
-  const retryAfter = Number(res.headers.get('retry-after'));
-  const info = { code: ABNORMAL, reason, status: res.status };
   return {
-    ...info,
-    ...(errorCode === undefined ? {} : { errorCode }),
-    ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
+    code: ABNORMAL,
+    reason: typeof error?.message === 'string' ? error.message : 'HTTP ' + res.status,
+    status: res.status,
+    errorCode: typeof error?.code === 'string' ? error.code : undefined,
+    retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
   };
 }
 

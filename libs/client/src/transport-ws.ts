@@ -3,7 +3,7 @@
  * text frames of JSON. Works with the browser's WebSocket and the `ws` package.
  * @module
  */
-import { parseFrame, type Transport, type TransportHandlers } from './transport.js';
+import { parseFrame, retryAfterMs, type Transport, type TransportHandlers } from './transport.js';
 import type { WebSocketConstructor } from './types.js';
 
 const OPEN = 1;
@@ -24,15 +24,7 @@ interface NodeWsExtras {
 }
 
 function hasNodeExtras(ws: object): ws is NodeWsExtras {
-  return typeof (ws as Partial<NodeWsExtras>).on === 'function' && typeof (ws as Partial<NodeWsExtras>).terminate === 'function';
-}
-
-/** `Retry-After` in ms when it holds delay-seconds (an HTTP date is rare from a gateway and ignored). */
-export function retryAfterMs(header: string | string[] | undefined): number | undefined {
-  const v = Array.isArray(header) ? header[0] : header;
-  if (v === undefined || !/^\s*\d{1,6}\s*$/.test(v)) return undefined;
-  const s = Number(v);
-  return s > 0 ? s * 1000 : undefined;
+  return !!(ws as Partial<NodeWsExtras>).terminate;
 }
 
 /** @internal Opens a WebSocket to `url` (already carrying `?since=&epoch=` when recovering). */
@@ -67,8 +59,7 @@ export function openWebSocket(Ctor: WebSocketConstructor, url: string, token: st
   ws.addEventListener('close', (ev) => {
     if (done) return;
     done = true;
-    const info = { code: ev.code ?? ABNORMAL, reason: ev.reason ?? '' };
-    handlers.closed(status === undefined ? info : retryAfter === undefined ? { ...info, status } : { ...info, status, retryAfterMs: retryAfter });
+    handlers.closed({ code: ev.code ?? ABNORMAL, reason: ev.reason ?? '', status, retryAfterMs: retryAfter });
   });
   return {
     name: 'websocket',

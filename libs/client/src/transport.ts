@@ -17,11 +17,11 @@ export interface CloseInfo {
   readonly code: number;
   readonly reason: string;
   /** HTTP status of a refused connection, when the transport could see it. */
-  readonly status?: number;
+  readonly status?: number | undefined;
   /** The refusal's `{"error":{"code"}}`, when readable. */
-  readonly errorCode?: string;
+  readonly errorCode?: string | undefined;
   /** `Retry-After` of a refusal, in ms. */
-  readonly retryAfterMs?: number;
+  readonly retryAfterMs?: number | undefined;
 }
 
 /** @internal */
@@ -41,6 +41,12 @@ export interface Transport {
   send(frame: object): boolean;
   /** Closes without reporting `closed`. Idempotent. */
   close(): void;
+}
+
+/** @internal `Retry-After` in ms when it holds delay-seconds (an HTTP date is rare from a gateway and ignored). */
+export function retryAfterMs(header: string | string[] | null | undefined): number | undefined {
+  const v = Array.isArray(header) ? header[0] : header;
+  return v && /^\s*\d{1,6}\s*$/.test(v) && +v > 0 ? +v * 1000 : undefined;
 }
 
 /** @internal Parses a frame's JSON text; undefined unless it is an object with a string `op`. */
