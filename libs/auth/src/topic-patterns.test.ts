@@ -107,3 +107,35 @@ describe('compileTopicPatterns', () => {
     expect(m.allows('t2.a.x.y')).toBe(false);
   });
 });
+
+describe('shared matchers', () => {
+  it('tokens with the same claim share one matcher; a different claim gets its own', () => {
+    const a = compileTopicPatterns(['news', 'orders.*']);
+    expect(compileTopicPatterns(['news', 'orders.*'])).toBe(a);
+    const b = compileTopicPatterns(['news', 'orders.>']);
+    expect(b).not.toBe(a);
+    expect(b.allows('orders.1.2')).toBe(true);
+    expect(a.allows('orders.1.2')).toBe(false);
+  });
+
+  it('claims that would join to the same text are not confused', () => {
+    expect(compileTopicPatterns(['a', 'b']).allows('a')).toBe(true);
+    expect(compileTopicPatterns(['a,b']).allows('a')).toBe(false);
+    expect(compileTopicPatterns(['a\nb']).allows('a')).toBe(false);
+  });
+
+  it('stays bounded: past 1,024 claims the oldest is compiled anew', () => {
+    const first = compileTopicPatterns(['bounded-0']);
+    for (let i = 1; i <= 1024; i++) compileTopicPatterns([`bounded-${i}`]);
+    const again = compileTopicPatterns(['bounded-0']);
+    expect(again).not.toBe(first);
+    expect(again.allows('bounded-0')).toBe(true);
+  });
+
+  it('a very long claim is compiled each time and still correct', () => {
+    const long = Array.from({ length: 100 }, (_, i) => `topic-${'x'.repeat(30)}-${i}`);
+    const m = compileTopicPatterns(long);
+    expect(compileTopicPatterns(long)).not.toBe(m);
+    expect(m.allows(long[99] as string)).toBe(true);
+  });
+});

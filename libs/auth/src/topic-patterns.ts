@@ -27,14 +27,31 @@ export function isValidTopicPattern(pattern: unknown): pattern is string {
   return segments.every((s, i) => s === '*' || (s === '>' && i === last) || SEGMENT.test(s));
 }
 
+/** Matchers kept for reuse, keyed by their claim; the oldest goes when full. */
+const SHARED_MAX = 1024;
+/** Claims longer than this (as JSON) are compiled each time instead of kept. */
+const SHARED_KEY_MAX_CHARS = 2048;
+const shared = new Map<string, TopicMatcher>();
+
 /**
  * Compiles patterns into a matcher. Invalid patterns are ignored (a token with one bad pattern keeps
  * the others); an empty list allows nothing. Exact patterns go into a Set; wildcard ones into a trie
  * of segments, so `allows` costs one Set lookup plus at most a walk of the topic's segments.
+ * A matcher never changes once built, so connections whose tokens carry the same claim share one
+ * (most tokens of an application carry one of a few claims: a node with 100,000 connections would
+ * otherwise hold 100,000 copies, a Set each); at most 1,024 claims are kept, short ones only.
  * @example compileTopicPatterns(['news', 'orders.*']).allows('orders.42') // true
  */
 export function compileTopicPatterns(patterns: readonly string[]): TopicMatcher {
-  return new CompiledTopicMatcher(patterns);
+  const key = JSON.stringify(patterns);
+  if (key.length > SHARED_KEY_MAX_CHARS) return new CompiledTopicMatcher(patterns);
+  let m = shared.get(key);
+  if (m === undefined) {
+    m = new CompiledTopicMatcher(patterns);
+    if (shared.size >= SHARED_MAX) shared.delete(shared.keys().next().value as string);
+    shared.set(key, m);
+  }
+  return m;
 }
 
 interface TrieNode {
