@@ -14,7 +14,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 
-const common = { bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', logLevel: 'warning' };
+// Internal property names are shortened in every bundle (scripts/internal-props.json; size.test.ts measures the same way).
+const { names } = JSON.parse(readFileSync(join(root, 'scripts/internal-props.json'), 'utf8'));
+const common = { bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', logLevel: 'warning', mangleProps: new RegExp(`^(${names.join('|')})$`) };
 // Two entries: the whole client, and `@herald/client/ws` (WebSocket only, without the SSE fallback).
 for (const [entry, min] of [['index', 'herald-client.min.js'], ['ws', 'herald-client-ws.min.js']]) {
   const entryPoints = [join(root, `src/${entry}.ts`)];
@@ -25,11 +27,12 @@ for (const [entry, min] of [['index', 'herald-client.min.js'], ['ws', 'herald-cl
 await build({ ...common, entryPoints: [join(root, 'src/push.ts')], outfile: join(dist, 'push.js'), sourcemap: true });
 // `@herald/client/inbox`: the whole client plus `client.inbox`, its own entry (the main bundles stay within budget).
 await build({ ...common, entryPoints: [join(root, 'src/inbox.ts')], outfile: join(dist, 'inbox.js'), sourcemap: true });
+await build({ ...common, entryPoints: [join(root, 'src/inbox.ts')], outfile: join(dist, 'herald-client-inbox.min.js'), minify: true, legalComments: 'none' });
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 
-for (const name of ['herald-client.min.js', 'herald-client-ws.min.js']) {
+for (const name of ['herald-client.min.js', 'herald-client-ws.min.js', 'herald-client-inbox.min.js']) {
   const min = readFileSync(join(dist, name));
   const gz = gzipSync(min, { level: 9 }).length;
   console.log(`@herald/client: dist/${name} ${min.length} B, ${(gz / 1024).toFixed(2)} KiB min+gz (${gz} B)`);

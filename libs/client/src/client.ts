@@ -317,17 +317,16 @@ export class HeraldClientCore {
     const welcomed = this.#welcomed;
     this.#drop();
     const d = decide(info, kind, this.#sse);
-    const details = { closeCode: info.code, reaction: d.reaction, transport: kind, status: info.status };
-    if (d.reaction === 'stop' || d.reaction === 'ask-app' || (d.reaction === 'new-token' && !this.#tokens.getToken)) {
+    const { reaction, code } = d;
+    if (reaction === 'stop' || reaction === 'ask-app' || (reaction === 'new-token' && !this.#tokens.getToken)) {
       this.#setState('disconnected');
-      this.#error(d.code, info.reason || d.code, details);
-      return;
+    } else {
+      if (reaction === 'new-token') this.#tokens.stale = true;
+      const next = welcomed ? undefined : this.#sse?.next(kind, this.#o.transports);
+      if (next !== undefined) [this.#kind, this.#attempt] = [next, 0];
+      this.#retry(reaction, info.retryAfterMs);
     }
-    if (d.reaction === 'new-token') this.#tokens.stale = true;
-    const next = welcomed ? undefined : this.#sse?.next(kind, this.#o.transports);
-    if (next !== undefined) [this.#kind, this.#attempt] = [next, 0];
-    this.#retry(d.reaction, info.retryAfterMs);
-    this.#error(d.code, info.reason || d.code, details);
+    this.#error(code, info.reason || code, { closeCode: info.code, reaction, transport: kind, status: info.status });
   }
 
   #retry(reaction: CloseReaction, retryAfterMs?: number): void {

@@ -14,7 +14,7 @@ export interface Endpoints {
 export function endpoints(url: string): Endpoints {
   const here = (globalThis as { location?: { href?: string } }).location?.href;
   const u = new URL(url, here);
-  const secure = u.protocol === 'https:' || u.protocol === 'wss:';
+  const secure = /s:$/.test(u.protocol); // https: or wss:
   const path = u.pathname.replace(/\/+$/, '').replace(/\/v1\/(ws|sse)$/, '');
   return {
     ws: `${secure ? 'wss' : 'ws'}://${u.host}${path}/v1/ws`,

@@ -65,7 +65,7 @@ export interface InboxOptions {
 
 type Receipt = { status: 'delivered' | 'read'; upTo?: number; seqs?: number[] };
 
-const refused = (why: unknown): Error => new Error('inbox receipt refused: ' + why);
+const refused = (why: unknown): Error => new Error('receipt refused: ' + why);
 
 /** @internal The inbox side of one client: fed every frame with the transport it came on; `last` for `?inbox=` on reconnect. */
 export function inboxExt(options: HeraldClientOptions & InboxOptions): { inbox: Inbox; in(f: InboundFrame, t?: Transport): void } {
@@ -93,7 +93,7 @@ export function inboxExt(options: HeraldClientOptions & InboxOptions): { inbox: 
     const id = 'i' + ++n;
     return waiting.size < MAX_WAITING && transport?.send({ op: 'receipt', id, ...r })
       ? new Promise((resolve, reject) => {
-          const timer = setTimeout(() => done(new Error('inbox receipt timed out')), RECEIPT_TIMEOUT_MS);
+          const timer = setTimeout(() => done(new Error('receipt timeout')), RECEIPT_TIMEOUT_MS);
           const done = (err?: Error): void => {
             clearTimeout(timer);
             waiting.delete(id);

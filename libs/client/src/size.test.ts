@@ -1,9 +1,14 @@
 // The size budget, measured as the build measures it (esbuild, minified ESM, gzip -9): the whole
 // client with every feature at most 8 KiB, the WebSocket-only entry (`@herald/client/ws`) at most 6 KiB.
+// Internal property names are shortened as in scripts/build.mjs (scripts/internal-props.json).
 import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+
+const { names } = JSON.parse(readFileSync(join(import.meta.dirname, '../scripts/internal-props.json'), 'utf8')) as { names: string[] };
+const mangleProps = new RegExp(`^(${names.join('|')})$`);
 
 async function minGzBytes(entry: string): Promise<number> {
   const out = await build({
@@ -14,6 +19,7 @@ async function minGzBytes(entry: string): Promise<number> {
     target: 'es2022',
     minify: true,
     legalComments: 'none',
+    mangleProps,
     write: false,
     logLevel: 'silent',
   });

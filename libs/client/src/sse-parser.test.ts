@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser, type SseEvent } from './sse-parser.js';
+import { sseParser, type SseEvent } from './sse-parser.js';
 
 function parse(chunks: string[]): { events: SseEvent[]; comments: number } {
   const events: SseEvent[] = [];
   let comments = 0;
-  const p = new SseParser((e) => events.push(e), () => comments++);
-  for (const c of chunks) p.push(c);
+  const push = sseParser((e) => events.push(e), () => comments++);
+  for (const c of chunks) push(c);
   return { events, comments };
 }
 
-describe('SseParser', () => {
+describe('sseParser', () => {
   it('reads event, data and id, across chunk boundaries', () => {
     const { events } = parse(['retry: 1000\nevent: we', 'lcome\ndata: {"op":"welcome"}\n', '\nid: e~abc\nevent: msg\ndata: {"a":', '1}\n\n']);
     expect(events).toEqual([

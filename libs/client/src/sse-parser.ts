@@ -12,48 +12,34 @@ export interface SseEvent {
   readonly id: string | undefined;
 }
 
-/** @internal Feed text chunks with `push`; complete events and comments come out through the callbacks. */
-export class SseParser {
-  #buffer = '';
-  #afterCr = false;
-  #type = '';
-  #data: string[] = [];
-  #id: string | undefined;
-  readonly #onEvent: (ev: SseEvent) => void;
-  readonly #onComment: () => void;
-
-  constructor(onEvent: (ev: SseEvent) => void, onComment: () => void) {
-    this.#onEvent = onEvent;
-    this.#onComment = onComment;
-  }
-
-  push(chunk: string): void {
+/** @internal Returns the function to feed text chunks to; complete events and comments come out through the callbacks. */
+export function sseParser(onEvent: (ev: SseEvent) => void, onComment: () => void): (chunk: string) => void {
+  let buffer = '';
+  let afterCr = false;
+  let type = '';
+  let data: string[] = [];
+  let id: string | undefined;
+  return (chunk) => {
     // A CRLF split across chunks: the '\r' ended the line already, so drop the '\n'.
-    this.#buffer += this.#afterCr && chunk.startsWith('\n') ? chunk.slice(1) : chunk;
-    this.#afterCr = this.#buffer.endsWith('\r');
-    const lines = this.#buffer.split(/\r\n|\r|\n/);
+    buffer += afterCr && chunk[0] === '\n' ? chunk.slice(1) : chunk;
+    afterCr = buffer.endsWith('\r');
+    const lines = buffer.split(/\r\n|\r|\n/);
     // The last piece is an incomplete line (or ''): keep it.
-    this.#buffer = lines.pop() ?? '';
-    for (const line of lines) this.#line(line);
-  }
-
-  #line(line: string): void {
-    if (line === '') {
-      if (this.#data.length > 0) this.#onEvent({ type: this.#type || 'message', data: this.#data.join('\n'), id: this.#id });
-      this.#type = '';
-      this.#data = [];
-      return;
+    buffer = lines.pop() as string;
+    for (const line of lines) {
+      if (!line) {
+        if (data[0] !== undefined) onEvent({ type: type || 'message', data: data.join('\n'), id });
+        type = '';
+        data = [];
+      } else if (line[0] === ':') {
+        onComment();
+      } else {
+        // `field`, or `field:value` with one leading space of the value dropped.
+        const [, field, value] = /^([^:]*):? ?(.*)$/s.exec(line) as unknown as [string, string, string];
+        if (field === 'event') type = value;
+        else if (field === 'data') data.push(value);
+        else if (field === 'id' && !value.includes('\0')) id = value;
+      }
     }
-    if (line.startsWith(':')) {
-      this.#onComment();
-      return;
-    }
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    let value = colon < 0 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'event') this.#type = value;
-    else if (field === 'data') this.#data.push(value);
-    else if (field === 'id' && !value.includes('\0')) this.#id = value;
-  }
+  };
 }

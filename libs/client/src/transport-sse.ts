@@ -7,7 +7,7 @@
  * not a close, and the event id makes the new stream resume where the old one stopped.
  * @module
  */
-import { SseParser } from './sse-parser.js';
+import { sseParser } from './sse-parser.js';
 import { parseFrame, retryAfterMs, type CloseInfo, type Transport, type TransportHandlers } from './transport.js';
 import type { FetchLike } from './types.js';
 
@@ -100,7 +100,7 @@ async function read(fetchFn: FetchLike, request: SseRequest, signal: AbortSignal
   const res = await fetchFn(request.url, { headers: request.headers, signal, cache: 'no-store' });
   if (!res.ok || res.body === null) return refusal(res);
   let ended: CloseInfo | undefined;
-  const parser = new SseParser(
+  const push = sseParser(
     (ev) => {
       if (!current()) return;
       handlers.heard();
@@ -120,7 +120,7 @@ async function read(fetchFn: FetchLike, request: SseRequest, signal: AbortSignal
     while (ended === undefined && current()) {
       const chunk = await reader.read();
       if (chunk.done) break;
-      parser.push(decoder.decode(chunk.value, { stream: true }));
+      push(decoder.decode(chunk.value, { stream: true }));
     }
   } finally {
     void reader.cancel().catch(() => undefined);
