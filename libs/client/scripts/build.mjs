@@ -25,7 +25,7 @@ for (const [entry, min] of [['index', 'herald-client.min.js'], ['ws', 'herald-cl
 }
 // `@herald/client/push`: the Web Push registration helper, its own entry (not in the bundles above).
 await build({ ...common, entryPoints: [join(root, 'src/push.ts')], outfile: join(dist, 'push.js'), sourcemap: true });
-// `@herald/client/inbox`: the whole client plus `client.inbox`, its own entry (the main bundles stay within budget).
+// `@herald/client/inbox`: the whole client plus `client.inbox`, its own entry (the main bundles stay within budget), and its minified bundle.
 await build({ ...common, entryPoints: [join(root, 'src/inbox.ts')], outfile: join(dist, 'inbox.js'), sourcemap: true });
 await build({ ...common, entryPoints: [join(root, 'src/inbox.ts')], outfile: join(dist, 'herald-client-inbox.min.js'), minify: true, legalComments: 'none' });
 

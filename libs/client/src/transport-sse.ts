@@ -31,9 +31,10 @@ export interface SseTransport extends Transport {
  * `Authorization` and `Last-Event-ID`.
  */
 export function sseRequest(endpoint: string, topics: readonly string[], token: string | undefined, lastEventId: string | undefined, tokenIn: 'query' | 'header'): SseRequest {
-  const q = new URLSearchParams();
+  const url = new URL(endpoint);
+  const q = url.searchParams;
   const headers: Record<string, string> = { accept: 'text/event-stream' };
-  if (topics.length > 0) q.set('topics', topics.join(','));
+  if (topics[0] !== undefined) q.set('topics', topics.join(','));
   if (token !== undefined) {
     if (tokenIn === 'query') q.set('token', token);
     else headers['authorization'] = 'Bearer ' + token;
@@ -42,8 +43,7 @@ export function sseRequest(endpoint: string, topics: readonly string[], token: s
     if (tokenIn === 'query') q.set('lastEventId', lastEventId);
     else headers['last-event-id'] = lastEventId;
   }
-  const query = q.toString();
-  return { url: query === '' ? endpoint : `${endpoint}?${query}`, headers };
+  return { url: url.href, headers };
 }
 
 async function refusal(res: Response): Promise<CloseInfo> {
