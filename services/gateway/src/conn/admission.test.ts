@@ -81,6 +81,28 @@ describe('Connections', () => {
     c.unreserve('v');
     expect(c.admitted).toBe(2);
   });
+
+  it("keeps a user's open connections in order; a list handed out does not change when they close", () => {
+    const c = new Connections(10, 5);
+    const [a, b, d] = ['a', 'b', 'd'].map((connId) => ({ connId, sub: 'u' }) as Parameters<Connections['add']>[0]);
+    for (const st of [a, b, d]) {
+      expect(c.reserve('u')).toBe(true);
+      c.add(st!);
+    }
+    c.add(b!); // a second open of the same socket changes nothing
+    const before = c.ofUser('u');
+    expect(before).toEqual([a, b, d]);
+    c.remove(b!);
+    expect(before).toEqual([a, b, d]);
+    expect(c.ofUser('u')).toEqual([a, d]);
+    expect(c.countOfUser('u')).toBe(2);
+    c.remove(b!); // already gone
+    c.remove(a!);
+    c.remove(d!);
+    expect(c.ofUser('u')).toEqual([]);
+    expect(c.countOfUser('u')).toBe(0);
+    expect(c.admitted).toBe(0);
+  });
 });
 
 describe('normalizeOrigin', () => {

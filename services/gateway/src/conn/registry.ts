@@ -11,7 +11,11 @@ export interface ConnectionObserver {
 interface UserEntry {
   /** Admitted connections of the user: upgrades accepted but not yet open, plus open ones. */
   admitted: number;
-  readonly open: Set<ConnState>;
+  /**
+   * Open connections of the user, replaced (never changed) on add and remove: most users hold one
+   * or two, and an exact-size array is a fraction of a Set's memory; the per-user cap bounds it.
+   */
+  open: readonly ConnState[];
 }
 
 /**
@@ -53,7 +57,7 @@ export class Connections {
   reserve(sub: string): boolean {
     let u = this.#users.get(sub);
     if (!u) {
-      u = { admitted: 0, open: new Set() };
+      u = { admitted: 0, open: [] };
       this.#users.set(sub, u);
     }
     if (u.admitted >= this.maxPerUser) return false;
@@ -68,34 +72,35 @@ export class Connections {
     if (!u) return;
     u.admitted--;
     this.#admitted--;
-    if (u.admitted <= 0 && u.open.size === 0) this.#users.delete(sub);
+    if (u.admitted <= 0 && u.open.length === 0) this.#users.delete(sub);
   }
 
   /** The socket of a reserved connection opened. */
   add(st: ConnState): void {
     if (this.open.has(st)) return;
     this.open.add(st);
-    this.#users.get(st.sub)?.open.add(st);
+    const u = this.#users.get(st.sub);
+    if (u) u.open = u.open.concat(st); // exact size, unlike a growing push
     this.observer?.opened(st);
   }
 
   /** The socket closed (with `code`; 1005: none given): removes it and gives back its slot. */
   remove(st: ConnState, code = 1005): void {
     if (!this.open.delete(st)) return;
-    this.#users.get(st.sub)?.open.delete(st);
+    const u = this.#users.get(st.sub);
+    if (u) u.open = without(u.open, st);
     this.unreserve(st.sub);
     this.observer?.closed(st, code);
   }
 
-  /** Open connections of a user (a copy: closing them mutates the table). */
-  ofUser(sub: string): ConnState[] {
-    const u = this.#users.get(sub);
-    return u ? [...u.open] : [];
+  /** Open connections of a user (a snapshot: closing them replaces the table's list, not this one). */
+  ofUser(sub: string): readonly ConnState[] {
+    return this.#users.get(sub)?.open ?? [];
   }
 
   /** Number of open connections of a user. */
   countOfUser(sub: string): number {
-    return this.#users.get(sub)?.open.size ?? 0;
+    return this.#users.get(sub)?.open.length ?? 0;
   }
 
   get size(): number {
@@ -105,4 +110,10 @@ export class Connections {
   get admitted(): number {
     return this.#admitted;
   }
+}
+
+/** `list` without `st`, allocated at its exact size. */
+function without(list: readonly ConnState[], st: ConnState): readonly ConnState[] {
+  const i = list.indexOf(st);
+  return i < 0 ? list : list.slice(0, i).concat(list.slice(i + 1));
 }

@@ -66,10 +66,10 @@ export interface ConnState {
   exp: number | undefined;
   /** What the current token allows (replaced by a successful `auth`). */
   topics: VerifiedToken['topics'];
-  /** Topics whose presence members the current token may read (its `presence` claim); absent: none. */
-  presenceRead?: VerifiedToken['presence'];
-  /** The token's presence `info` claim (shown with this user in member lists); absent: none. */
-  readonly info?: VerifiedToken['info'];
+  /** Topics whose presence members the current token may read (its `presence` claim); undefined: none. */
+  presenceRead: VerifiedToken['presence'] | undefined;
+  /** The token's presence `info` claim (shown with this user in member lists); undefined: none. */
+  readonly info: VerifiedToken['info'] | undefined;
   /** Topic channels this connection holds (live or being recovered); the personal channel is not in it. */
   readonly channels: Set<string>;
   /** Command token bucket: tokens left and the time (ms) of the last refill. */
@@ -137,7 +137,9 @@ export function newConnState(connId: string, token: VerifiedToken, cmdBurst: num
     personalHeld: false,
     queue: undefined,
     conflate: undefined,
-    ...(token.presence === undefined ? {} : { presenceRead: token.presence }),
-    ...(token.info === undefined ? {} : { info: token.info }),
+    // always set (undefined when absent): every ConnState has one shape with its fields inside
+    // the object, where a conditional spread would add them to a separate property array
+    presenceRead: token.presence,
+    info: token.info,
   };
 }
