@@ -98,6 +98,8 @@ export class NatsBus implements Bus {
   #closed = false;
   #reconnects = 0;
   readonly #live = new Map<string, LiveEntry>();
+  /** The history reader every live channel repairs gaps with. */
+  readonly #readChannel = (channel: string, since: number, limit: number): Promise<RawPage> => this.#readRaw(channel, since, limit);
   readonly #statusListeners = new Set<(status: BusStatus) => void>();
 
   private constructor(
@@ -211,7 +213,7 @@ export class NatsBus implements Bus {
       const entry: LiveEntry = {
         inSubject: route.in,
         partition: route.partition,
-        live: new LiveChannel(channel, handler, (since, limit) => this.#readRaw(channel, since, limit), this.#log),
+        live: new LiveChannel(channel, handler, this.#readChannel, this.#log),
       };
       this.#live.set(channel, entry);
       entry.ready = this.#startLive(channel, route.out, entry);
@@ -239,6 +241,7 @@ export class NatsBus implements Bus {
         },
       });
       await this.#flush();
+      entry.ready = undefined; // settled: a later subscribe() of the channel resolves at once, nothing kept per channel
     } catch (err) {
       if (this.#live.get(channel) === entry) this.#live.delete(channel);
       entry.sub?.unsubscribe();

@@ -30,7 +30,10 @@ function store(seqs: number[], opts: { failFirst?: number; complete?: boolean } 
 
 function live(read: (since: number, limit: number) => Promise<RawPage>, last = 0) {
   const got: BusMessage[] = [];
-  const lc = new LiveChannel(CH, (m) => void got.push(m), read);
+  const lc = new LiveChannel(CH, (m) => void got.push(m), (channel, since, limit) => {
+    expect(channel).toBe(CH);
+    return read(since, limit);
+  });
   lc.last = last;
   return { lc, got, seqs: () => got.map((m) => m.seq) };
 }

@@ -24,8 +24,8 @@ const LAG_RETRY_MS = 50;
 const ERROR_RETRY_MIN_MS = 250;
 const ERROR_RETRY_MAX_MS = 5_000;
 
-/** Reads a channel's history after `since` (bound to one channel). */
-export type ChannelReader = (since: number, limit: number) => Promise<RawPage>;
+/** Reads a channel's history after `since` (one reader serves every channel of a bus: no closure per channel). */
+export type ChannelReader = (channel: string, since: number, limit: number) => Promise<RawPage>;
 
 /**
  * A RePublish copy as a BusMessage: `Nats-Sequence` is the seq, `Nats-Last-Sequence` the
@@ -144,7 +144,7 @@ export class LiveChannel {
         const since = this.last;
         let page: RawPage;
         try {
-          page = await this.#read(since, MAX_HISTORY_LIMIT);
+          page = await this.#read(this.channel, since, MAX_HISTORY_LIMIT);
           errorDelay = ERROR_RETRY_MIN_MS;
         } catch (err) {
           this.#log?.warn({ err, channel: this.channel, since }, 'gap repair read failed; retrying');
