@@ -38,7 +38,8 @@ export class MemoryInboxStore implements InboxStore {
   readonly #events: EventPublisher;
   readonly #now: () => number;
   readonly #users = new Map<string, UserInbox>();
-  readonly #listeners = new Map<string, Set<InboxListener>>();
+  /** Watchers per user, replaced (never changed) on watch and stop: most users have one or two, and an exact-size array is a fraction of a Set. */
+  readonly #listeners = new Map<string, readonly InboxListener[]>();
   #seq = 0;
 
   constructor(options: MemoryInboxOptions = {}) {
@@ -144,14 +145,17 @@ export class MemoryInboxStore implements InboxStore {
 
   async watch(user: string, listener: InboxListener): Promise<() => Promise<void>> {
     checkUser(user);
-    let set = this.#listeners.get(user);
-    if (set === undefined) this.#listeners.set(user, (set = new Set()));
+    // a wrapper of its own: the same listener watching twice is two watches, stopped one by one
     const entry: InboxListener = (c) => listener(c);
-    set.add(entry);
+    this.#listeners.set(user, (this.#listeners.get(user) ?? []).concat(entry));
     return () => {
-      const s = this.#listeners.get(user);
-      s?.delete(entry);
-      if (s?.size === 0) this.#listeners.delete(user);
+      const list = this.#listeners.get(user) ?? [];
+      const i = list.indexOf(entry);
+      if (i >= 0) {
+        const rest = list.slice(0, i).concat(list.slice(i + 1));
+        if (rest.length === 0) this.#listeners.delete(user);
+        else this.#listeners.set(user, rest);
+      }
       return Promise.resolve();
     };
   }

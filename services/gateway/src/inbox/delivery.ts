@@ -43,7 +43,8 @@ export class ConnInbox {
   #stopped = false;
   #delivered = 0;
   #read = 0;
-  readonly #readSeqs = new Set<number>();
+  /** Single read seqs above the cumulative mark; made at the first one (most connections never need it). */
+  #readSeqs: Set<number> | undefined;
 
   constructor(st: ConnState, after: number, deps: DeliveryDeps) {
     this.#st = st;
@@ -88,7 +89,7 @@ export class ConnInbox {
   /** A receipt this connection sends itself: its own `read` frames are not echoed back to it. */
   noteOwnRead(target: number | readonly number[]): void {
     if (typeof target === 'number') this.#raiseRead(target);
-    else for (const s of target) if (s > this.#read && this.#readSeqs.size < MAX_KNOWN_SEQS) this.#readSeqs.add(s);
+    else for (const s of target) if (s > this.#read) this.#noteReadSeq(s);
   }
 
   /** Stops watching. Idempotent. */
@@ -127,11 +128,11 @@ export class ConnInbox {
     if (change.status !== 'read') return;
     // A change may arrive after a later receipt of this connection already covered it (the
     // state subject is asynchronous): a seq at or below the known cumulative mark is known.
-    const fresh = change.read > this.#read || change.readSeqs.some((s) => s > this.#read && !this.#readSeqs.has(s));
+    const fresh = change.read > this.#read || change.readSeqs.some((s) => s > this.#read && this.#readSeqs?.has(s) !== true);
     if (!fresh) return;
     this.#raiseRead(change.read);
     const loose = change.readSeqs.filter((s) => s > change.read);
-    for (const s of loose) if (this.#readSeqs.size < MAX_KNOWN_SEQS) this.#readSeqs.add(s);
+    for (const s of loose) this.#noteReadSeq(s);
     const frame = loose.length > 0 ? { op: 'read', upTo: change.read, seqs: loose } : { op: 'read', upTo: change.read };
     this.#deps.sender.sendText(this.#st, JSON.stringify(frame));
   }
@@ -139,7 +140,15 @@ export class ConnInbox {
   #raiseRead(upTo: number): void {
     if (upTo <= this.#read) return;
     this.#read = upTo;
-    for (const s of this.#readSeqs) if (s <= upTo) this.#readSeqs.delete(s);
+    const seqs = this.#readSeqs;
+    if (seqs === undefined) return;
+    for (const s of seqs) if (s <= upTo) seqs.delete(s);
+    if (seqs.size === 0) this.#readSeqs = undefined;
+  }
+
+  #noteReadSeq(seq: number): void {
+    const seqs = (this.#readSeqs ??= new Set());
+    if (seqs.size < MAX_KNOWN_SEQS) seqs.add(seq);
   }
 
   #liveState(m: InboxMessage): 'pending' | 'delivered' {
