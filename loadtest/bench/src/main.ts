@@ -5,7 +5,7 @@
  * NATS (gateway + publish-api + nats-server), "by hand" (ws + NATS + jose), socket.io.
  *
  * BENCH_SCENARIOS picks the groups (default `peruser,classic`; `tracing`, tracing.ts, runs only
- * when named). `peruser` (peruser.ts):
+ * when named; `idle` alone measures only memory per idle connection, ceiling and Herald, without `classic`). `peruser` (peruser.ts):
  * BENCH_PERUSER_USERS (2000) users × BENCH_CONNS_PER_USER, messages to random users at each
  * of BENCH_PERUSER_RATES (500,3000) for BENCH_PERUSER_S (10) after a warm-up, CPU split per
  * process, a per-user capacity search for the ceiling and Herald, a batch run
@@ -196,7 +196,8 @@ async function main(): Promise<void> {
     if (SCENARIOS.every((s) => s === 'tracing')) return;
   }
   const perUser = SCENARIOS.includes('peruser') ? await runPerUserAll(targets) : [];
-  const classic: Classic = SCENARIOS.includes('classic') ? await runClassic(targets) : { results: [], idle: [], interest: undefined, compression: [] };
+  const classic: Classic = SCENARIOS.includes('classic') ? await runClassic(targets)
+    : { results: [], idle: SCENARIOS.includes('idle') ? await runIdleOnly() : [], interest: undefined, compression: [] };
   const report: Report = {
     at: new Date().toISOString(), command: FULL ? 'npm run bench' : `BENCH_SCENARIOS=${SCENARIOS.join(',')} npm run bench`,
     cfg: CFG, durationS: elapsedS(), loadAvg: [load0, loadavg()[0] ?? NaN], scenarios: SCENARIOS, perUserCfg: PER_USER, perUser, ...classic,
@@ -217,6 +218,12 @@ async function runPerUserAll(targets: TargetDef[]): Promise<PerUserResult[]> {
     out.push(r);
   }
   return out;
+}
+
+/** `BENCH_SCENARIOS=idle`: memory per idle connection only, for the ceiling, Herald dev and Herald on NATS (each fresh). */
+async function runIdleOnly(): Promise<IdleResult[]> {
+  const idleTokens = await tokensFor(0, CFG.idleConns, CFG.idleConns);
+  return runIdleFor([ceiling, heraldDev, heraldNats(1)], idleTokens, 0);
 }
 
 interface Classic { results: TargetResult[]; idle: IdleResult[]; interest: InterestResult | undefined; compression: CompressionResult[] }
