@@ -78,9 +78,9 @@ export class HeraldClientCore {
     const x = (this.#ext = ext?.());
     const kit = (this.#sse = sse?.(options));
     const o = (this.#o = settingsOf(options, kit));
-    this.#kind = o.transports[0];
+    this.#kind = o.kinds[0];
     this.#tokens = new TokenSource(options.token, options.getToken);
-    this.#acks = new Acks(o.ackTimeoutMs, () => this.#dead('ack timeout'));
+    this.#acks = new Acks(o.ackMs, () => this.#dead('ack timeout'));
     this.#delivery = new Delivery(this.#subs, {
       user: (m) => this.#events.emit('user', m),
       unrecovered: (channel) => this.#events.emit('unrecovered', { channel }),
@@ -89,9 +89,9 @@ export class HeraldClientCore {
     });
     this.#commands = new Commands({
       live: () => (this.#welcomed ? this.#transport : undefined),
-      error: (code, message, details) => this.#error(code, message, details),
+      report: (code, message, details) => this.#error(code, message, details),
       subs: this.#subs, delivery: this.#delivery, tokens: this.#tokens, acks: this.#acks,
-      retryMs: o.minReconnectDelayMs, sse: kit, out: x?.out,
+      retryMs: o.baseMs, sse: kit, out: x?.out,
     });
   }
 
@@ -229,10 +229,10 @@ export class HeraldClientCore {
         const pos = this.#delivery.positions;
         const user = this.#delivery.userChannel;
         const since = user === undefined ? undefined : pos.get(user);
-        const box = this.#ext?.inbox?.();
+        const box = this.#ext?.inboxAt?.();
         // `?since=&epoch=`: the personal channel's position; `inbox=`: the last inbox seq held (the gateway sends what follows).
-        const query = (since === undefined || pos.epoch === undefined ? '' : `&since=${since}&epoch=${encodeURIComponent(pos.epoch)}`) + (box ? '&inbox=' + box : '');
-        this.#transport = openWebSocket(this.#o.WebSocket as WebSocketConstructor, this.#o.ws + query.replace('&', '?'), token, handlers);
+        const query = (since === undefined || pos.era === undefined ? '' : `&since=${since}&epoch=${encodeURIComponent(pos.era)}`) + (box ? '&inbox=' + box : '');
+        this.#transport = openWebSocket(this.#o.Socket as WebSocketConstructor, this.#o.ws + query.replace('&', '?'), token, handlers);
       } else {
         this.#transport = (this.#sse as SseKit).open(this.#commands.d, handlers);
       }
@@ -240,7 +240,7 @@ export class HeraldClientCore {
       this.#closed({ code: 1006, reason: String(err) });
       return;
     }
-    this.#connectTimer = setTimeout(() => this.#dead('connect timeout'), this.#o.connectTimeoutMs);
+    this.#connectTimer = setTimeout(() => this.#dead('connect timeout'), this.#o.connectMs);
   }
 
   #frame(f: InboundFrame): void {
@@ -318,11 +318,11 @@ export class HeraldClientCore {
     this.#drop();
     const d = decide(info, kind, this.#sse);
     const { reaction, code } = d;
-    if (reaction === 'stop' || reaction === 'ask-app' || (reaction === 'new-token' && !this.#tokens.getToken)) {
+    if (reaction === 'stop' || reaction === 'ask-app' || (reaction === 'new-token' && !this.#tokens.source)) {
       this.#setState('disconnected');
     } else {
       if (reaction === 'new-token') this.#tokens.stale = true;
-      const next = welcomed ? undefined : this.#sse?.next(kind, this.#o.transports);
+      const next = welcomed ? undefined : this.#sse?.next(kind, this.#o.kinds);
       if (next !== undefined) [this.#kind, this.#attempt] = [next, 0];
       this.#retry(reaction, info.retryAfterMs);
     }
@@ -333,7 +333,7 @@ export class HeraldClientCore {
     this.#setState(this.#hadWelcome ? 'reconnecting' : 'connecting');
     let delay: number;
     if (this.#drainAt !== undefined) delay = Math.max(0, this.#drainAt - Date.now());
-    else delay = backoffDelay(this.#attempt++ + (reaction === 'reconnect-slow' ? SLOW_BACKOFF_STEPS : 0), this.#o.minReconnectDelayMs, this.#o.maxReconnectDelayMs);
+    else delay = backoffDelay(this.#attempt++ + (reaction === 'reconnect-slow' ? SLOW_BACKOFF_STEPS : 0), this.#o.baseMs, this.#o.capMs);
     this.#drainAt = undefined;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => this.#open(), Math.max(delay, retryAfterMs ?? 0));

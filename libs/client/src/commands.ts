@@ -19,7 +19,7 @@ const TOPIC = 'topic:';
 export interface CommandDeps {
   /** The transport once `welcome` arrived, else undefined. */
   readonly live: () => Transport | undefined;
-  readonly error: (code: string, message: string, details?: HeraldErrorDetails) => void;
+  readonly report: (code: string, message: string, details?: HeraldErrorDetails) => void;
   readonly subs: Subscriptions;
   readonly delivery: Delivery;
   readonly tokens: TokenSource;
@@ -45,7 +45,7 @@ export class Commands {
   sync(): void {
     const t = this.d.live();
     if (t === undefined) return;
-    if (t.name === 'sse') return (this.d.sse as SseKit).reopen(this.d, t, true);
+    if (t.kind === 'sse') return (this.d.sse as SseKit).reopen(this.d, t, true);
     const leave = this.d.subs.takeToUnsubscribe();
     for (let i = 0; i < leave.length; i += MAX_TOPICS_PER_FRAME) {
       t.send({ op: 'unsub', id: this.d.acks.expect(() => undefined), topics: leave.slice(i, i + MAX_TOPICS_PER_FRAME) });
@@ -58,15 +58,15 @@ export class Commands {
   recover(ch: string): void {
     const t = this.d.live();
     if (t === undefined) return;
-    if (t.name === 'sse') (this.d.sse as SseKit).reopen(this.d, t);
+    if (t.kind === 'sse') (this.d.sse as SseKit).reopen(this.d, t);
     else if (ch.startsWith(TOPIC)) this.#sub(t, [ch.slice(TOPIC.length)], []);
     else this.#sub(t, [], [ch]);
   }
 
   /** `refresh`: a token from `getToken()`, then {@link auth}. */
   refresh(): void {
-    const { tokens, error } = this.d;
-    if (!tokens.getToken) return error('token_expiring', 'no getToken');
+    const { tokens, report: error } = this.d;
+    if (!tokens.source) return error('token_expiring', 'no getToken');
     tokens.fresh().then(
       (token) => this.auth(token).catch((e: HeraldError) => error(e.code, e.message)),
       (err: unknown) => error('token_unavailable', 'getToken() failed', { cause: err }),
@@ -86,7 +86,7 @@ export class Commands {
     };
     return new Promise((resolve, reject) => {
       const t = this.d.live();
-      if (t === undefined || t.name === 'sse') {
+      if (t === undefined || t.kind === 'sse') {
         take();
         if (t) (this.d.sse as SseKit).reopen(this.d, t);
         return resolve();
@@ -107,16 +107,16 @@ export class Commands {
 
   /** `sub` for `topics`, recovering them and `extra` channels from the positions held. */
   #sub(t: Transport, topics: readonly string[], extra: readonly string[]): void {
-    const { acks, delivery, subs, error } = this.d;
+    const { acks, delivery, subs, report: error } = this.d;
     const pos = delivery.positions;
-    const since = pos.since([...topics.map((x) => TOPIC + x), ...extra]);
+    const since = pos.sinceOf([...topics.map((x) => TOPIC + x), ...extra]);
     // A topic with `rewind` and nothing held: `since: 0` replays its retained history before the
     // ack; delivery keeps the newest n. Not passed to subAck: nothing was held, nothing is lost.
     let wire = since;
     for (const x of topics) {
       const n = subs.rewindOf(x);
-      if (n > 0 && pos.epoch !== undefined && pos.get(TOPIC + x) === undefined) {
-        delivery.rewind(TOPIC + x, n);
+      if (n > 0 && pos.era !== undefined && pos.get(TOPIC + x) === undefined) {
+        delivery.replay(TOPIC + x, n);
         wire = { ...wire, [TOPIC + x]: 0 };
       }
     }
@@ -127,7 +127,7 @@ export class Commands {
       error(String(reply['code']), String(reply['message']));
       setTimeout(() => this.sync(), this.d.retryMs);
     });
-    const frame = wire === undefined ? { op: 'sub', id, topics } : { op: 'sub', id, topics, since: wire, epoch: pos.epoch };
+    const frame = wire === undefined ? { op: 'sub', id, topics } : { op: 'sub', id, topics, since: wire, epoch: pos.era };
     this.d.out?.(frame);
     t.send(frame);
   }

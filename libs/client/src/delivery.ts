@@ -48,11 +48,11 @@ export class Delivery {
     const userChannel = 'user:' + user;
     if (this.userChannel !== undefined && this.userChannel !== userChannel) pos.delete(this.userChannel);
     this.userChannel = userChannel;
-    if (pos.epoch !== undefined && pos.epoch !== epoch) {
+    if (pos.era !== undefined && pos.era !== epoch) {
       for (const ch of [...pos.keys()]) lost.add(ch);
       pos.clear();
     }
-    pos.epoch = epoch;
+    pos.era = epoch;
     pos.recovering.clear();
     this.#rewind.clear();
     if (f?.['recovered'] === false && pos.get(userChannel) !== undefined) {
@@ -100,7 +100,7 @@ export class Delivery {
   }
 
   /** A `sub` asks for the retained history of `ch` (`since: 0`): keep the newest `n` of it until the ack. */
-  rewind(ch: string, n: number): void {
+  replay(ch: string, n: number): void {
     this.#rewind.set(ch, { n, buf: [] });
   }
 

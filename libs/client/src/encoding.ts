@@ -12,5 +12,6 @@ export function encodeBase64Url(text: string): string {
 /** @internal Throws on input that is not base64url. */
 export function decodeBase64Url(text: string): string {
   const b64 = text.replace(/-/g, '+').replace(/_/g, '/');
-  return new TextDecoder().decode(Uint8Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)), (c) => c.charCodeAt(0)));
+  // atob decodes unpadded base64 (the HTML standard's forgiving-base64).
+  return new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
 }

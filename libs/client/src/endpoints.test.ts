@@ -25,11 +25,11 @@ describe('Positions', () => {
   it('builds since maps and the SSE event id `<epoch>~<b64url(JSON)>`', () => {
     const p = new Positions();
     expect(eventId(p)).toBeUndefined();
-    p.epoch = 'E1';
+    p.era = 'E1';
     p.set('topic:a', 5);
     p.set('user:ü', 7);
-    expect(p.since(['topic:a', 'topic:b'])).toEqual({ 'topic:a': 5 });
-    expect(p.since(['topic:b'])).toBeUndefined();
+    expect(p.sinceOf(['topic:a', 'topic:b'])).toEqual({ 'topic:a': 5 });
+    expect(p.sinceOf(['topic:b'])).toBeUndefined();
     const [epoch, b64] = (eventId(p) as string).split('~');
     expect(epoch).toBe('E1');
     expect(JSON.parse(decodeBase64Url(b64 as string))).toEqual({ 'topic:a': 5, 'user:ü': 7 });

@@ -37,8 +37,8 @@ export class HeraldError extends Error implements HeraldErrorLike {
   declare readonly transport?: TransportName;
 
   constructor(code: string, message: string, details: HeraldErrorDetails = {}) {
-    const { cause, ...fields } = details;
-    super(message, cause === undefined ? undefined : { cause });
+    const { cause: _cause, ...fields } = details;
+    super(message, details); // sets `cause` when given
     this.name = 'HeraldError';
     this.code = code;
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) (this as Record<string, unknown>)[k] = v;

@@ -10,7 +10,7 @@ export type Verdict = 'deliver' | 'duplicate' | 'gap';
 /** @internal Channel → last seq delivered; `delete` and `clear` also end the recoveries in flight. */
 export class Positions extends Map<string, number> {
   /** The epoch the seqs belong to (from `welcome`). */
-  epoch: string | undefined;
+  era: string | undefined;
   /** Channels with a recovery in flight: their gap messages are dropped until it answers. */
   readonly recovering = new Set<string>();
 
@@ -34,7 +34,7 @@ export class Positions extends Map<string, number> {
   }
 
   /** `{channel: seq}` for the given channels that have a position; undefined when none has. */
-  since(channels: readonly string[]): Record<string, number> | undefined {
+  sinceOf(channels: readonly string[]): Record<string, number> | undefined {
     let out: Record<string, number> | undefined;
     for (const ch of channels) {
       const seq = this.get(ch);

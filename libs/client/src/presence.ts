@@ -18,12 +18,12 @@ export interface PresenceExt {
   /** `t`: the transport the frame came on (the inbox entry sends its `receipt` frames on it). */
   in(frame: InboundFrame, t?: Transport): void;
   /** The last inbox seq held (the inbox entry): sent as `?inbox=` when a WebSocket (re)connects. */
-  inbox?(): number;
+  inboxAt?(): number;
 }
 
 interface Roster extends Presence {
   readonly members: Map<string, Info>;
-  apply(join: readonly Member[], leave: readonly string[], all?: boolean): void;
+  update(join: readonly Member[], leave: readonly string[], all?: boolean): void;
 }
 
 function roster(): Roster {
@@ -34,7 +34,7 @@ function roster(): Roster {
     members,
     on: (ev, fn) => events.on(ev, fn),
     // `all`: the whole list of a `sub` result (after a reconnect too): differences become joins and leaves.
-    apply(join, leave, all) {
+    update(join, leave, all) {
       for (const u of all ? [...members.keys()].filter((u) => !join.some((m) => m.user === u)) : leave) {
         const info = members.get(u);
         if (info && members.delete(u)) emit('leave', u, info);
@@ -63,11 +63,11 @@ export function presenceExt(): PresenceExt {
       if (p.length > 0) f.presence = p;
     },
     in(f) {
-      if (f.op === 'presence') of(f['ch'])?.apply((f['join'] ?? []) as Member[], (f['leave'] ?? []) as string[]);
+      if (f.op === 'presence') of(f['ch'])?.update((f['join'] ?? []) as Member[], (f['leave'] ?? []) as string[]);
       const results = f.op === 'ack' ? (f['results'] as Record<string, { members?: Member[] }> | undefined) : undefined;
       for (const ch in results) {
         const m = results[ch]?.members;
-        if (m) of(ch)?.apply(m, [], true);
+        if (m) of(ch)?.update(m, [], true);
       }
     },
   };

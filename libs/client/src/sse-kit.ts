@@ -33,9 +33,9 @@ export function readEventId(id: string | undefined, epoch: string | undefined): 
  * positions held, over `base` (the server's last id); undefined when there is nothing to resume from.
  */
 export function eventId(pos: Positions, base: Readonly<Record<string, number>> = {}): string | undefined {
-  const all = { ...base, ...pos.since([...pos.keys()]) };
-  if (pos.epoch === undefined || Object.keys(all).length === 0) return undefined;
-  return `${pos.epoch}~${encodeBase64Url(JSON.stringify(all))}`;
+  const all = { ...base, ...pos.sinceOf([...pos.keys()]) };
+  if (pos.era === undefined || Object.keys(all).length === 0) return undefined;
+  return `${pos.era}~${encodeBase64Url(JSON.stringify(all))}`;
 }
 
 /** @internal `news`, `orders.*` (one segment), `orders.>` (one or more trailing segments), `>`. */
@@ -104,7 +104,7 @@ export function sseKit(options: HeraldClientOptions): SseKit {
     subs.takeToSubscribe();
     subs.takeToUnsubscribe();
     topics = [];
-    for (const topic of subs.topics()) {
+    for (const topic of subs.wanted()) {
       if (subs.refused(topic)) continue;
       if (tokenAllows(tokens.current, topic)) topics.push(topic);
       else delivery.subAck({ [TOPIC + topic]: { ok: false, code: 'forbidden' } }, undefined);
@@ -112,7 +112,7 @@ export function sseKit(options: HeraldClientOptions): SseKit {
     topics.sort();
     const pos = delivery.positions;
     // The server's id knows where channels that delivered nothing yet stand; what was delivered here wins.
-    const id = eventId(pos, readEventId(streamId, pos.epoch));
+    const id = eventId(pos, readEventId(streamId, pos.era));
     resumed = id !== undefined;
     return sseRequest(endpoint, topics, tokens.current, id, tokenIn);
   };

@@ -18,9 +18,9 @@ interface Entry {
   readonly handlers: Set<MessageHandler>;
   wire: Wire;
   /** The gateway said the topic is conflated (`conflate: true` in its `sub` result). */
-  conflate: boolean;
+  flat: boolean;
   /** Messages of retained history to deliver when the topic is first subscribed (`rewind`); 0 once live. */
-  rewind: number;
+  backlog: number;
   /** Settles the `ready` promises of this topic's subscriptions not yet answered. */
   settle: ((r: SubscribeResult) => void)[];
 }
@@ -35,15 +35,15 @@ export class Subscriptions {
   add(topic: string, handler: MessageHandler, onChange: () => void, rewind = 0): Subscription {
     let entry = this.#entries.get(topic);
     if (entry === undefined) {
-      entry = { handlers: new Set(), wire: this.#leaving.delete(topic) ? 'live' : 'none', conflate: false, rewind: 0, settle: [] };
+      entry = { handlers: new Set(), wire: this.#leaving.delete(topic) ? 'live' : 'none', flat: false, backlog: 0, settle: [] };
       this.#entries.set(topic, entry);
     }
-    if (entry.wire === 'none') entry.rewind = Math.max(entry.rewind, rewind);
+    if (entry.wire === 'none') entry.backlog = Math.max(entry.backlog, rewind);
     // A handler added twice must be removable twice: wrap it so each call is distinct.
     const own: MessageHandler = (m) => handler(m);
     entry.handlers.add(own);
     const e = entry;
-    const ready = new Promise<SubscribeResult>((resolve) => (e.wire === 'live' ? resolve(liveResult(e.conflate)) : e.settle.push(resolve)));
+    const ready = new Promise<SubscribeResult>((resolve) => (e.wire === 'live' ? resolve(liveResult(e.flat)) : e.settle.push(resolve)));
     let active = true;
     return {
       topic,
@@ -61,7 +61,7 @@ export class Subscriptions {
   }
 
   /** Every topic wanted. */
-  topics(): string[] {
+  wanted(): string[] {
     return [...this.#entries.keys()];
   }
 
@@ -71,7 +71,7 @@ export class Subscriptions {
 
   /** The `rewind` asked for a topic not live yet (0: none). */
   rewindOf(topic: string): number {
-    return this.#entries.get(topic)?.rewind ?? 0;
+    return this.#entries.get(topic)?.backlog ?? 0;
   }
 
   /** Topics wanted that the connection does not hold or ask for yet; marks them pending. */
@@ -101,8 +101,8 @@ export class Subscriptions {
       return;
     }
     e.wire = 'live';
-    e.conflate = conflate;
-    e.rewind = 0;
+    e.flat = conflate;
+    e.backlog = 0;
     for (const s of e.settle.splice(0)) s(liveResult(conflate));
   }
 

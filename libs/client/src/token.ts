@@ -33,12 +33,12 @@ export class TokenSource {
   /** The gateway refused the token (401, 4001): the next `usable()` asks for a new one. */
   stale = false;
   /** The application's `getToken`; absent: the token cannot be refreshed. */
-  readonly getToken: (() => string | Promise<string>) | undefined;
+  readonly source: (() => string | Promise<string>) | undefined;
   #inflight: Promise<string> | undefined;
 
   constructor(token: string | undefined, getToken: (() => string | Promise<string>) | undefined) {
     this.current = token;
-    this.getToken = getToken;
+    this.source = getToken;
   }
 
   /** A token from the application (`setToken`, `getToken()`): used from now on. */
@@ -51,12 +51,12 @@ export class TokenSource {
   async usable(nowMs: number): Promise<string | undefined> {
     const t = this.current;
     const exp = readClaims(t ?? '').exp;
-    return this.getToken && (!t || this.stale || (exp !== undefined && exp - EXPIRY_MARGIN_S <= nowMs / 1000)) ? this.fresh() : t;
+    return this.source && (!t || this.stale || (exp !== undefined && exp - EXPIRY_MARGIN_S <= nowMs / 1000)) ? this.fresh() : t;
   }
 
   /** Always asks `getToken()` (one call at a time); rejects when there is none or it fails. */
   fresh(): Promise<string> {
-    const get = this.getToken;
+    const get = this.source;
     if (!get) return Promise.reject(new Error('no getToken'));
     return (this.#inflight ??= Promise.resolve()
       .then(get)

@@ -84,7 +84,7 @@ export function openSse(fetchFn: FetchLike, first: SseRequest, handlers: Transpo
 
   start(first);
   return {
-    name: 'sse',
+    kind: 'sse',
     send: () => false,
     reopen: (request) => {
       if (!done) start(request);

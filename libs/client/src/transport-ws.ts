@@ -62,7 +62,7 @@ export function openWebSocket(Ctor: WebSocketConstructor, url: string, token: st
     handlers.closed({ code: ev.code ?? ABNORMAL, reason: ev.reason ?? '', status, retryAfterMs: retryAfter });
   });
   return {
-    name: 'websocket',
+    kind: 'websocket',
     send(frame) {
       if (done || ws.readyState !== OPEN) return false;
       ws.send(JSON.stringify(frame));

@@ -36,7 +36,7 @@ export interface TransportHandlers {
 
 /** @internal */
 export interface Transport {
-  readonly name: TransportName;
+  readonly kind: TransportName;
   /** Sends a command (WebSocket only); false when it could not be sent. */
   send(frame: object): boolean;
   /** Closes without reporting `closed`. Idempotent. */
@@ -45,8 +45,8 @@ export interface Transport {
 
 /** @internal `Retry-After` in ms when it holds delay-seconds (an HTTP date is rare from a gateway and ignored). */
 export function retryAfterMs(header: string | string[] | null | undefined): number | undefined {
-  const v = Array.isArray(header) ? header[0] : header;
-  return v && /^\s*\d{1,6}\s*$/.test(v) && +v > 0 ? +v * 1000 : undefined;
+  const s = Number(Array.isArray(header) ? header[0] : header);
+  return s > 0 && s < 1e6 ? s * 1000 : undefined;
 }
 
 /** @internal Parses a frame's JSON text; undefined unless it is an object with a string `op`. */
