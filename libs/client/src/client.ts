@@ -171,7 +171,7 @@ export class HeraldClientCore {
       this.#queueSync();
     }, rewind);
     this.#queueSync();
-    return options.presence && this.#ext ? this.#ext.add(topic, sub) : sub;
+    return options.presence && this.#ext ? this.#ext.track(topic, sub) : sub;
   }
 
   /**
@@ -244,7 +244,7 @@ export class HeraldClientCore {
   }
 
   #frame(f: InboundFrame): void {
-    this.#ext?.in(f, this.#transport);
+    this.#ext?.feed(f, this.#transport);
     switch (f.op) {
       case 'msg':
         return this.#delivery.msg(f);

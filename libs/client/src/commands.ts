@@ -4,7 +4,7 @@
  * intents reopen the stream with the new topics or token from the last event id.
  * @module
  */
-import { MAX_TOPICS_PER_FRAME } from '@herald/protocol';
+import { MAX_TOPICS_PER_FRAME, TOPIC_PREFIX as TOPIC } from '@herald/protocol';
 import type { Acks } from './acks.js';
 import type { Delivery } from './delivery.js';
 import { HeraldError, type HeraldErrorDetails } from './errors.js';
@@ -13,7 +13,6 @@ import type { TokenSource } from './token.js';
 import type { Transport } from './transport.js';
 import type { SseKit } from './sse-kit.js';
 
-const TOPIC = 'topic:';
 
 /** @internal */
 export interface CommandDeps {

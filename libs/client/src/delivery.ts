@@ -5,12 +5,12 @@
  * (`recovered: false` → the `unrecovered` event, and the channel starts afresh).
  * @module
  */
-import { Positions } from './positions.js';
+import { TOPIC_PREFIX as TOPIC } from '@herald/protocol';
+import { DUPLICATE, GAP, Positions } from './positions.js';
 import type { Subscriptions } from './subscriptions.js';
 import type { InboundFrame } from './transport.js';
 import type { HeraldMessage } from './types.js';
 
-const TOPIC = 'topic:';
 
 /** @internal */
 export interface DeliveryHooks {
@@ -83,10 +83,10 @@ export class Delivery {
       return;
     }
     const verdict = this.positions.check(ch, seq, typeof prev === 'number' ? prev : 0);
-    if (verdict === 'duplicate') return;
+    if (verdict === DUPLICATE) return;
     // A conflated message skips older ones on purpose (a conflated topic, the client fell
     // behind): the gap is no loss, so no recovery; the channel continues from its seq.
-    if (verdict === 'gap' && !conflated) {
+    if (verdict === GAP && !conflated) {
       // Not delivered: the recovery replays it after what was missed, in order.
       if (!this.positions.recovering.has(ch)) {
         this.positions.recovering.add(ch);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { endpoints } from './endpoints.js';
-import { Positions } from './positions.js';
+import { DELIVER, DUPLICATE, GAP, Positions } from './positions.js';
 import { decodeBase64Url } from './encoding.js';
 import { eventId } from './sse-kit.js';
 
@@ -15,12 +15,12 @@ describe('endpoints', () => {
 describe('Positions', () => {
   it('deliver / duplicate / gap', () => {
     const p = new Positions();
-    expect(p.check('topic:a', 5, 3)).toBe('deliver'); // nothing held yet
+    expect(p.check('topic:a', 5, 3)).toBe(DELIVER); // nothing held yet
     p.set('topic:a', 5);
-    expect(p.check('topic:a', 5, 3)).toBe('duplicate');
-    expect(p.check('topic:a', 4, 0)).toBe('duplicate');
-    expect(p.check('topic:a', 9, 5)).toBe('deliver');
-    expect(p.check('topic:a', 9, 7)).toBe('gap');
+    expect(p.check('topic:a', 5, 3)).toBe(DUPLICATE);
+    expect(p.check('topic:a', 4, 0)).toBe(DUPLICATE);
+    expect(p.check('topic:a', 9, 5)).toBe(DELIVER);
+    expect(p.check('topic:a', 9, 7)).toBe(GAP);
   });
   it('builds since maps and the SSE event id `<epoch>~<b64url(JSON)>`', () => {
     const p = new Positions();

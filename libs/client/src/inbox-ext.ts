@@ -68,7 +68,7 @@ type Receipt = { status: 'delivered' | 'read'; upTo?: number; seqs?: number[] };
 const refused = (why: unknown): Error => new Error('receipt refused: ' + why);
 
 /** @internal The inbox side of one client: fed every frame with the transport it came on; `last` for `?inbox=` on reconnect. */
-export function inboxExt(options: HeraldClientOptions & InboxOptions): { inbox: Inbox; in(f: InboundFrame, t?: Transport): void } {
+export function inboxExt(options: HeraldClientOptions & InboxOptions): { inbox: Inbox; feed(f: InboundFrame, t?: Transport): void } {
   const pending: InboxMessage[] = [];
   const events = new Emitter<{ message: [InboxMessage]; read: [number[]] }>();
   // Receipts sent as frames, by id: settled by their `ack` / `err` (an error), or after the timeout.
@@ -138,7 +138,7 @@ export function inboxExt(options: HeraldClientOptions & InboxOptions): { inbox: 
 
   return {
     inbox,
-    in(f, t) {
+    feed(f, t) {
       transport = t;
       const seq = f['seq'];
       if (f.op === 'inbox') {

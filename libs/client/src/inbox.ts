@@ -28,7 +28,7 @@ export class HeraldClient extends HeraldClientCore {
     const box = inboxExt(options);
     super(options, sseKit, () => {
       const p = presenceExt();
-      return { ...p, in: (f, t) => (p.in(f), box.in(f, t)), inboxAt: () => box.inbox.last };
+      return { ...p, feed: (f, t) => (p.feed(f), box.feed(f, t)), inboxAt: () => box.inbox.last };
     });
     this.inbox = box.inbox;
   }

@@ -5,7 +5,13 @@
  * @module
  */
 /** @internal */
-export type Verdict = 'deliver' | 'duplicate' | 'gap';
+export type Verdict = typeof DELIVER | typeof DUPLICATE | typeof GAP;
+/** @internal */
+export const DELIVER = 0;
+/** @internal */
+export const DUPLICATE = 1;
+/** @internal */
+export const GAP = 2;
 
 /** @internal Channel → last seq delivered; `delete` and `clear` also end the recoveries in flight. */
 export class Positions extends Map<string, number> {
@@ -20,7 +26,7 @@ export class Positions extends Map<string, number> {
    */
   check(ch: string, seq: number, prev: number): Verdict {
     const last = this.get(ch);
-    return last === undefined ? 'deliver' : seq <= last ? 'duplicate' : prev > last ? 'gap' : 'deliver';
+    return last === undefined ? DELIVER : seq <= last ? DUPLICATE : prev > last ? GAP : DELIVER;
   }
 
   override delete(ch: string): boolean {

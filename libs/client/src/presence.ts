@@ -13,10 +13,10 @@ type Member = { user: string; info?: Info };
 
 /** @internal What the core calls: on `subscribe(…, { presence: true })`, on every `sub` sent, on every frame received. */
 export interface PresenceExt {
-  add(topic: string, sub: Subscription): Subscription;
+  track(topic: string, sub: Subscription): Subscription;
   out(frame: { op: string; topics?: readonly string[]; presence?: string[] }): void;
   /** `t`: the transport the frame came on (the inbox entry sends its `receipt` frames on it). */
-  in(frame: InboundFrame, t?: Transport): void;
+  feed(frame: InboundFrame, t?: Transport): void;
   /** The last inbox seq held (the inbox entry): sent as `?inbox=` when a WebSocket (re)connects. */
   inboxAt?(): number;
 }
@@ -53,7 +53,7 @@ export function presenceExt(): PresenceExt {
   const rosters = new Map<string, Roster>();
   const of = (ch: unknown): Roster | undefined => rosters.get(String(ch).slice(6));
   return {
-    add(topic, sub) {
+    track(topic, sub) {
       let r = rosters.get(topic);
       if (!r) rosters.set(topic, (r = roster()));
       return { ...sub, presence: r };
@@ -62,7 +62,7 @@ export function presenceExt(): PresenceExt {
       const p = f.op === 'sub' ? (f.topics ?? []).filter((t) => rosters.has(t)) : [];
       if (p.length > 0) f.presence = p;
     },
-    in(f) {
+    feed(f) {
       if (f.op === 'presence') of(f['ch'])?.update((f['join'] ?? []) as Member[], (f['leave'] ?? []) as string[]);
       const results = f.op === 'ack' ? (f['results'] as Record<string, { members?: Member[] }> | undefined) : undefined;
       for (const ch in results) {

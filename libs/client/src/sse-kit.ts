@@ -4,6 +4,7 @@
  * stream reader, the SSE parser, the event-id codec and the stream bookkeeping below.
  * @module
  */
+import { TOPIC_PREFIX as TOPIC } from '@herald/protocol';
 import type { Delivery } from './delivery.js';
 import type { Subscriptions } from './subscriptions.js';
 import { decodeBase64Url, encodeBase64Url } from './encoding.js';
@@ -14,7 +15,6 @@ import type { Transport, TransportHandlers } from './transport.js';
 import { openSse, sseRequest, type SseRequest, type SseTransport } from './transport-sse.js';
 import type { CloseReaction, FetchLike, HeraldClientOptions, TransportName } from './types.js';
 
-const TOPIC = 'topic:';
 
 /** @internal The positions in an SSE event id of `epoch`; empty for another epoch or an unreadable id. */
 export function readEventId(id: string | undefined, epoch: string | undefined): Record<string, number> {
