@@ -23,6 +23,8 @@
  * NATS gateways (bus interest vs deliveries of personal channels) and permessage-deflate
  * (off / shared / dedicated). Messages come from a separate publisher process, open-loop.
  * BENCH_BUDGET_S (600) bounds the run: optional parts are skipped once it is spent.
+ * BENCH_HERALD_ENV: a JSON object of extra variables for every process a target starts (an A/B of
+ * one Herald setting, e.g. `{"HERALD_INBOX":"false"}`).
  * Writes loadtest/bench/results/latest.{json,md,html} and loadtest/bench/RESULTS.md.
  * @module
  */

@@ -50,6 +50,7 @@ function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     PATH: process.env['PATH'] ?? '',
     HERALD_PORT: '0', HERALD_HOST: '127.0.0.1', HERALD_JWT_SECRET: SECRET, HERALD_API_KEYS: API_KEY,
     HERALD_LOG_LEVEL: 'info', HERALD_UPGRADE_RATE: '100000', HERALD_MAX_CONNECTIONS_PER_USER: '1000',
+    ...(process.env['BENCH_HERALD_ENV'] ? JSON.parse(process.env['BENCH_HERALD_ENV']) as Record<string, string> : {}),
     ...extra,
   };
 }
