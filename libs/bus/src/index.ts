@@ -25,5 +25,7 @@ export type { NatsSecurity, NatsSecurityFiles } from './nats-auth.js';
 export { NatsBus, DEFAULT_TIMEOUT_MS, DEFAULT_STARTUP_TIMEOUT_MS } from './nats-bus.js';
 export type { NatsBusOptions } from './nats-bus.js';
 export { addOrGetStream, DEFAULT_STREAM, partitionStream } from './nats-stream.js';
+export { readSubjectRange, parseAckSubject } from './nats-subject-range.js';
+export type { SubjectRangeOptions, SubjectRangeVisit } from './nats-subject-range.js';
 export { openBus, openBusFromConfig } from './open-bus.js';
 export type { OpenBusOptions, BusConfigKeys } from './open-bus.js';

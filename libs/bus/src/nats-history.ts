@@ -11,11 +11,12 @@
  * still pending, so the end is known without waiting.
  * @module
  */
-import { createInbox, Empty, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
+import { Empty, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { BusMessage } from './bus.js';
 import { BusError } from './errors.js';
 import { HDR_ID, HDR_SEQ, HDR_SUBJECT, HDR_TIME, HDR_TS, parseNatsTime } from './nats-stream.js';
+import { readSubjectRange } from './nats-subject-range.js';
 
 /**
  * Direct gets before switching to a consumer. Each is one round trip (0.2 to 0.8 ms on
@@ -183,68 +184,20 @@ export class HistoryReader {
   }
 
   /** Streams the rest of the walk from `startSeq` through an ephemeral push consumer. */
-  async #consume(subject: string, startSeq: number, walk: Walk): Promise<void> {
+  #consume(subject: string, startSeq: number, walk: Walk): Promise<void> {
     const { nc, jsm, stream, timeoutMs } = this.#o;
-    let received = 0;
-    let finish: (err?: Error) => void = () => undefined;
-    const finished = new Promise<void>((resolve, reject) => {
-      finish = (err) => (err ? reject(err) : resolve());
+    return readSubjectRange({
+      nc, jsm, stream, timeoutMs,
+      timeoutError: () => new BusError('timeout', `history read of ${subject} took over ${timeoutMs} ms`),
+      consumerError: (err) => (err instanceof Error ? err : new Error(String(err))),
+    }, subject, startSeq, (seq, m, storedMs) => {
+      if (walk.done) return false;
+      const more = walk.take(seq, m.string(), m.headers, () => storedMs);
+      if (!more) walk.done = true;
+      return more;
+    }).then(() => {
+      walk.done = true;
     });
-    // The timeout or a subscription error can settle it before it is awaited below: without
-    // a handler that would be an unhandled rejection, which ends the process.
-    finished.catch(() => undefined);
-    const sub: Subscription = nc.subscribe(createInbox(), {
-      callback: (err, m) => {
-        if (err) return finish(err);
-        if (walk.done || m.headers?.code) return; // status messages (none expected: no heartbeats, no flow control)
-        const ack = parseAckSubject(m.reply ?? '');
-        if (!ack) return finish(new Error(`unexpected consumer reply subject ${m.reply ?? ''}`));
-        received++;
-        if (!walk.take(ack.seq, m.string(), m.headers, () => ack.storedMs) || ack.pending === 0) {
-          walk.done = true;
-          finish();
-        }
-      },
-    });
-    const timer = setTimeout(() => finish(new BusError('timeout', `history read of ${subject} took over ${timeoutMs} ms`)), timeoutMs);
-    let consumer: string | undefined;
-    let over = false;
-    // Not awaited on its own: the read's timeout must hold even while JetStream is slow to
-    // create the consumer (a reconnect storm creates many). The add settles `finished` only
-    // through `finish`; a consumer created after the read gave up is deleted right away.
-    jsm.consumers
-      .add(stream, {
-        deliver_subject: sub.getSubject(),
-        filter_subject: subject,
-        deliver_policy: DeliverPolicy.StartSequence,
-        opt_start_seq: startSeq,
-        ack_policy: AckPolicy.None,
-        mem_storage: true,
-        num_replicas: 1,
-        inactive_threshold: 10_000_000_000, // 10 s in ns: the server cleans up if our delete is lost
-      })
-      .then(
-        (info) => {
-          if (over) {
-            jsm.consumers.delete(stream, info.name).catch(() => undefined);
-            return;
-          }
-          consumer = info.name;
-          if (received === 0 && info.num_pending === 0 && info.delivered.consumer_seq === 0) {
-            walk.done = true;
-            finish();
-          }
-        },
-        (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
-      );
-    try {
-      await finished;
-    } finally {
-      over = true;
-      clearTimeout(timer);
-      sub.unsubscribe();
-      if (consumer !== undefined) jsm.consumers.delete(stream, consumer).catch(() => undefined);
-    }
   }
 }
 
@@ -252,22 +205,6 @@ export class HistoryReader {
 function assertOk(r: Msg): void {
   const code = r.headers?.code ?? 0;
   if (code !== 0 && code !== 200) throw new Error(`JetStream direct get failed: ${code} ${r.headers?.description ?? ''}`);
-}
-
-/**
- * Seq, store time and pending count from a JetStream ack subject:
- * `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts ns>.<pending>` (2.9), or the
- * newer form with `<domain>.<account hash>` before the stream and a token after.
- */
-export function parseAckSubject(reply: string): { seq: number; storedMs: number; pending: number } | undefined {
-  const t = reply.split('.');
-  if (t[0] !== '$JS' || t[1] !== 'ACK') return undefined;
-  const base = t.length === 9 ? 2 : t.length >= 11 ? 4 : -1;
-  if (base < 0) return undefined;
-  const seq = Number(t[base + 3]);
-  const pending = Number(t[base + 6]);
-  if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(pending)) return undefined;
-  return { seq, storedMs: Math.floor(Number(t[base + 5]) / 1e6), pending };
 }
 
 /** A BusMessage from a stored message: ts from `Herald-Ts`, else the store time. */

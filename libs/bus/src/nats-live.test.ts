@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { waitFor } from '@herald/testkit';
 import type { BusMessage } from './bus.js';
 import type { RawPage } from './nats-history.js';
-import { parseAckSubject } from './nats-history.js';
+import { parseAckSubject } from './nats-subject-range.js';
 import { LiveChannel, MAX_REPAIR_BUFFER } from './nats-live.js';
 
 const CH = 'topic:t';
