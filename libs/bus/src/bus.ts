@@ -97,7 +97,7 @@ export interface Bus {
   readonly kind: 'memory' | 'nats';
   /** Names the incarnation of the history store; seqs of another epoch mean nothing. */
   epoch(): string;
-  /** Stores and delivers one message. Rejects with BusError('unavailable') when nothing was stored. */
+  /** Stores and delivers one message. Rejects with BusError 'unavailable' when nothing was stored, 'timeout' when it may have been (no acknowledgement in time), 'closed' after close(). */
   publish(request: PublishRequest): Promise<PublishResult>;
   /**
    * Starts live delivery of a channel to `handler` (one handler per channel per bus:

@@ -151,7 +151,9 @@ export class JetStreamPublisher {
   }
 
   /**
-   * Stores one message; resolves with its seq once JetStream acknowledged it. Rejects with BusError('unavailable').
+   * Stores one message; resolves with its seq once JetStream acknowledged it. Rejects with
+   * BusError 'unavailable' when it was not stored (not sent, no stream, refused), 'timeout' when
+   * it may have been (sent, no readable acknowledgement in time), 'closed' when the bus closed.
    * `trace` (validated by the publish API) becomes the headers of live-headers.ts; absent: no header work.
    */
   publish(m: JsMessage, trace?: MessageTrace): Promise<PubAck> {
@@ -248,7 +250,7 @@ export class JetStreamPublisher {
     try {
       body = msg.json<AckBody>();
     } catch (err) {
-      pending.reject(new BusError('unavailable', 'unreadable JetStream acknowledgement', { cause: err }));
+      pending.reject(new BusError('timeout', 'unreadable JetStream acknowledgement: the message may be stored', { cause: err }));
       return;
     }
     if (body.error !== undefined) {
@@ -256,7 +258,7 @@ export class JetStreamPublisher {
       return;
     }
     if (body.stream !== this.#stream || typeof body.seq !== 'number' || !(body.seq > 0)) {
-      pending.reject(new BusError('unavailable', 'invalid JetStream acknowledgement'));
+      pending.reject(new BusError('timeout', 'invalid JetStream acknowledgement: the message may be stored'));
       return;
     }
     pending.resolve({ seq: body.seq, duplicate: body.duplicate === true });
@@ -276,7 +278,8 @@ export class JetStreamPublisher {
     for (const [token, pending] of this.#pending) {
       if (pending.deadline > now) break;
       this.#settle(token);
-      pending.reject(new BusError('unavailable', `JetStream did not acknowledge the publish within ${this.#timeoutMs} ms`));
+      // sent and perhaps stored: the answer must not say "nothing was stored"
+      pending.reject(new BusError('timeout', `JetStream did not acknowledge the publish within ${this.#timeoutMs} ms`));
     }
   };
 

@@ -25,7 +25,7 @@ function publishMessage(err: BusError, p: PublishProgress): string {
   if (p.stored > 0) {
     return `the bus failed after ${p.stored} of ${p.total} publishes were stored; retry the whole request with the same id: stored ones are deduplicated${idNote}`;
   }
-  if (err.code === 'timeout') {
+  if (err.code === 'timeout' || err.code === 'closed') {
     return `the bus did not acknowledge in time: the message may or may not be stored; retry with the same id, which stores it at most once${idNote}`;
   }
   return `the bus is unavailable: nothing was stored; retry with the same id${idNote}`;

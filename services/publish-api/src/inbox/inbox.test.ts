@@ -4,6 +4,7 @@ import { InboxError, MemoryInboxStore, type InboxStore } from '@herald/inbox';
 import { parseBatch, parsePublish } from '../publish/validate.js';
 import { PublishFailure } from '../publish/publish-all.js';
 import { publishWithInbox } from './publish.js';
+import { busFailureResult } from '../http/bus-failure.js';
 import { decodeSegment } from './routes.js';
 
 const limits = { maxDataBytes: 1024, maxTargets: 10, maxBatch: 10 };
@@ -37,14 +38,18 @@ describe('publishWithInbox', () => {
     await bus.close();
   });
 
-  it('a store failure is a PublishFailure counting what was stored, with a transient bus error as cause', async () => {
+  it('a store failure is a PublishFailure counting what was stored, with a bus timeout as cause (the append may have been stored)', async () => {
     const bus = new MemoryBus();
     const failing = { append: () => Promise.reject(new InboxError('unavailable', 'down')) } as unknown as InboxStore;
     const batch = parseBatch({ messages: [{ topic: 't', data: 1 }, { user: 'a', inbox: true, data: 2 }] }, limits);
     if (!batch.ok) throw new Error(batch.message);
     const err = await publishWithInbox(bus, () => Promise.resolve(failing), batch.value, 4).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PublishFailure);
-    expect(err).toMatchObject({ stored: 1, total: 2, cause: { name: 'BusError', code: 'unavailable' } });
+    expect(err).toMatchObject({ stored: 1, total: 2, cause: { name: 'BusError', code: 'timeout' } });
+    const answer = busFailureResult((err as PublishFailure).cause, { stored: 0, total: 1, allHaveIds: true });
+    expect(answer.status).toBe(503);
+    expect(JSON.stringify(answer.body)).toContain('may or may not be stored');
+    expect(JSON.stringify(answer.body)).not.toContain('nothing was stored');
     await bus.close();
   });
 });

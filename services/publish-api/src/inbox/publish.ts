@@ -56,7 +56,9 @@ export async function publishWithInbox(
         stored++;
       }
     } catch (err) {
-      const cause = err instanceof InboxError && err.code === 'unavailable' ? new BusError('unavailable', err.message, { cause: err }) : err;
+      // an append that failed may still have been stored (an acknowledgement lost or late):
+      // answered as a bus timeout, whose 503 says so and asks for a retry with the same id
+      const cause = err instanceof InboxError && err.code === 'unavailable' ? new BusError('timeout', err.message, { cause: err }) : err;
       throw new PublishFailure(stored, total, cause);
     }
     results.push(group);
