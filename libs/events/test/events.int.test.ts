@@ -36,6 +36,57 @@ async function readEvents(nc: NatsConnection, stream: string): Promise<{ seen: S
 const userOf = (e: AnyEvent): string => ('user' in e.data ? e.data.user : '');
 const typesOf = (seen: Seen[], user: string): string[] => seen.filter((s) => userOf(s.event) === user).map((s) => s.event.type);
 
+/** The issue's fault: a webhook receiver down for a minute. */
+const DOWN_MS = 60_000;
+
+interface Received { id: string; type: string; user: string; at: number; valid: boolean }
+
+/** The webhook test's first half: its sender running, its receiver not listening, events produced. */
+interface HookDown {
+  nodes: Presence[];
+  conns: NatsConnection[];
+  trackers: PresenceTracker[];
+  users: string[];
+  port: number;
+  url: string;
+  runner: Awaited<ReturnType<typeof startNatsWebhooks>>;
+  receiver: Server;
+  received: Received[];
+  /** When the receiver went down: it listens again DOWN_MS later. */
+  downFrom: number;
+}
+
+async function startHookDown(presences: Presence[], conns: NatsConnection[]): Promise<HookDown> {
+  const [a, b, c] = presences as [Presence, Presence, Presence];
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/hook`;
+  const runner = await startNatsWebhooks(conns[0]!, a.names, {
+    targets: parseWebhookTargets(url), keys: [parseSecret(SECRET)], retryMs: 600_000, timeoutMs: 2000, concurrency: 8, maxPending: 1000,
+    backoff: { baseMs: 200, capMs: 2000 }, registry: new Registry(),
+  });
+  const received: Received[] = [];
+  const receiver: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (ch: Buffer) => chunks.push(ch));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const valid = verifySignature(parseSecret(SECRET), {
+        id: String(req.headers['webhook-id']), timestamp: String(req.headers['webhook-timestamp']), signature: String(req.headers['webhook-signature']),
+      }, body);
+      const event = JSON.parse(body) as AnyEvent;
+      received.push({ id: event.id, type: event.type, user: userOf(event), at: Date.now(), valid });
+      res.writeHead(204).end();
+    });
+  });
+  // Receiver down: events are produced meanwhile (production never waits for the receiver).
+  const downFrom = Date.now();
+  const trackers = [a.tracker, b.tracker, c.tracker];
+  const users = Array.from({ length: 10 }, (_, i) => `hook-${i}`);
+  await Promise.all(users.map((u, i) => trackers[i % 3]!.userConnected(u)));
+  await Promise.all(users.map((u, i) => trackers[i % 3]!.userDisconnected(u)));
+  return { nodes: presences, conns, trackers, users, port, url, runner, receiver, received, downFrom };
+}
+
 describe('lifecycle events on a three-server cluster', () => {
   let cluster: NatsClusterHandle;
   const conns: NatsConnection[] = [];
@@ -53,10 +104,21 @@ describe('lifecycle events on a three-server cluster', () => {
     return out;
   }
 
+  // The webhook test's receiver is down for a minute. That minute starts here, before the
+  // other tests, and they run meanwhile (their own prefixes, streams and consumers); the test
+  // itself comes last and waits out whatever is left of the minute.
+  let hook: HookDown;
+
   beforeAll(async () => {
     cluster = await startNatsCluster(3);
-  }, 60_000);
+    hook = await startHookDown(await nodes('evt.hook'), conns.slice(-3));
+  }, 90_000);
   afterAll(async () => {
+    await hook?.runner.close().catch(() => undefined);
+    if (hook?.receiver.listening) {
+      hook.receiver.closeAllConnections();
+      await new Promise((r) => hook.receiver.close(() => r(undefined)));
+    }
     for (const p of opened) await p.close().catch(() => undefined);
     for (const nc of conns) await nc.close().catch(() => undefined);
     await cluster?.stop();
@@ -68,7 +130,7 @@ describe('lifecycle events on a three-server cluster', () => {
   it('connect/disconnect storms on three nodes give exactly one online and one offline per user', async () => {
     const [a, b, c] = await nodes('evt.storm');
     const trackers = [a!.tracker, b!.tracker, c!.tracker];
-    const reader = await readEvents(conns[0]!, a!.names.eventsStream);
+    const reader = await readEvents(conns[conns.length - 3]!, a!.names.eventsStream);
     const users = Array.from({ length: 12 }, (_, i) => `user ${i}.*>`);
     // Every node connects every user at once (CAS conflicts on each entry), some flap.
     await Promise.all(users.flatMap((u) => trackers.map((t) => t.userConnected(u))));
@@ -119,77 +181,6 @@ describe('lifecycle events on a three-server cluster', () => {
     console.log(`[events] node kill: offline ${delays.join(', ')} ms after SIGKILL (grace ${GRACE_MS} ms, heartbeat ${HEARTBEAT_MS} ms)`);
     await reader.stop();
   }, 40_000);
-
-  it('a webhook receiver down for a minute receives every event afterwards, signed, in order per user', async () => {
-    const [a, b, c] = await nodes('evt.hook');
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}/hook`;
-    const runner = await startNatsWebhooks(conns[conns.length - 3]!, a!.names, {
-      targets: parseWebhookTargets(url), keys: [parseSecret(SECRET)], retryMs: 600_000, timeoutMs: 2000, concurrency: 8, maxPending: 1000,
-      backoff: { baseMs: 200, capMs: 2000 }, registry: new Registry(),
-    });
-    const received: { id: string; type: string; user: string; at: number; valid: boolean }[] = [];
-    const receiver: Server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (ch: Buffer) => chunks.push(ch));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const valid = verifySignature(parseSecret(SECRET), {
-          id: String(req.headers['webhook-id']), timestamp: String(req.headers['webhook-timestamp']), signature: String(req.headers['webhook-signature']),
-        }, body);
-        const event = JSON.parse(body) as AnyEvent;
-        received.push({ id: event.id, type: event.type, user: userOf(event), at: Date.now(), valid });
-        res.writeHead(204).end();
-      });
-    });
-    // Receiver down: events are produced meanwhile (production never waits for the receiver).
-    const downFrom = Date.now();
-    const trackers = [a!.tracker, b!.tracker, c!.tracker];
-    const users = Array.from({ length: 10 }, (_, i) => `hook-${i}`);
-    await Promise.all(users.map((u, i) => trackers[i % 3]!.userConnected(u)));
-    await Promise.all(users.map((u, i) => trackers[i % 3]!.userDisconnected(u)));
-    // The issue's fault: a receiver down for a minute (retries meanwhile back off to 2 s apart).
-    const DOWN_MS = 60_000;
-    await new Promise((r) => setTimeout(r, Math.max(0, downFrom + DOWN_MS - Date.now())));
-    await new Promise<void>((r) => receiver.listen(port, '127.0.0.1', r));
-    await waitFor(() => new Set(received.map((r) => r.id)).size >= 2 * users.length || undefined, 20_000, 'every event at the receiver');
-    const backAt = Date.now();
-    for (const u of users) expect(received.filter((r) => r.user === u).map((r) => r.type), u).toEqual(['user.online', 'user.offline']);
-    expect(received.every((r) => r.valid)).toBe(true);
-    const duplicates = received.length - new Set(received.map((r) => r.id)).size;
-    console.log(`[events] webhook down ${DOWN_MS} ms: ${new Set(received.map((r) => r.id)).size} events received, ${duplicates} duplicates by id, last arrived ${backAt - (downFrom + DOWN_MS)} ms after the receiver came back`);
-
-    // Receiver up: latency from the transition to the webhook's arrival.
-    const online: number[] = [];
-    const offline: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const u = `lat-${i}`;
-      const t0 = Date.now();
-      await trackers[i % 3]!.userConnected(u);
-      await waitFor(() => received.find((r) => r.user === u && r.type === 'user.online'), 10_000, 'online at the receiver');
-      online.push(received.find((r) => r.user === u && r.type === 'user.online')!.at - t0);
-      const t1 = Date.now();
-      await trackers[(i + 1) % 3]!.userDisconnected(u).catch(() => undefined);
-      await trackers[i % 3]!.userDisconnected(u);
-      await waitFor(() => received.find((r) => r.user === u && r.type === 'user.offline'), 10_000, 'offline at the receiver');
-      offline.push(received.find((r) => r.user === u && r.type === 'user.offline')!.at - t1 - GRACE_MS);
-    }
-    console.log(`[events] latency connect → user.online webhook: ${online.join(', ')} ms; last disconnect + grace → user.offline webhook: ${offline.join(', ')} ms`);
-    expect(Math.max(...online)).toBeLessThan(2000);
-    await runner.close();
-
-    // No sender running: the event waits on the stream; a new sender resumes the durable consumer.
-    const stoppedAt = Date.now();
-    await a!.tracker.userConnected('while-no-sender');
-    const again = await startNatsWebhooks(conns[conns.length - 2]!, a!.names, {
-      targets: parseWebhookTargets(url), keys: [parseSecret(SECRET)], retryMs: 600_000, timeoutMs: 2000, concurrency: 8, maxPending: 1000, registry: new Registry(),
-    });
-    const late = await waitFor(() => received.find((r) => r.user === 'while-no-sender'), 40_000, 'the event published while no sender ran');
-    console.log(`[events] sender restarted: the event published meanwhile arrived ${late.at - stoppedAt} ms after the old sender stopped`);
-    await again.close();
-    receiver.closeAllConnections();
-    await new Promise((r) => receiver.close(() => r(undefined)));
-  }, 150_000);
 
   it('a writer that dies between its state write and its publish loses no event: the next writer publishes it', async () => {
     const [b] = await nodes('evt.outbox');
@@ -245,4 +236,50 @@ describe('lifecycle events on a three-server cluster', () => {
     refusing.closeAllConnections();
     await new Promise((r) => refusing.close(() => r(undefined)));
   }, 30_000);
+
+  it('a webhook receiver down for a minute receives every event afterwards, signed, in order per user', async () => {
+    const { port, url, received, receiver, runner, downFrom, users, trackers, nodes: [a], conns: hookConns } = hook;
+    // The issue's fault: a receiver down for a minute (retries meanwhile back off to 2 s apart).
+    // A timer may fire a millisecond before Date.now() says it is due: wait until it says so.
+    while (Date.now() < downFrom + DOWN_MS) await new Promise((r) => setTimeout(r, downFrom + DOWN_MS - Date.now()));
+    expect(received).toEqual([]);
+    await new Promise<void>((r) => receiver.listen(port, '127.0.0.1', r));
+    await waitFor(() => new Set(received.map((r) => r.id)).size >= 2 * users.length || undefined, 20_000, 'every event at the receiver');
+    const backAt = Date.now();
+    for (const u of users) expect(received.filter((r) => r.user === u).map((r) => r.type), u).toEqual(['user.online', 'user.offline']);
+    expect(received.every((r) => r.valid)).toBe(true);
+    const duplicates = received.length - new Set(received.map((r) => r.id)).size;
+    console.log(`[events] webhook down ${DOWN_MS} ms: ${new Set(received.map((r) => r.id)).size} events received, ${duplicates} duplicates by id, last arrived ${backAt - (downFrom + DOWN_MS)} ms after the receiver came back`);
+
+    // Receiver up: latency from the transition to the webhook's arrival.
+    const online: number[] = [];
+    const offline: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const u = `lat-${i}`;
+      const t0 = Date.now();
+      await trackers[i % 3]!.userConnected(u);
+      await waitFor(() => received.find((r) => r.user === u && r.type === 'user.online'), 10_000, 'online at the receiver');
+      online.push(received.find((r) => r.user === u && r.type === 'user.online')!.at - t0);
+      const t1 = Date.now();
+      await trackers[(i + 1) % 3]!.userDisconnected(u).catch(() => undefined);
+      await trackers[i % 3]!.userDisconnected(u);
+      await waitFor(() => received.find((r) => r.user === u && r.type === 'user.offline'), 10_000, 'offline at the receiver');
+      offline.push(received.find((r) => r.user === u && r.type === 'user.offline')!.at - t1 - GRACE_MS);
+    }
+    console.log(`[events] latency connect → user.online webhook: ${online.join(', ')} ms; last disconnect + grace → user.offline webhook: ${offline.join(', ')} ms`);
+    expect(Math.max(...online)).toBeLessThan(2000);
+    await runner.close();
+
+    // No sender running: the event waits on the stream; a new sender resumes the durable consumer.
+    const stoppedAt = Date.now();
+    await a!.tracker.userConnected('while-no-sender');
+    const again = await startNatsWebhooks(hookConns[1]!, a!.names, {
+      targets: parseWebhookTargets(url), keys: [parseSecret(SECRET)], retryMs: 600_000, timeoutMs: 2000, concurrency: 8, maxPending: 1000, registry: new Registry(),
+    });
+    const late = await waitFor(() => received.find((r) => r.user === 'while-no-sender'), 40_000, 'the event published while no sender ran');
+    console.log(`[events] sender restarted: the event published meanwhile arrived ${late.at - stoppedAt} ms after the old sender stopped`);
+    await again.close();
+    receiver.closeAllConnections();
+    await new Promise((r) => receiver.close(() => r(undefined)));
+  }, 150_000);
 });
