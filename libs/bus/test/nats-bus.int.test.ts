@@ -1,6 +1,7 @@
 // NatsBus against real nats-server processes: the contract on one server and on a three-node
 // cluster, with one partition (one stream) and with three (channels spread over three streams).
-import { startNatsCluster, startNatsServer } from '@herald/testkit';
+import { afterAll } from 'vitest';
+import { startNatsCluster, startNatsServer, type NatsClusterHandle, type NatsServerHandle } from '@herald/testkit';
 import { busContract, type BusFixture } from './bus.contract.js';
 import { NatsBus, type NatsBusOptions } from '../src/nats-bus.js';
 import { partitionOf } from '../src/subjects.js';
@@ -38,16 +39,32 @@ async function fixture(stop: () => Promise<void>, options: readonly NatsBusOptio
   return { bus, peer, publisher, cleanup };
 }
 
+// Every fixture's servers start when the file loads, all at once: a cluster takes seconds to
+// route and elect its JetStream meta leader, and those seconds pass while the suites before it
+// run, instead of one after the other. Each suite still gets servers of its own.
+const servers = new Map<string, Promise<NatsServerHandle>>();
+const clusters = new Map<string, Promise<NatsClusterHandle>>();
+for (const partitions of [1, 3]) {
+  servers.set(String(partitions), startNatsServer());
+  clusters.set(String(partitions), startNatsCluster(3));
+}
+// A start that fails is reported by the suite that awaits it, not as an unhandled rejection.
+for (const p of [...servers.values(), ...clusters.values()]) p.catch(() => undefined);
+afterAll(async () => {
+  const started = await Promise.allSettled([...servers.values(), ...clusters.values()]);
+  await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+});
+
 for (const partitions of [1, 3]) {
   const of = partitions === 1 ? '' : `, ${partitions} partitions`;
 
   busContract(`NatsBus (one server${of})`, async ({ history }) => {
-    const server = await startNatsServer();
+    const server = await servers.get(String(partitions))!;
     return fixture(() => server.stop(), ['node-a', 'node-b', 'publisher'].map((name) => ({ servers: server.url, history, partitions, name })));
   });
 
   busContract(`NatsBus (three-node cluster, R3${of})`, async ({ history }) => {
-    const cluster = await startNatsCluster(3);
+    const cluster = await clusters.get(String(partitions))!;
     const urls = cluster.servers.map((s) => s.url);
     // The publisher is on server 1, the subscribing node on server 2, its peer on server 3.
     return fixture(() => cluster.stop(), [
