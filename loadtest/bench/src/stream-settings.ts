@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, headers, type MsgHdrs, type NatsConnection, type PublishOptions, type Payload } from '@nats-io/transport-node';
 import { jetstreamManager, StorageType, type StreamConfig } from '@nats-io/jetstream';
-import { DEFAULT_HISTORY_OPTIONS, subjectScheme } from '@herald/bus';
+import { DEFAULT_HISTORY_OPTIONS, partitionStream, subjectScheme } from '@herald/bus';
 import { NATS_SERVER_BIN, startNatsServer, type NatsServerHandle } from '@herald/testkit';
 // The bus's own stream configuration and publisher (not exported by the package: internal to NatsBus).
 import { msgIdOf, streamConfig } from '../../../libs/bus/dist/nats-stream.js';
@@ -53,7 +53,6 @@ const HISTORY = env('SS_HISTORY', DEFAULT_HISTORY_OPTIONS.maxPerChannel);
 const FILL_MAX_S = env('SS_FILL_MAX_S', 60);
 const FILL_IN_FLIGHT = 512;
 const STREAM = 'HERALD';
-const SCHEME = subjectScheme();
 const RESULTS = process.env['SS_OUT'] ?? fileURLToPath(new URL('../RESULTS-stream-settings.md', import.meta.url));
 
 type Config = Partial<StreamConfig> & { name: string };
@@ -74,6 +73,8 @@ interface Variant {
   readonly serverConf?: readonly string[];
   /** Environment of the nats-server process. */
   readonly serverEnv?: Readonly<Record<string, string>>;
+  /** Streams the channels are spread over (HERALD_NATS_PARTITIONS; 1 unless said). */
+  readonly partitions?: number;
 }
 
 const VARIANTS: readonly Variant[] = [
@@ -87,6 +88,7 @@ const VARIANTS: readonly Variant[] = [
   { name: 'no-direct', what: 'allow_direct off', config: (c) => ({ ...c, allow_direct: false }) },
   { name: 'no-expected-stream', what: 'publishes without Nats-Expected-Stream', expectedStream: false },
   { name: 'gomaxprocs-1', what: 'nats-server run with GOMAXPROCS=1 (a process setting, not a stream one)', serverEnv: { GOMAXPROCS: '1' } },
+  { name: 'partitions-3', what: 'HERALD_NATS_PARTITIONS=3: the same channels over three such streams (not a stream setting)', partitions: 3 },
   { name: 'sync-always', what: 'jetstream { sync_interval: always } (fsync every write; 2.10+)', serverConf: ['sync_interval: always'] },
 ];
 
@@ -268,30 +270,33 @@ async function run(v: Variant, round: number): Promise<RunResult> {
   let gateway: GatewayChild | undefined;
   const admin = await connect({ servers: server.url, name: 'bench-admin' });
   const pubNc = await connect({ servers: server.url, name: 'bench-publish-api' });
-  let publisher: JetStreamPublisher | undefined;
+  const publishers: JetStreamPublisher[] = [];
   try {
     const pid = natsPid(server.port);
-    const base = streamConfig(STREAM, { ...DEFAULT_HISTORY_OPTIONS, maxPerChannel: HISTORY }, 1, SCHEME, 0) as Config;
-    const config = v.config ? v.config(base) : base;
+    const scheme = subjectScheme(undefined, v.partitions ?? 1);
+    const streams = Array.from({ length: scheme.partitions }, (_, k) => partitionStream(STREAM, k));
     const jsm = await jetstreamManager(admin, { checkAPI: false });
-    await jsm.streams.add(config);
+    for (const [k, name] of streams.entries()) {
+      const base = streamConfig(name, { ...DEFAULT_HISTORY_OPTIONS, maxPerChannel: HISTORY }, 1, scheme, k) as Config;
+      await jsm.streams.add(v.config ? v.config(base) : base);
+    }
 
     const channels = Array.from({ length: USERS }, (_, i) => `user:bench-${i}`);
-    const inSubjects = channels.map((c) => SCHEME.in(c));
-    gateway = await startGateway(server.url, v.subscribeIn === true ? inSubjects : channels.map((c) => SCHEME.out(c)));
+    const routes = channels.map((c) => scheme.locate(c));
+    gateway = await startGateway(server.url, routes.map((r) => (v.subscribeIn === true ? r.in : r.out)));
     const nc = v.expectedStream === false ? withoutExpectedStream(pubNc) : pubNc;
-    publisher = new JetStreamPublisher(nc, STREAM, 10_000);
-    const pub = publisher;
+    for (const name of streams) publishers.push(new JetStreamPublisher(nc, name, 10_000));
     const ids = v.ids !== false;
     let n = 0;
     const publishOne = (user: number): Promise<unknown> => {
       const i = n++;
       const channel = channels[user] as string;
-      const subject = inSubjects[user] as string;
+      const route = routes[user] as (typeof routes)[number];
+      const pub = publishers[route.partition] as JetStreamPublisher;
       const data = dataOf(i);
-      if (!ids) return pub.publish({ subject, data });
+      if (!ids) return pub.publish({ subject: route.in, data });
       const id = tag + i.toString(36);
-      return pub.publish({ subject, data, id, msgId: msgIdOf(channel, id) });
+      return pub.publish({ subject: route.in, data, id, msgId: msgIdOf(channel, id) });
     };
 
     // Fill: every user's history to its limit, as fast as the server takes it.
@@ -311,8 +316,9 @@ async function run(v: Variant, round: number): Promise<RunResult> {
     await Promise.all(Array.from({ length: FILL_IN_FLIGHT }, filler));
     const fillRate = next / ((performance.now() - f0) / 1000);
     const fillNatsUs = ((cpuMs(pid) - fillCpu0) * 1000) / Math.max(1, next);
-    const state = await jsm.streams.info(STREAM);
-    if (state.state.messages !== fillTotal) log(`  (${v.name}: ${state.state.messages} messages held after the fill, expected ${fillTotal})`);
+    let held = 0;
+    for (const name of streams) held += (await jsm.streams.info(name)).state.messages;
+    if (held !== fillTotal) log(`  (${v.name}: ${held} messages held after the fill, expected ${fillTotal})`);
     if (next < fillTotal) {
       process.stderr.write('\n');
       log(`  ${v.name}: fill not done in ${FILL_MAX_S} s (${next}/${fillTotal} at ${Math.round(fillRate)}/s): not measured at ${RATE}/s`);
@@ -399,7 +405,7 @@ async function run(v: Variant, round: number): Promise<RunResult> {
       load: loadavg()[0] ?? NaN,
     };
   } finally {
-    publisher?.close();
+    for (const p of publishers) p.close();
     await gateway?.stop().catch(() => undefined);
     await pubNc.close().catch(() => undefined);
     await admin.close().catch(() => undefined);
