@@ -23,6 +23,7 @@ import { Recovery } from './hub/recovery.js';
 import { Sessions } from './hub/session.js';
 import { Subscriptions, topicObservers } from './hub/subscriptions.js';
 import { PresenceMembers } from './presence/members.js';
+import { registerPresenceMetrics } from './presence/metrics.js';
 import { GatewayInbox } from './inbox/index.js';
 import { Keepalive } from './keepalive.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
@@ -117,6 +118,7 @@ function createCore(deps: GatewayDeps, child: (component: string) => Logger): Co
     },
     nodeId: deps.nodeId, plane: bus.members, send: (st, frame) => void sender.send(st, frame), log: hubLog,
   });
+  registerPresenceMetrics(deps.metrics, presence);
   const topics = topicObservers(events.enabled ? events.topics : undefined, presence.enabled ? presence : undefined);
   const subscriptions = new Subscriptions({
     join, interest, recovery, metrics, conflation: conflating, ...(topics ? { topics } : {}),

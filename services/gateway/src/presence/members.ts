@@ -89,6 +89,13 @@ export class PresenceMembers {
     this.#matcher = deps.settings.topics.length > 0 ? compileTopicPatterns(deps.settings.topics) : undefined;
   }
 
+  /** Local members (users with a connection here) summed over topics, and topics held (members or readers), for the metrics. */
+  sizes(): { readonly members: number; readonly topics: number } {
+    let members = 0;
+    for (const t of this.#topics.values()) members += t.local.size;
+    return { members, topics: this.#topics.size };
+  }
+
   get enabled(): boolean {
     return this.#matcher !== undefined;
   }
