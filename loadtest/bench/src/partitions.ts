@@ -16,15 +16,13 @@
  * PART_BALANCE (1), PART_RUNS (1: runs per count, alternating).
  * @module
  */
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { NatsBus, partitionStream } from '@herald/bus';
 import { NATS_SERVER_BIN, startNatsCluster, type NatsClusterHandle } from '@herald/testkit';
 import { log, notification, progress, sleep } from './common.js';
-import { cpuMs } from './procstat.js';
+import { cpuMs, machineJiffies, natsPids, natsServerVersion } from './procstat.js';
 import { fromHistogram } from './stats.js';
 
 const env = (k: string, d: number): number => Number(process.env[k] ?? d);
@@ -54,34 +52,6 @@ interface RunResult {
   /** Busy share of the whole machine (every core, every process) over the window, %. */
   readonly machineBusy: number;
   readonly load: number;
-}
-
-/** Busy and total jiffies of the machine so far (/proc/stat, every core). */
-function machineJiffies(): { busy: number; total: number } {
-  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.reduce((x, y) => x + y, 0);
-  const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
-  return { busy: total - idle, total };
-}
-
-/** Pids of our child nats-servers by client port (testkit does not expose them). */
-function natsPids(ports: readonly number[]): number[] {
-  const byPort = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid || !stat.includes('(nats-server)')) continue;
-      const conf = readFileSync(readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')[2] ?? '', 'utf8');
-      for (const port of ports) if (conf.includes(`listen: 127.0.0.1:${port}\n`)) byPort.set(port, Number(d));
-    } catch { /* gone */ }
-  }
-  return ports.map((p) => {
-    const pid = byPort.get(p);
-    if (pid === undefined) throw new Error(`nats-server on ${p} not found`);
-    return pid;
-  });
 }
 
 /** Stream → leading server name. */
@@ -212,7 +182,7 @@ async function main(): Promise<void> {
     }
   }
   const lines = [
-    `Run ${started}, \`${command()}\`: 3 nats-server ${serverVersion()} (R3) on ${cpus().length} cores shared with the publisher; ` +
+    `Run ${started}, \`${command()}\`: 3 nats-server ${natsServerVersion(NATS_SERVER_BIN)} (R3) on ${cpus().length} cores shared with the publisher; ` +
     `${CONNECTIONS} publisher connections (one per server) in one Node process, ${CONCURRENCY} publishes in flight, ${USERS} user channels chosen at random, ` +
     `~250-byte messages, history ${HISTORY} per channel (full after the warm-up: every store evicts), ${SECONDS} s measured; 1-minute load average ${load0.toFixed(1)} at the start.`,
     '',
@@ -227,14 +197,6 @@ function command(): string {
   const set = ['PART_COUNTS', 'PART_SECONDS', 'PART_CONCURRENCY', 'PART_USERS', 'PART_HISTORY', 'PART_CONNECTIONS', 'PART_BALANCE', 'PART_RUNS']
     .filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`);
   return [...set, 'npm run bench:partitions'].join(' ');
-}
-
-function serverVersion(): string {
-  try {
-    return /v\d+\.\d+\.\d+/.exec(execFileSync(NATS_SERVER_BIN, ['--version'], { encoding: 'utf8' }))?.[0] ?? '?';
-  } catch {
-    return '?';
-  }
 }
 
 main().then(

@@ -1,5 +1,6 @@
-/** Reads a process's own CPU time and resident memory from /proc (Linux). */
-import { readFileSync } from 'node:fs';
+/** Reads CPU time and memory of processes and of the machine from /proc (Linux), and finds the bench's nats-servers. */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
 
@@ -18,4 +19,41 @@ export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** Busy and total jiffies of the machine so far (/proc/stat, every core). */
+export function machineJiffies(): { busy: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((x, y) => x + y, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
+/** Pids of this process's child nats-servers by client port (testkit does not expose them). */
+export function natsPids(ports: readonly number[]): number[] {
+  const byPort = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== process.pid || !stat.includes('(nats-server)')) continue;
+      const conf = readFileSync(readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')[2] ?? '', 'utf8');
+      for (const port of ports) if (conf.includes(`listen: 127.0.0.1:${port}\n`)) byPort.set(port, Number(d));
+    } catch { /* gone */ }
+  }
+  return ports.map((p) => {
+    const pid = byPort.get(p);
+    if (pid === undefined) throw new Error(`nats-server on ${p} not found`);
+    return pid;
+  });
+}
+
+/** The version a nats-server binary prints (`v2.9.10`), or `?`. */
+export function natsServerVersion(bin: string): string {
+  try {
+    return /v\d+\.\d+\.\d+/.exec(execFileSync(bin, ['--version'], { encoding: 'utf8' }))?.[0] ?? '?';
+  } catch {
+    return '?';
+  }
 }

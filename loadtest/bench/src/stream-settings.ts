@@ -28,7 +28,7 @@
  * @module
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +40,7 @@ import { NATS_SERVER_BIN, startNatsServer, type NatsServerHandle } from '@herald
 import { msgIdOf, streamConfig } from '../../../libs/bus/dist/nats-stream.js';
 import { JetStreamPublisher } from '../../../libs/bus/dist/nats-publisher.js';
 import { log, progress, sleep } from './common.js';
-import { cpuMs, rssBytes } from './procstat.js';
+import { cpuMs, machineJiffies, natsPids, natsServerVersion, rssBytes } from './procstat.js';
 import { fromHistogram } from './stats.js';
 
 const env = (k: string, d: number): number => Number(process.env[k] ?? d);
@@ -118,29 +118,6 @@ interface RunResult {
   readonly fillIncomplete: boolean;
   readonly machineBusy: number;
   readonly load: number;
-}
-
-/** Busy and total jiffies of the machine so far (/proc/stat, every core). */
-function machineJiffies(): { busy: number; total: number } {
-  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.reduce((x, y) => x + y, 0);
-  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-  return { busy: total - idle, total };
-}
-
-/** Pid of our child nats-server listening on `port` (testkit does not expose it). */
-function natsPid(port: number): number {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid || !stat.includes('(nats-server)')) continue;
-      const conf = readFileSync(readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')[2] ?? '', 'utf8');
-      if (conf.includes(`listen: 127.0.0.1:${port}\n`)) return Number(d);
-    } catch { /* gone */ }
-  }
-  throw new Error(`nats-server on ${port} not found`);
 }
 
 /** Why this nats-server refuses the variant's configuration lines; undefined when it takes them. */
@@ -272,7 +249,7 @@ async function run(v: Variant, round: number): Promise<RunResult> {
   const pubNc = await connect({ servers: server.url, name: 'bench-publish-api' });
   const publishers: JetStreamPublisher[] = [];
   try {
-    const pid = natsPid(server.port);
+    const pid = natsPids([server.port])[0] as number;
     const scheme = subjectScheme(undefined, v.partitions ?? 1);
     const streams = Array.from({ length: scheme.partitions }, (_, k) => partitionStream(STREAM, k));
     const jsm = await jetstreamManager(admin, { checkAPI: false });
@@ -441,7 +418,7 @@ function report(started: string, load0: number, results: readonly RunResult[], s
   return [
     '# Stream settings: nats-server cost per publish on the per-user path',
     '',
-    `Run ${started}, \`${command()}\`: one nats-server ${serverVersion()} on ${cpus().length} cores shared with the bench (and with whatever else ran on the box). ` +
+    `Run ${started}, \`${command()}\`: one nats-server ${natsServerVersion(NATS_SERVER_BIN)} on ${cpus().length} cores shared with the bench (and with whatever else ran on the box). ` +
     `Per run: a fresh server, the stream from the bus's \`streamConfig\` with the variant's one change, a gateway child process with ${USERS} core subscriptions ` +
     `(one per user, on the live \`herald.out.user.…\` subjects), publishes through the bus's \`JetStreamPublisher\` (Herald-Ts, Nats-Expected-Stream, Herald-Id + Nats-Msg-Id), ` +
     `~100-byte JSON. Each user's history is first filled to ${HISTORY} (every later store evicts one), then ${RATE} publishes/s to random users: ${WARM} s warm-up, ${SECONDS} s measured. ` +
@@ -471,14 +448,6 @@ function command(): string {
   const set = ['SS_ROUNDS', 'SS_SECONDS', 'SS_WARM', 'SS_RATE', 'SS_USERS', 'SS_HISTORY', 'SS_FILL_MAX_S', 'SS_VARIANTS', 'SS_OUT']
     .filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`);
   return [...set, 'npm run bench:stream-settings'].join(' ');
-}
-
-function serverVersion(): string {
-  try {
-    return /v\d+\.\d+\.\d+/.exec(execFileSync(NATS_SERVER_BIN, ['--version'], { encoding: 'utf8' }))?.[0] ?? '?';
-  } catch {
-    return '?';
-  }
 }
 
 async function main(): Promise<void> {

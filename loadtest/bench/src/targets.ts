@@ -5,7 +5,7 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { natsPids } from './procstat.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -104,24 +104,9 @@ async function waitReady(port: number, timeoutMs = 120_000): Promise<void> {
   throw new Error(`port ${port} not ready within ${timeoutMs} ms`);
 }
 
-/** The pid of our own child nats-server listening on `port` (testkit does not expose it). */
-function natsPid(port: number): number {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid || !stat.includes('(nats-server)')) continue;
-      const conf = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')[2] ?? '';
-      if (readFileSync(conf, 'utf8').includes(`:${port}`)) return Number(d);
-    } catch { /* gone */ }
-  }
-  throw new Error(`nats-server on ${port} not found`);
-}
-
 async function nats(): Promise<{ handle: NatsServerHandle; pid: number }> {
   const handle = await startNatsServer();
-  return { handle, pid: natsPid(handle.port) };
+  return { handle, pid: natsPids([handle.port])[0] as number };
 }
 
 const plain = (key: string, name: string, file: string, protocol: Protocol, withNats: boolean): TargetDef => ({
