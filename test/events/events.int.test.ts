@@ -2,22 +2,19 @@
 // three-server NATS cluster with HERALD_EVENTS on, a real HTTP webhook receiver that checks
 // every signature, and the events stream read back with a JetStream consumer; then `herald dev`
 // (memory mode) delivering the same webhooks from one process, for WebSocket and SSE alike.
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, type ConsumerMessages } from '@nats-io/jetstream';
 import { signToken } from '@herald/auth';
 import { connectSse } from '../../services/gateway/test/sse-client.js';
-import { connectWs, spawnService, startNatsCluster, waitFor, type NatsClusterHandle, type ServiceProcess, type WsTestClient } from '@herald/testkit';
+import { connectWs, spawnService, startNatsCluster, startWebhookReceiver, waitFor, type NatsClusterHandle, type ServiceProcess, type WebhookReceiver, type WsTestClient } from '@herald/testkit';
 
 const CLI = resolve(import.meta.dirname, '../../services/herald/dist/cli.js');
 const JWT_SECRET = 'events-wiring-jwt-secret-0123456789abcdef';
 const API_KEY = 'events-wiring-api-key-0123456789';
 /** A Standard Webhooks secret: `whsec_` + base64 of 32 bytes. */
-const HOOK_KEY = Buffer.alloc(32, 7);
-const HOOK_SECRET = `whsec_${HOOK_KEY.toString('base64')}`;
+const HOOK_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 const GRACE_MS = 1000;
 
 interface Received {
@@ -28,53 +25,25 @@ interface Received {
   readonly signed: boolean;
 }
 
-/** A webhook receiver on node:http: verifies the signature itself (HMAC-SHA256 over id.timestamp.body), answers 204. */
+/** The events a webhook receiver (@herald/testkit, which checks every signature) got, parsed. */
 class Receiver {
-  readonly got: Received[] = [];
-  readonly #server: Server;
-  port = 0;
-  constructor() {
-    this.#server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString();
-        const event = JSON.parse(body) as { id: string; type: string; data: Record<string, unknown> };
-        this.got.push({ id: event.id, type: event.type, data: event.data, at: Date.now(), signed: verified(req, body) && header(req, 'webhook-id') === event.id });
-        res.writeHead(204, { connection: 'close' }).end();
-      });
+  #receiver: WebhookReceiver | undefined;
+  get got(): Received[] {
+    return (this.#receiver?.received ?? []).map((r) => {
+      const event = JSON.parse(r.body) as { id: string; type: string; data: Record<string, unknown> };
+      return { id: event.id, type: event.type, data: event.data, at: r.at, signed: r.signed && r.id === event.id };
     });
   }
   async listen(): Promise<string> {
-    await new Promise<void>((ok) => this.#server.listen(0, '127.0.0.1', ok));
-    const addr = this.#server.address();
-    this.port = typeof addr === 'object' && addr ? addr.port : 0;
-    return `http://127.0.0.1:${this.port}/hooks/herald`;
+    this.#receiver = await startWebhookReceiver({ secret: HOOK_SECRET });
+    return this.#receiver.url;
   }
   of(user: string, type?: string): Received[] {
     return this.got.filter((r) => r.data['user'] === user && (type === undefined || r.type === type));
   }
-  close(): Promise<void> {
-    this.#server.closeAllConnections();
-    return new Promise((ok) => this.#server.close(() => ok()));
+  async close(): Promise<void> {
+    await this.#receiver?.close();
   }
-}
-
-function header(req: IncomingMessage, name: string): string {
-  const v = req.headers[name];
-  return typeof v === 'string' ? v : '';
-}
-
-function verified(req: IncomingMessage, body: string): boolean {
-  const id = header(req, 'webhook-id');
-  const ts = header(req, 'webhook-timestamp');
-  if (!/^\d+$/.test(ts) || Math.abs(Date.now() / 1000 - Number(ts)) > 300) return false;
-  const expected = createHmac('sha256', HOOK_KEY).update(`${id}.${ts}.${body}`).digest();
-  return header(req, 'webhook-signature').split(' ').some((entry) => {
-    const [v, sig] = entry.split(',', 2);
-    const given = Buffer.from(sig ?? '', 'base64');
-    return v === 'v1' && given.length === expected.length && timingSafeEqual(given, expected);
-  });
 }
 
 /** Every event on the events stream, read with an ordered consumer from the start (what a backend on NATS sees). */
@@ -155,7 +124,7 @@ describe('lifecycle events from three gateways on a NATS cluster', () => {
       console.log('hooks', JSON.stringify(hooks.got.map((x) => [x.type, x.data['user'] ?? x.data['topic']])));
     }
     const all = hooks.got;
-    // eslint-disable-next-line no-console
+     
     console.log(`[eventswire] webhooks ${all.length}, duplicates by id ${duplicatesById(all)}; latency ms: connect call → online ${latency.online.join(', ')} (welcome → online ${latency.welcomeToOnline.join(', ')}); offline after grace ${latency.offline.join(', ')}; offline on the stream after a SIGKILL (grace + detection included) ${latency.killOffline.join(', ')}; events on the stream ${stream?.seen.length ?? 0}, webhooks still missing at the end ${(stream?.seen ?? []).filter((x) => !all.some((h) => h.id === x.id)).length}`);
   });
 
@@ -264,7 +233,7 @@ describe('lifecycle events in memory mode (`herald dev`)', () => {
       await waitFor(() => hooks.of('sam', 'user.offline').length === 1 && hooks.got.some((r) => r.type === 'topic.vacated' && r.data['topic'] === 'lobby'), 5000, 'sam offline, lobby vacated');
       expect(hooks.got.every((r) => r.signed)).toBe(true);
       expect(duplicatesById(hooks.got)).toBe(0);
-      // eslint-disable-next-line no-console
+       
       console.log(`[eventswire] herald dev: online ${on.at - t0} ms after connect, offline ${off.at - closedAt - 300} ms after the grace`);
     } finally {
       await dev.kill();

@@ -12,3 +12,4 @@ export type { ServiceProcess, SpawnOptions } from './process.js';
 export { waitFor } from './wait.js';
 export { httpStatus } from './http.js';
 export { startPushService, generateUaKeys, decryptAes128gcm, verifyVapid, type PushServiceHandle, type TestPushSubscription, type ReceivedPush, type PushRequestRecord, type ForcedAnswer, type UaKeys, type VapidClaims } from './push-service.js';
+export { startWebhookReceiver, verifyWebhookSignature, type WebhookReceiver, type WebhookReceiverOptions, type ReceivedWebhook } from './webhook-receiver.js';

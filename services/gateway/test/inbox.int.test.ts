@@ -6,13 +6,11 @@
 // a `read` frame on the other; one message.delivered and one message.read per message on the
 // events stream after dedupe by id. Receipt latency (client frame → event on the stream) and
 // duplicates before dedupe are printed with an [inbox-gw] prefix. Needs `turbo build` first.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { eventNames, parseEvent, type AnyEvent } from '@herald/events';
-import { connectWs, spawnService, startNatsServer, waitFor, type NatsServerHandle, type ServiceProcess, type WsTestClient } from '@herald/testkit';
+import { connectWs, spawnService, startNatsServer, startWebhookReceiver, waitFor, type NatsServerHandle, type ServiceProcess, type WebhookReceiver, type WsTestClient } from '@herald/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectSse } from './sse-client.js';
 import { mint, SECRET } from './helpers.js';
@@ -287,21 +285,16 @@ describe('inbox on gateways and a publish API over NATS', () => {
 describe('inbox on herald dev (one process, memory)', () => {
   let dev: ServiceProcess;
   let backend: Backend;
-  let hooks: Server;
+  let hooks: WebhookReceiver;
   /** Webhook deliveries: the event and its webhook-id header. */
-  const delivered: { id: string; event: AnyEvent }[] = [];
-  beforeAll(async () => {
-    hooks = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        const event = parseEvent(body);
-        if (event) delivered.push({ id: String(req.headers['webhook-id']), event });
-        res.writeHead(204).end();
-      });
+  const delivered = (): { id: string; event: AnyEvent }[] =>
+    hooks.received.flatMap((r) => {
+      const event = parseEvent(r.body);
+      return event ? [{ id: r.id, event }] : [];
     });
-    await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
-    const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
+  beforeAll(async () => {
+    hooks = await startWebhookReceiver();
+    const hookUrl = hooks.url;
     dev = await spawnService({
       args: [HERALD_CLI, 'dev'],
       env: {
@@ -314,7 +307,7 @@ describe('inbox on herald dev (one process, memory)', () => {
   }, 40_000);
   afterAll(async () => {
     await dev?.kill();
-    await new Promise((r) => hooks?.close(r));
+    await hooks?.close();
   });
 
   it('offline user gets every message once in order then live; delivered and read sync across two devices', async () => {
@@ -351,7 +344,7 @@ describe('inbox on herald dev (one process, memory)', () => {
     await sleep(300);
     expect(inboxOf(c)).toEqual([]);
     // The backend's webhook: one message.delivered and one message.read per message after dedupe by webhook-id.
-    const mine = (): { id: string; event: AnyEvent }[] => delivered.filter((d) => d.event.type.startsWith('message.') && userOfEvent(d.event) === user);
+    const mine = (): { id: string; event: AnyEvent }[] => delivered().filter((d) => d.event.type.startsWith('message.') && userOfEvent(d.event) === user);
     await waitFor(() => new Set(mine().map((d) => d.id)).size >= 2 * all.length, 15_000, 'webhooks');
     await sleep(300);
     const byId = new Map(mine().map((d) => [d.id, d.event]));

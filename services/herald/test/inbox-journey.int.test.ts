@@ -6,13 +6,11 @@
 // after the history window on two devices (two gateways), gets the message once, reads it on one;
 // the backend's webhook receives message.delivered and message.read once each (by webhook-id),
 // and the other device's copy is marked read.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { signToken } from '@herald/auth';
 import { parseEvent, type AnyEvent } from '@herald/events';
 import { generateVapidKeys } from '@herald/push';
-import { connectWs, spawnService, startNatsServer, startPushService, waitFor, type NatsServerHandle, type PushServiceHandle, type ServiceProcess, type WsTestClient } from '@herald/testkit';
+import { connectWs, spawnService, startNatsServer, startPushService, startWebhookReceiver, waitFor, type NatsServerHandle, type PushServiceHandle, type ServiceProcess, type WebhookReceiver, type WsTestClient } from '@herald/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CLI = resolve(import.meta.dirname, '../dist/cli.js');
@@ -29,8 +27,13 @@ interface Hook { id: string; event: AnyEvent }
 
 let nats: NatsServerHandle;
 let push: PushServiceHandle;
-let hooks: Server;
-const received: Hook[] = [];
+let hooks: WebhookReceiver;
+/** Webhook deliveries: the event and its webhook-id header. */
+const received = (): Hook[] =>
+  hooks.received.flatMap((r) => {
+    const event = parseEvent(r.body);
+    return event ? [{ id: r.id, event }] : [];
+  });
 const procs: ServiceProcess[] = [];
 let api = '';
 const gateways: string[] = [];
@@ -49,17 +52,8 @@ async function call(method: string, path: string, body?: unknown, auth = `Bearer
 }
 
 beforeAll(async () => {
-  hooks = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const event = parseEvent(body);
-      if (event) received.push({ id: String(req.headers['webhook-id']), event });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
-  const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
+  hooks = await startWebhookReceiver();
+  const hookUrl = hooks.url;
   [nats, push] = await Promise.all([startNatsServer(), startPushService()]);
   const common = { HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_LOG_LEVEL: 'info', HERALD_NATS_URL: nats.url, HERALD_JWT_SECRET: SECRET, ...HISTORY };
   const gatewayEnv = { ...common, HERALD_INBOX: 'true', HERALD_EVENTS: 'true', HERALD_WEBHOOK_URLS: `${hookUrl}#message.*`, HERALD_WEBHOOK_SECRET: WEBHOOK_SECRET };
@@ -85,8 +79,7 @@ afterAll(async () => {
   await Promise.all(procs.map((p) => p.kill()));
   await nats?.stop();
   await push?.close();
-  hooks?.closeAllConnections();
-  await new Promise((r) => hooks?.close(r));
+  await hooks?.close();
 });
 
 describe('an inbox message to an offline user, on NATS', () => {
@@ -137,7 +130,7 @@ describe('an inbox message to an offline user, on NATS', () => {
     // The backend's state and webhook: one message.delivered and one message.read, signed.
     const listing = (await call('GET', `/v1/users/${user}/inbox`)).body as { delivered: number; read: number };
     expect(listing).toMatchObject({ delivered: msg!.seq, read: msg!.seq });
-    const mine = (): Hook[] => received.filter((h) => h.event.type.startsWith('message.'));
+    const mine = (): Hook[] => received().filter((h) => h.event.type.startsWith('message.'));
     await waitFor(() => new Set(mine().map((h) => h.event.type)).size === 2 || undefined, 20_000, 'both webhooks');
     const byId = new Map(mine().map((h) => [h.id, h.event]));
     expect([...byId.values()].map((e) => e.type).sort()).toEqual(['message.delivered', 'message.read']);
