@@ -149,3 +149,17 @@ export function listen(app: App, host: string, port: number): Promise<Listening>
     });
   });
 }
+
+/** Normalizes an Origin or an allow-list entry for comparison (case, trailing slash). */
+export function normalizeOrigin(origin: string): string {
+  return origin.trim().replace(/\/+$/, '').toLowerCase();
+}
+
+/**
+ * The check of an `Origin` header against an allow-list (HERALD_ALLOWED_ORIGINS): undefined or
+ * a list holding `*` allows any; a request without Origin (`''`) is not a browser's and passes.
+ */
+export function originAllowList(list: readonly string[] | undefined): (origin: string) => boolean {
+  const allowed = list === undefined || list.includes('*') ? undefined : new Set(list.map(normalizeOrigin));
+  return (origin) => origin.length === 0 || allowed === undefined || allowed.has(normalizeOrigin(origin));
+}

@@ -6,7 +6,7 @@ export { loadUws, loadedUws, pickUws, isNativeUws, glibcVersion, unsupportedPlat
 export type { UwsModule, UwsBuild, LoadedUws } from './load.js';
 export { asApp, toUwsBehavior, LISTEN_EXCLUSIVE_PORT } from './types.js';
 export type { App, Behavior, TemplatedApp, WebSocketBehavior, HttpResponse, HttpRequest, WebSocket, us_listen_socket, us_socket_context_t } from './types.js';
-export { statusLine, guardResponse, writeJson, writeError, readBody, BodyTooLargeError, ListenError, copyHeaders, remoteAddress, listen } from './http.js';
+export { statusLine, guardResponse, writeJson, writeError, readBody, BodyTooLargeError, ListenError, copyHeaders, remoteAddress, listen, normalizeOrigin, originAllowList } from './http.js';
 export type { ResponseGuard, HeaderList, Listening } from './http.js';
 export { mountOpsRoutes } from './ops.js';
 export type { Readiness, OpsRoutes } from './ops.js';

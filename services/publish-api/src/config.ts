@@ -36,6 +36,11 @@ export const publishApiConfigSchema = z
     ...jwtConfig.shape,
     /** HTTP port; 0 picks a free one (tests). */
     PORT: port(8081),
+    /**
+     * Origins whose pages may call the browser routes (the Web Push key and registration)
+     * from another origin (CORS); unset or `*`: any. The gateway reads the same variable.
+     */
+    ALLOWED_ORIGINS: csv.optional(),
     /** Bearer keys backends authenticate with; required, each at least 16 characters. */
     API_KEYS: apiKeys,
     /** Largest request body, bytes (docs/publish-api.md#limits: 1 MiB). Reading stops as soon as it is passed. */

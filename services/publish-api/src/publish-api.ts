@@ -1,7 +1,7 @@
 /** The publish API as a unit: routes mountable on a shared uWS app (server.ts makes a standalone server of it). */
 import type { Bus } from '@herald/bus';
 import { Gauge, createTracing, type Logger, type Registry } from '@herald/telemetry';
-import type { App, Readiness } from '@herald/uws';
+import { originAllowList, type App, type Readiness } from '@herald/uws';
 import { createApiKeyCheck } from './http/api-keys.js';
 import type { PublishApiConfig } from './config.js';
 import { adminRoutes } from './admin/routes.js';
@@ -76,6 +76,7 @@ export function createPublishApi(deps: PublishApiDeps): PublishApi {
     checkKey: createApiKeyCheck(config.API_KEYS),
     limiter: new RateLimiter(config.RATE_LIMIT_RPS, config.RATE_LIMIT_BURST),
     maxBodyBytes: config.MAX_BODY_BYTES,
+    originAllowed: originAllowList(config.ALLOWED_ORIGINS),
   };
   return {
     mount: (app) => mountRoutes(app, routes, { logger, metrics, admission, inflight, tracing: createTracing(config.TRACING) }),

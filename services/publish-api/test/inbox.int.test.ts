@@ -197,6 +197,76 @@ describe('publish API on NATS', () => {
   });
 });
 
+describe('CORS of the browser routes (Web Push key and registration)', () => {
+  let nats: NatsServerHandle;
+  let open: Api;
+  let restricted: Api;
+  const app = 'https://app.example.com';
+  const preflight = (api: Api, path: string, origin: string): Promise<Response> =>
+    fetch(api.base + path, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    [open, restricted] = await Promise.all([
+      startApi({ HERALD_NATS_URL: nats.url, HERALD_NODE_ID: 'cors-any', ...ENV }),
+      startApi({ HERALD_NATS_URL: nats.url, HERALD_NODE_ID: 'cors-one', HERALD_ALLOWED_ORIGINS: app, ...ENV }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([open?.proc.kill(), restricted?.proc.kill()]);
+    await nats?.stop();
+  });
+
+  it('a page on another origin may read the key and register: preflight 204, Access-Control-Allow-Origin on the answers', async () => {
+    const pre = await preflight(open, '/v1/push-subscriptions', app);
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe(app);
+    expect(pre.headers.get('access-control-allow-methods')).toBe('POST');
+    expect(pre.headers.get('access-control-allow-headers')).toContain('authorization');
+    expect(pre.headers.get('access-control-allow-credentials')).toBeNull();
+    const key = await fetch(`${open.base}/v1/push/vapid-public-key`, { headers: { origin: app } });
+    expect(key.status).toBe(200);
+    expect(key.headers.get('access-control-allow-origin')).toBe(app);
+    expect(key.headers.get('access-control-expose-headers')).toContain('x-request-id');
+    const token = await signToken({ secret: JWT_SECRET, sub: `cors-${++n}`, ttlSec: 60 });
+    const ua = generateUaKeys();
+    const reg = await fetch(`${open.base}/v1/push-subscriptions`, {
+      method: 'POST',
+      headers: { origin: app, authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ endpoint: 'https://push.example.com/cors', keys: { p256dh: ua.publicKey.toString('base64url'), auth: ua.authSecret.toString('base64url') } }),
+    });
+    expect(reg.status).toBe(201);
+    expect(reg.headers.get('access-control-allow-origin')).toBe(app);
+    // a refusal carries the header too, so the page can read why
+    const bad = await fetch(`${open.base}/v1/push-subscriptions`, { method: 'POST', headers: { origin: app, 'content-type': 'application/json' }, body: '{}' });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('access-control-allow-origin')).toBe(app);
+  });
+
+  it('no CORS without an Origin, and none on the API-key routes', async () => {
+    const key = await fetch(`${open.base}/v1/push/vapid-public-key`);
+    expect(key.headers.get('access-control-allow-origin')).toBeNull();
+    const pub = await fetch(`${open.base}/v1/publish`, {
+      method: 'POST', headers: { origin: app, authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ topic: 'cors', data: 1 }),
+    });
+    expect(pub.status).toBe(200);
+    expect(pub.headers.get('access-control-allow-origin')).toBeNull();
+    expect((await preflight(open, '/v1/publish', app)).status).toBe(405);
+  });
+
+  it('HERALD_ALLOWED_ORIGINS: another origin is refused 403 origin_not_allowed; the listed one passes however it is spelt', async () => {
+    const evil = await fetch(`${restricted.base}/v1/push/vapid-public-key`, { headers: { origin: 'https://evil.example' } });
+    expect(evil.status).toBe(403);
+    expect(((await evil.json()) as { error: { code: string } }).error.code).toBe('origin_not_allowed');
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+    expect((await preflight(restricted, '/v1/push-subscriptions', 'https://evil.example')).status).toBe(403);
+    const spelt = 'HTTPS://App.Example.com/';
+    const ok = await preflight(restricted, '/v1/push-subscriptions', spelt);
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(spelt);
+    expect((await fetch(`${restricted.base}/v1/push/vapid-public-key`)).status).toBe(200); // not a browser
+  });
+});
+
 describe('herald dev (memory)', () => {
   let api: Api;
   beforeAll(async () => {

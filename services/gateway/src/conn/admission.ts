@@ -1,7 +1,10 @@
 /** Synchronous admission of a connection request (upgrade or SSE): draining, Origin allow-list, node capacity, request rates. */
+import { originAllowList } from '@herald/uws';
 import { KeyedBuckets, TokenBucket } from './rate.js';
 import { DRAINING_REFUSAL, RETRY_AFTER_FULL_S, RETRY_AFTER_RATE_S, refusal, type Refusal } from './refusal.js';
 import type { Connections } from './registry.js';
+
+export { normalizeOrigin } from '@herald/uws';
 
 /** What admission reads of a request: its Origin header ('' when absent) and the client address. */
 export interface RequestOrigin {
@@ -14,10 +17,6 @@ const NODE_FULL = refusal('overloaded', 'node is at its connection limit', RETRY
 const NODE_RATE = refusal('overloaded', 'node upgrade rate exceeded', RETRY_AFTER_RATE_S);
 const IP_RATE = refusal('rate_limited', 'too many connection attempts from this address', RETRY_AFTER_RATE_S);
 
-/** Normalizes an Origin or an allow-list entry for comparison (case, trailing slash). */
-export function normalizeOrigin(origin: string): string {
-  return origin.trim().replace(/\/+$/, '').toLowerCase();
-}
 
 export interface AdmissionOptions {
   /** Allowed origins; undefined (or containing `*`) allows any. */
@@ -37,14 +36,13 @@ export interface AdmissionOptions {
 export class Admission {
   /** Set by drain: every upgrade from then on is refused with 503. */
   draining = false;
-  readonly #origins: ReadonlySet<string> | undefined;
+  readonly #originAllowed: (origin: string) => boolean;
   readonly #connections: AdmissionOptions['connections'];
   readonly #rate: TokenBucket;
   readonly #perIp: KeyedBuckets | undefined;
 
   constructor(opts: AdmissionOptions, now = Date.now()) {
-    const list = opts.allowedOrigins;
-    this.#origins = list === undefined || list.includes('*') ? undefined : new Set(list.map(normalizeOrigin));
+    this.#originAllowed = originAllowList(opts.allowedOrigins);
     this.#connections = opts.connections;
     this.#rate = new TokenBucket(opts.upgradeRate, opts.upgradeRate, now);
     this.#perIp = opts.perIpRate === undefined ? undefined : new KeyedBuckets(opts.perIpRate, opts.perIpRate);
@@ -62,7 +60,7 @@ export class Admission {
 
   /** A request without Origin is not a browser's and passes (docs/protocol.md#connecting). */
   originAllowed(origin: string): boolean {
-    return origin.length === 0 || this.#origins === undefined || this.#origins.has(normalizeOrigin(origin));
+    return this.#originAllowed(origin);
   }
 
   /** Forgets idle per-IP buckets (from the node's periodic sweep). */

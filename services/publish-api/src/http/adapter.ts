@@ -2,7 +2,8 @@
 import { TRACING_OFF, type Logger, type TraceSpan, type Tracing } from '@herald/telemetry';
 import { BodyTooLargeError, guardResponse, readBody, statusLine, type App, type HttpRequest, type HttpResponse, type ResponseGuard } from '@herald/uws';
 import { admit, bodyTooLarge, parseJsonBody, type AdmissionDeps, type RequestHead } from './admission.js';
-import { errorResult, failureResult, type HttpResult } from './result.js';
+import { corsVerdict } from './cors.js';
+import { errorResult, failureResult, type HeaderPairs, type HttpResult } from './result.js';
 import type { PublishMetrics } from '../metrics.js';
 import { requestContext, type RequestContext, type Route } from './route.js';
 import { RequestTrace, readTraceHead, requestIdOf } from './trace.js';
@@ -51,6 +52,7 @@ export class Inflight {
 }
 
 const NO_QUERY: URLSearchParams = new URLSearchParams();
+const ANY_ORIGIN = (): boolean => true;
 
 function readHead(req: HttpRequest): RequestHead {
   return {
@@ -71,8 +73,12 @@ interface Exchange {
   readonly span: TraceSpan | undefined;
 }
 
-/** Serializes a body; a value JSON.stringify cannot take (too deep) becomes a 500 rather than an unhandled rejection. */
-function serialize(ctx: RequestContext, result: HttpResult): { result: HttpResult; text: string } {
+/**
+ * Serializes a body (undefined: an answer without one, e.g. 204); a value JSON.stringify cannot
+ * take (too deep) becomes a 500 rather than an unhandled rejection.
+ */
+function serialize(ctx: RequestContext, result: HttpResult): { result: HttpResult; text: string | undefined } {
+  if (result.body === undefined) return { result, text: undefined };
   try {
     return { result, text: JSON.stringify(result.body) };
   } catch (err) {
@@ -97,9 +103,12 @@ function respond(metrics: PublishMetrics, ex: Exchange, answer: HttpResult): voi
     return;
   }
   res.cork(() => {
-    res.writeStatus(statusLine(status)).writeHeader('content-type', 'application/json').writeHeader('x-request-id', ctx.reqId);
+    res.writeStatus(statusLine(status));
+    if (text !== undefined) res.writeHeader('content-type', 'application/json');
+    res.writeHeader('x-request-id', ctx.reqId);
     if (result.headers !== undefined) for (const [k, v] of result.headers) res.writeHeader(k, v);
-    res.end(text, result.close === true);
+    if (text === undefined) res.end(undefined, result.close === true); // no body (204)
+    else res.end(text, result.close === true);
   });
 }
 
@@ -119,6 +128,7 @@ function handler(route: Route, deps: ServerDeps): (res: HttpResponse, req: HttpR
     // Most requests (every publish) have no query: share one empty, never-mutated instance.
     const query = rawQuery === '' ? NO_QUERY : new URLSearchParams(rawQuery);
     const params = route.params === 0 || route.params === undefined ? undefined : Array.from({ length: route.params }, (_, i) => req.getParameter(i) ?? '');
+    const origin = route.cors === true ? req.getHeader('origin') : undefined;
     const traceHead = readTraceHead(req);
     const reqId = requestIdOf(traceHead);
     // Nothing more per request unless it sent a request id or trace context, or tracing is on.
@@ -137,8 +147,10 @@ function handler(route: Route, deps: ServerDeps): (res: HttpResponse, req: HttpR
     });
     const ex: Exchange = { res, guard, routeName: route.name, ctx: requestContext(deps.logger, reqId, trace), started: performance.now(), span: trace?.span };
     deps.inflight.begin();
-    const finish = (result: HttpResult): void => {
+    let extraHeaders: HeaderPairs | undefined;
+    const finish = (answer: HttpResult): void => {
       reading = false;
+      const result = extraHeaders === undefined ? answer : { ...answer, headers: [...(answer.headers ?? []), ...extraHeaders] };
       try {
         respond(deps.metrics, ex, result);
       } finally {
@@ -148,6 +160,11 @@ function handler(route: Route, deps: ServerDeps): (res: HttpResponse, req: HttpR
     const run = (body: unknown): void => {
       route.handle(params === undefined && route.open !== true ? { body, query } : { body, query, ...(params ? { params } : {}), authorization: head.authorization }, ex.ctx).then(finish, (err: unknown) => finish(internalError(ex.ctx, err)));
     };
+    if (origin !== undefined) {
+      const cors = corsVerdict(route, head.method, origin, deps.admission.originAllowed ?? ANY_ORIGIN);
+      if ('answer' in cors) return finish(cors.answer);
+      extraHeaders = cors.headers;
+    }
     const admission = admit(head, route, deps.admission);
     if (!admission.ok) return finish(admission.result);
     if (route.method !== 'POST') return run(undefined);

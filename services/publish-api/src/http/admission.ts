@@ -18,6 +18,8 @@ export interface AdmissionDeps {
   readonly checkKey: ApiKeyCheck;
   readonly limiter: RateLimiter;
   readonly maxBodyBytes: number;
+  /** Origins browser pages may call the `cors` routes from (HERALD_ALLOWED_ORIGINS); absent: any. */
+  readonly originAllowed?: (origin: string) => boolean;
 }
 
 export type Admission = { readonly ok: true; readonly keyIndex: number } | { readonly ok: false; readonly result: HttpResult };

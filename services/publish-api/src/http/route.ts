@@ -41,6 +41,8 @@ export interface Route {
   readonly name: string;
   /** Served without an API key and outside the rate limit (the OpenAPI document; routes that verify a user token themselves). */
   readonly open?: boolean;
+  /** Called from browser pages on other origins: CORS headers and an OPTIONS preflight (http/cors.ts). */
+  readonly cors?: boolean;
   /** Number of `:name` segments in `path` (handed over as `params`). */
   readonly params?: number;
   readonly handle: RouteHandler;

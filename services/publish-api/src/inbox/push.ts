@@ -53,14 +53,16 @@ export function pushRoutes(service: InboxService, o: PushRouteOptions): Route[] 
       method: 'GET',
       name: 'push_key',
       open: true,
+      cors: true,
       handle: () => Promise.resolve(o.vapidPublicKey === undefined ? PUSH_OFF : jsonResult({ publicKey: o.vapidPublicKey })),
     },
     {
       path: '/v1/push-subscriptions',
       method: 'POST',
       name: 'push_subscribe',
-      // Authenticated by the user's token below, not by an API key.
+      // Authenticated by the user's token below, not by an API key; called from the user's page.
       open: true,
+      cors: true,
       handle: async ({ body, authorization }, ctx) => {
         if (o.vapidPublicKey === undefined || o.verifier === undefined) return PUSH_OFF;
         const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');

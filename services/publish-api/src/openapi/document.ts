@@ -54,6 +54,16 @@ function errorResponses(statuses: readonly number[]): Record<string, JsonSchema>
   return out;
 }
 
+/**
+ * The preflight of the routes browser pages call (docs/push.md#cors): 204 with the
+ * Access-Control-Allow-* headers for an origin HERALD_ALLOWED_ORIGINS allows, 403 otherwise.
+ */
+const CORS_PREFLIGHT = {
+  summary: 'CORS preflight of a page on another origin',
+  security: [],
+  responses: { 204: { description: 'Allowed: Access-Control-Allow-Origin, -Methods, -Headers and -Max-Age', headers: REQUEST_ID_HEADER }, ...errorResponses([403]) },
+};
+
 const POST_ERRORS = [400, 401, 405, 413, 415, 429, 500, 503] as const;
 const GET_ERRORS = [400, 401, 405, 429, 500, 503] as const;
 
@@ -109,11 +119,13 @@ function inboxPaths(): Record<string, JsonSchema> {
         security: [{ userToken: [] }],
         parameters: TRACE_PARAMETERS,
         requestBody: { required: true, content: json(schemaOf(PushSubscriptionBody, 'input')) },
-        responses: { ...ok(PushSubscriptionAnswer, 201), ...errorResponses([400, 401, 404, 405, 413, 415, 500, 503]) },
+        responses: { ...ok(PushSubscriptionAnswer, 201), ...errorResponses([400, 401, 403, 404, 405, 413, 415, 500, 503]) },
       },
+      options: CORS_PREFLIGHT,
     },
     '/v1/push/vapid-public-key': {
-      get: { summary: 'The VAPID public key for pushManager.subscribe', security: [], parameters: TRACE_PARAMETERS, responses: { ...ok(VapidKeyAnswer), ...errorResponses([404, 405]) } },
+      get: { summary: 'The VAPID public key for pushManager.subscribe', security: [], parameters: TRACE_PARAMETERS, responses: { ...ok(VapidKeyAnswer), ...errorResponses([403, 404, 405]) } },
+      options: CORS_PREFLIGHT,
     },
   };
 }
