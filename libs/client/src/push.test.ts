@@ -98,6 +98,15 @@ describe('registerPush', () => {
     await expect(registerPush({ url, token: 't' })).rejects.toMatchObject({ code: 'unsupported' });
   });
 
+  it('a push service that never answers: subscribe_failed after subscribeTimeoutMs, not a wait forever', async () => {
+    const silent: PushRegistrationTarget = {
+      pushManager: { getSubscription: () => Promise.resolve(null), subscribe: () => new Promise<PushSubscription>(() => undefined) },
+    };
+    const started = Date.now();
+    await expect(registerPush({ url, token: 't', registration: silent, subscribeTimeoutMs: 50 })).rejects.toMatchObject({ code: 'subscribe_failed', message: expect.stringContaining('50 ms') as string });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+  });
+
   it('unregisters the current subscription', async () => {
     const sub = fakeSub(base64UrlToBytes(KEY), 'https://push.example.com/x');
     expect(await unregisterPush(fakeRegistration(sub).reg)).toBe(true);

@@ -22,7 +22,7 @@ export type PushRegistrationErrorCode =
   | 'denied'
   /** The server has no VAPID key (Web Push off): 404 from the key route. */
   | 'not_configured'
-  /** The browser's push service refused the subscription. */
+  /** The browser's push service refused the subscription, or did not answer within `subscribeTimeoutMs`. */
   | 'subscribe_failed'
   /** The server refused the registration (`status` says why: 401 token, 400 subscription, 503 try later). */
   | 'rejected'
@@ -57,6 +57,23 @@ export interface RegisterPushOptions {
   readonly vapidPublicKey?: string;
   /** fetch to use (default the global one). */
   readonly fetch?: typeof fetch;
+  /**
+   * How long `pushManager.subscribe` may take, ms (default 30,000): a browser that cannot reach
+   * its push service may never settle it (Chromium without one, measured: docs/push.md). Past
+   * it, `subscribe_failed`; should the browser subscribe later, the next call reuses that subscription.
+   */
+  readonly subscribeTimeoutMs?: number;
+}
+
+const SUBSCRIBE_TIMEOUT_MS = 30_000;
+
+/** `p`, or a rejection with `PushRegistrationError('subscribe_failed')` after `ms`. */
+function withinMs<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PushRegistrationError('subscribe_failed', `the push service did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 export interface PushRegistration {
@@ -119,8 +136,9 @@ export async function registerPush(o: RegisterPushOptions): Promise<PushRegistra
   }
   if (!sub) {
     try {
-      sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+      sub = await withinMs(reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }), o.subscribeTimeoutMs ?? SUBSCRIBE_TIMEOUT_MS);
     } catch (err) {
+      if (err instanceof PushRegistrationError) throw err;
       const denied = (err as { name?: string }).name === 'NotAllowedError';
       throw new PushRegistrationError(denied ? 'denied' : 'subscribe_failed', denied ? 'notifications were refused' : 'the push service refused the subscription', undefined, { cause: err });
     }

@@ -65,7 +65,7 @@ window.registerForReal = async (boundMs) => {
     return res;
   };
   const outcome = await Promise.race([
-    registerPush({ url: location.origin, token, fetch: f }).then((r) => ({ settled: 'resolved', id: r.id }), (e) => ({ settled: 'rejected', error: errorOf(e) })),
+    registerPush({ url: location.origin, token, fetch: f, subscribeTimeoutMs: boundMs / 2 }).then((r) => ({ settled: 'resolved', id: r.id }), (e) => ({ settled: 'rejected', error: errorOf(e) })),
     new Promise((r) => setTimeout(() => r({ settled: 'no' }), boundMs)),
   ]);
   const reg = await navigator.serviceWorker.ready;
@@ -257,7 +257,7 @@ describe('the inbox and Web Push in Chromium', () => {
     }
   }, 30_000);
 
-  it('registerPush: worker, permission and key are real; pushManager.subscribe does not settle (no push service); the registration POST from the page', async () => {
+  it('registerPush: worker, permission and key are real; pushManager.subscribe does not settle (no push service), so subscribe_failed after the timeout; the registration POST from the page', async () => {
     const page = await openPage('/push');
     const permissions = (): Promise<unknown> => page.evaluate(() => (window as unknown as { permissions(): Promise<unknown> }).permissions());
     const registerForReal = (): Promise<unknown> => page.evaluate((ms) => (window as unknown as { registerForReal(ms: number): Promise<unknown> }).registerForReal(ms), PUSH_BOUND_MS);
@@ -270,8 +270,11 @@ describe('the inbox and Web Push in Chromium', () => {
 
     // For real: the key is read from the server; then Chromium's pushManager.subscribe neither
     // resolves nor rejects (measured: still pending after 180 s headless, 60 s headful under Xvfb; the browser
-    // stays up). If this starts failing, Chromium now answers: assert that instead.
-    expect(await registerForReal()).toEqual({ settled: 'no', calls: ['GET /v1/push/vapid-public-key 200'], subscriptionAfter: null });
+    // stays up), so registerPush gives up after subscribeTimeoutMs with subscribe_failed instead of
+    // waiting forever. If this starts failing, Chromium now answers: assert that instead.
+    expect(await registerForReal()).toEqual({
+      settled: 'rejected', error: expect.objectContaining({ name: 'PushRegistrationError', code: 'subscribe_failed' }) as unknown, calls: ['GET /v1/push/vapid-public-key 200'], subscriptionAfter: null,
+    });
     expect(await page.evaluate(() => 1 + 1)).toBe(2); // the page (and the browser) still answer
 
     // The server half from the page: the POST with the user's token stores the subscription
