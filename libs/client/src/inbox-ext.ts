@@ -6,7 +6,7 @@
  * Receipts go as `receipt` frames on a WebSocket and as `POST /v1/inbox/receipts` otherwise.
  * @module
  */
-import { Emitter, reportLater } from './emitter.js';
+import { Emitter } from './emitter.js';
 import { endpoints } from './endpoints.js';
 import type { InboundFrame, Transport } from './transport.js';
 import type { HeraldClientOptions } from './types.js';
@@ -93,7 +93,7 @@ export function inboxExt(options: HeraldClientOptions & InboxOptions): { inbox: 
     const id = 'i' + ++n;
     return waiting.size < MAX_WAITING && transport?.send({ op: 'receipt', id, ...r })
       ? new Promise((resolve, reject) => {
-          const timer = setTimeout(() => done(new Error('receipt timeout')), RECEIPT_TIMEOUT_MS);
+          const timer = setTimeout(() => done(refused('timeout')), RECEIPT_TIMEOUT_MS);
           const done = (err?: Error): void => {
             clearTimeout(timer);
             waiting.delete(id);
@@ -105,11 +105,10 @@ export function inboxExt(options: HeraldClientOptions & InboxOptions): { inbox: 
       : post(r);
   };
 
-  const markDelivered = (upTo = last): Promise<void> => {
-    if (upTo <= acked) return Promise.resolve();
-    acked = upTo;
-    return send({ status: 'delivered', upTo });
-  };
+  // The mark moves once the server took it, so a receipt lost with its connection is sent again.
+  const markDelivered = (upTo = last): Promise<void> =>
+    upTo > acked ? send({ status: 'delivered', upTo }).then(() => { acked = Math.max(acked, upTo); }) : Promise.resolve();
+
 
   const removeRead = (read: (seq: number) => boolean): void => {
     const gone: number[] = [];
@@ -147,19 +146,21 @@ export function inboxExt(options: HeraldClientOptions & InboxOptions): { inbox: 
         const m = { seq, id: String(f['id']), ts: Number(f['ts']), state: f['state'] === 'delivered' ? 'delivered' : 'pending', data: f['data'], ...(typeof f['exp'] === 'number' ? { exp: f['exp'] } : {}) } as InboxMessage;
         if (pending.push(m) > MAX_PENDING) pending.shift();
         events.emit('message', m);
-        if (auto && !queued) {
-          queued = true;
-          queueMicrotask(() => {
-            queued = false;
-            markDelivered().catch(reportLater);
-          });
-        }
       } else if (f.op === 'read') {
         const upTo = typeof f['upTo'] === 'number' ? f['upTo'] : 0;
         const seqs = Array.isArray(f['seqs']) ? (f['seqs'] as unknown[]) : [];
-        removeRead((s) => s <= upTo || seqs.includes(s));
+        return removeRead((s) => s <= upTo || seqs.includes(s));
       } else if (f.op === 'ack' || f.op === 'err') {
-        waiting.get(String(f['id']))?.(f.op === 'err' ? refused(f['code']) : undefined);
+        return waiting.get(String(f['id']))?.(f.op === 'err' ? refused(f['code']) : undefined);
+      } else if (f.op !== 'welcome') return;
+      // Automatic `delivered` after a message (batched per tick) and at each connection: one that
+      // failed (its connection went away before the answer) is not the app's error, it goes again.
+      if (auto && !queued) {
+        queued = true;
+        queueMicrotask(() => {
+          queued = false;
+          markDelivered().catch(() => undefined);
+        });
       }
     },
   };
