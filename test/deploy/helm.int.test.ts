@@ -92,11 +92,20 @@ const ROLES = [
 ] as const;
 
 const SECRETISH = /(SECRET|PASSWORD|TOKEN|API_KEYS?|_KEYS?)$/;
-/** Stand-ins for Secret values the chart does not create (auth.existingSecret, nats.urlSecret). */
+/** A secret by its name; the public half of a key pair (HERALD_VAPID_PUBLIC_KEY) is not one. */
+const isSecretish = (k: string): boolean => SECRETISH.test(k) && !k.endsWith('_PUBLIC_KEY');
+/**
+ * Stand-ins for Secret values the chart does not create (auth.existingSecret, nats.urlSecret).
+ * The VAPID private key is a throwaway made with `herald vapid` for this file only: it is the
+ * private half of the HERALD_VAPID_PUBLIC_KEY of ci/inbox-push-events-values.yaml (the publish
+ * API's schema refuses a pair that does not match).
+ */
 const EXTERNAL_SECRET_VALUES: Record<string, string> = {
   HERALD_JWT_SECRET: 'an-existing-secret-of-32-characters!',
   HERALD_API_KEYS: 'existing-api-key-0123456789',
   HERALD_NATS_URL: 'nats://user:password@nats.messaging.svc:4222',
+  HERALD_VAPID_PRIVATE_KEY: 'oMtHnbmDw6F9rlEfpgr2MzUosAfHhJPGN92nQqo53Q0',
+  HERALD_WEBHOOK_SECRET: 'whsec_+CuoMI+6P2JsFtVrSYDtkGamyXj4/slXQ2z+eTlv06Q=',
 };
 
 const byKind = <T extends K8sObject = K8sObject>(objs: readonly K8sObject[], kind: string): T[] => objs.filter((o) => o.kind === kind) as T[];
@@ -268,7 +277,7 @@ describe('helm chart deploy/helm/herald', () => {
     }
     for (const k of allowed('gatewayEnv')) expect(gateway.has(k), `${k} is a gateway setting`).toBe(true);
     for (const k of allowed('publishApiEnv')) expect(api.has(k), `${k} is a publish API setting`).toBe(true);
-    for (const k of [...allowed('gatewayEnv'), ...allowed('publishApiEnv')]) expect(k).not.toMatch(SECRETISH);
+    for (const k of [...allowed('gatewayEnv'), ...allowed('publishApiEnv')]) expect(isSecretish(k), k).toBe(false);
   });
 
   it('gives each install its subject prefix and stream, and refuses a new prefix on the default stream', () => {
@@ -297,6 +306,150 @@ describe('helm chart deploy/helm/herald', () => {
     expect(notes).toContain('kubectl -n push exec deploy/demo-herald-gateway -- herald token --sub u1 --topics news');
     expect(notes).toMatch(/curl -s -X POST http:\/\/127\.0\.0\.1:8081\/v1\/publish/);
     expect(notes).toContain("get secret demo-herald-auth -o jsonpath='{.data.api-keys}'");
+  });
+
+  describe('inbox, Web Push and events (ci/inbox-push-events-values.yaml)', () => {
+    const EXAMPLE = ['-f', join(CI_DIR, 'inbox-push-events-values.yaml')];
+    const render = (...more: string[]): K8sObject[] => parseManifests(helm(helmBin(), ['template', 'herald', CHART, '--namespace', 'push', ...EXAMPLE, ...more]));
+    const rendered = setupOnce(() => render());
+    /** A role's container, its env entries by name, and its resolved environment. */
+    const role = (objs: readonly K8sObject[], component: string) => {
+      const dep = deploymentOf(objs, component);
+      const c = dep.spec.template.spec.containers[0]!;
+      const entries = new Map((c.env ?? []).map((e) => [e.name, e]));
+      return { dep, c, entries, ...resolveEnv(objs, dep, c) };
+    };
+    const configMapData = (objs: readonly K8sObject[], component: string): Record<string, string> => {
+      const { c } = role(objs, component);
+      const name = c.envFrom?.[0]?.configMapRef?.name;
+      return (byKind(objs, 'ConfigMap').find((cm) => cm.metadata.name === name)?.['data'] ?? {}) as Record<string, string>;
+    };
+
+    it('gives gateways the inbox, events, webhooks and presence, the webhook secret from the Secret', () => {
+      const objs = rendered();
+      const gw = role(objs, 'gateway');
+      expect(gw.env).toMatchObject({
+        HERALD_INBOX: 'true',
+        HERALD_EVENTS: 'true',
+        HERALD_OFFLINE_GRACE_MS: '10000',
+        HERALD_WEBHOOK_URLS: 'https://hooks.example.com/herald#user.*|topic.vacated',
+        HERALD_PRESENCE_TOPICS: 'room.*,doc.>',
+        HERALD_INBOX_TTL_MS: '1209600000',
+        HERALD_INBOX_MAX: '500',
+      });
+      expect(gw.entries.get('HERALD_WEBHOOK_SECRET')?.valueFrom?.secretKeyRef).toEqual({ name: 'herald-auth', key: 'webhook-secret' });
+      expect(configMapData(objs, 'gateway')).not.toHaveProperty('HERALD_WEBHOOK_SECRET');
+      // Web Push is the publish API's: nothing of it on gateways.
+      for (const k of Object.keys(gw.env)) expect(k).not.toMatch(/^HERALD_(VAPID|PUSH)_/);
+      const config = loadConfig(gatewayConfigSchema, gw.env);
+      expect(config.INBOX).toBe(true);
+      expect(config.EVENTS).toBe(true);
+      expect(config.WEBHOOK_SECRET).toBe(EXTERNAL_SECRET_VALUES['HERALD_WEBHOOK_SECRET']);
+    });
+
+    it('gives the publish API the VAPID public key and subject (ConfigMap), the private key from a secretKeyRef, and the gateways\' token rules', () => {
+      const objs = rendered();
+      const api = role(objs, 'publish-api');
+      const data = configMapData(objs, 'publish-api');
+      expect(data).toMatchObject({
+        HERALD_VAPID_PUBLIC_KEY: 'BDxigOIBtAYhoUl3Iolq0H3EArPTOiBlAWPa2ZNfvkHcdRMgZi-vis0UsFpak92-bqgjfQn5AM9G9vKT7S4c5h4',
+        HERALD_VAPID_SUBJECT: 'mailto:ops@example.com',
+        HERALD_PUSH_AFTER_MS: '30000',
+        HERALD_PUSH_RATE_PER_MIN: '10',
+        // The same inbox limits as the gateways, the same token rules (audience from gateway.env, issuer shared).
+        HERALD_INBOX_TTL_MS: '1209600000',
+        HERALD_INBOX_MAX: '500',
+        HERALD_JWT_AUDIENCE: 'herald',
+        HERALD_JWT_ISSUER: 'https://auth.example.com',
+        // CORS of the browser routes: the app's origin, as on gateways.
+        HERALD_ALLOWED_ORIGINS: 'https://app.example.com',
+      });
+      expect(configMapData(objs, 'gateway')['HERALD_ALLOWED_ORIGINS']).toBe('https://app.example.com');
+      expect(data).not.toHaveProperty('HERALD_VAPID_PRIVATE_KEY');
+      expect(api.entries.get('HERALD_VAPID_PRIVATE_KEY')?.valueFrom?.secretKeyRef).toEqual({ name: 'herald-auth', key: 'vapid-private-key' });
+      // POST /v1/push-subscriptions verifies user tokens: the gateways' key, from the same Secret key.
+      expect(api.entries.get('HERALD_JWT_SECRET')?.valueFrom?.secretKeyRef).toEqual(role(objs, 'gateway').entries.get('HERALD_JWT_SECRET')?.valueFrom?.secretKeyRef);
+      expect(api.fromSecret).toEqual(new Set(['HERALD_API_KEYS', 'HERALD_VAPID_PRIVATE_KEY', 'HERALD_JWT_SECRET']));
+      const gatewayOnly = Object.keys(api.env).filter((k) => /^HERALD_(INBOX|EVENTS|OFFLINE_GRACE_MS|WEBHOOK_|PRESENCE_)/.test(k) && !/^HERALD_INBOX_(TTL_MS|MAX)$/.test(k));
+      expect(gatewayOnly, 'gateway settings on the publish API').toEqual([]);
+      const config = loadConfig(publishApiConfigSchema, api.env);
+      expect(config.VAPID_PRIVATE_KEY).toBe(EXTERNAL_SECRET_VALUES['HERALD_VAPID_PRIVATE_KEY']);
+      expect(config.JWT_AUDIENCE).toBe('herald');
+      expect(config.ALLOWED_ORIGINS).toEqual(['https://app.example.com']);
+    });
+
+    it('routes the browser routes: SSE receipts to gateways, the two push routes to the publish API (Ingress and HTTPRoute)', () => {
+      const objs = render('--set', 'httpRoute.enabled=true,httpRoute.parentRefs[0].name=public');
+      const gateway = role(objs, 'gateway').dep.metadata.name;
+      const api = role(objs, 'publish-api').dep.metadata.name;
+      const ing = byKind(objs, 'Ingress')[0]!;
+      const paths = (ing['spec'] as { rules: { http: { paths: { path: string; pathType: string; backend: { service: { name: string } } }[] } }[] }).rules.flatMap((r) => r.http.paths);
+      const backend = (p: string): string | undefined => paths.find((x) => x.path === p && x.pathType === 'Exact')?.backend.service.name;
+      expect(backend('/v1/inbox/receipts')).toBe(gateway);
+      expect(backend('/v1/push/vapid-public-key')).toBe(api);
+      expect(backend('/v1/push-subscriptions')).toBe(api);
+      expect(paths.filter((x) => x.backend.service.name === api).map((x) => x.path).sort(), 'only the browser routes of the publish API').toEqual(['/v1/push-subscriptions', '/v1/push/vapid-public-key']);
+      const route = byKind(objs, 'HTTPRoute')[0]!;
+      const rules = (route['spec'] as { rules: { matches: { path: { type: string; value: string } }[]; backendRefs: { name: string }[] }[] }).rules;
+      const routeOf = (p: string): string | undefined => rules.find((r) => r.matches.some((m) => m.path.type === 'Exact' && m.path.value === p))?.backendRefs[0]?.name;
+      expect(routeOf('/v1/inbox/receipts')).toBe(gateway);
+      expect(routeOf('/v1/push/vapid-public-key')).toBe(api);
+      expect(routeOf('/v1/push-subscriptions')).toBe(api);
+      // Features off (the default values): none of these routes, and no token key on the publish API.
+      const plain = parseManifests(helm(helmBin(), ['template', 'herald', CHART, ...SECRET_ARGS, '--set', 'ingress.enabled=true']));
+      const plainPaths = JSON.stringify(byKind(plain, 'Ingress')[0]!['spec']);
+      for (const p of ['/v1/inbox/receipts', '/v1/push/vapid-public-key', '/v1/push-subscriptions']) expect(plainPaths).not.toContain(p);
+      expect(role(plain, 'publish-api').entries.has('HERALD_JWT_SECRET')).toBe(false);
+      expect(role(plain, 'publish-api').entries.has('HERALD_VAPID_PRIVATE_KEY')).toBe(false);
+      expect(role(plain, 'gateway').entries.has('HERALD_WEBHOOK_SECRET')).toBe(false);
+    });
+
+    it('puts the VAPID private key and webhook secret given as values in the chart\'s Secret, never in a ConfigMap', () => {
+      const vapid = EXTERNAL_SECRET_VALUES['HERALD_VAPID_PRIVATE_KEY']!;
+      const whsec = EXTERNAL_SECRET_VALUES['HERALD_WEBHOOK_SECRET']!;
+      const objs = render('--set', 'auth.existingSecret=', ...SECRET_ARGS, '--set-string', `auth.vapidPrivateKey=${vapid}`, '--set-string', `auth.webhookSecret=${whsec}`);
+      const secret = byKind(objs, 'Secret').find((s) => s.metadata.name === 'herald-auth');
+      const data = (secret?.['data'] ?? {}) as Record<string, string>;
+      expect(Buffer.from(data['vapid-private-key'] ?? '', 'base64').toString()).toBe(vapid);
+      expect(Buffer.from(data['webhook-secret'] ?? '', 'base64').toString()).toBe(whsec);
+      for (const cm of byKind(objs, 'ConfigMap')) {
+        const text = JSON.stringify(cm['data']);
+        expect(text).not.toContain(vapid);
+        expect(text).not.toContain(whsec);
+      }
+      expect(role(objs, 'publish-api').env['HERALD_VAPID_PRIVATE_KEY']).toBe(vapid);
+      expect(role(objs, 'gateway').env['HERALD_WEBHOOK_SECRET']).toBe(whsec);
+      // Neither given nor in existingSecret nor in the cluster: the render fails and says what to set.
+      expect(() => render('--set', 'auth.existingSecret=', ...SECRET_ARGS, '--set-string', `auth.webhookSecret=${whsec}`)).toThrow(/auth\.vapidPrivateKey .*is empty and there is no Secret herald-auth/s);
+      expect(() => render('--set', 'auth.existingSecret=', ...SECRET_ARGS, '--set-string', `auth.vapidPrivateKey=${vapid}`)).toThrow(/auth\.webhookSecret .*is empty and there is no Secret herald-auth/s);
+    });
+
+    it('refuses misplaced keys, secrets in env maps, and half-configured features', () => {
+      const misplaced: [string, string][] = [
+        ['gateway.env', 'HERALD_VAPID_PUBLIC_KEY'],
+        ['gateway.env', 'HERALD_PUSH_AFTER_MS'],
+        ['publishApi.env', 'HERALD_INBOX'],
+        ['publishApi.env', 'HERALD_EVENTS'],
+        ['publishApi.env', 'HERALD_WEBHOOK_URLS'],
+        ['publishApi.env', 'HERALD_PRESENCE_TOPICS'],
+        ['env', 'HERALD_INBOX'],
+        ['env', 'HERALD_VAPID_SUBJECT'],
+        ['env', 'HERALD_EVENTS'],
+        ['publishApi.env', 'HERALD_VAPID_PRIVATE_KEY'],
+        ['gateway.env', 'HERALD_WEBHOOK_SECRET'],
+        ['env', 'HERALD_VAPID_PRIVATE_KEY'],
+      ];
+      for (const [map, key] of misplaced) {
+        expect(() => render('--set-string', `${map}.${key}=x`), `${map}.${key}`).toThrow(new RegExp(`at '/${map.replace('.', '/')}': additional properties '${key}' not allowed`));
+      }
+      expect(() => render('--set-string', 'publishApi.env.HERALD_VAPID_SUBJECT=')).toThrow(/HERALD_VAPID_PUBLIC_KEY is set: set publishApi\.env\.HERALD_VAPID_SUBJECT/);
+      expect(() => render('--set-string', 'publishApi.env.HERALD_VAPID_PUBLIC_KEY=')).toThrow(/HERALD_VAPID_SUBJECT is set but HERALD_VAPID_PUBLIC_KEY is not/);
+      expect(() => render('--set-string', 'gateway.env.HERALD_EVENTS=false')).toThrow(/HERALD_WEBHOOK_URLS needs HERALD_EVENTS/);
+      expect(() => render('--set-string', 'publishApi.env.HERALD_INBOX_MAX=100')).toThrow(/HERALD_INBOX_MAX differs between gateways \("500"\) and the publish API \("100"\)/);
+      expect(() => render('--set-string', 'auth.webhookSecret=not-a-whsec')).toThrow(/webhookSecret/);
+      // The inbox off: the roles may differ (only gateways with the inbox open its stream beside the publish API).
+      render('--set', 'gateway.env.HERALD_INBOX=false', '--set-string', 'publishApi.env.HERALD_INBOX_MAX=100');
+    });
   });
 
   describe.each(SCENARIOS)('$name', ({ args: valueArgs }) => {
@@ -337,7 +490,7 @@ describe('helm chart deploy/helm/herald', () => {
       const secretValues = byKind(objs, 'Secret').flatMap((s) => Object.values((s['data'] ?? {}) as Record<string, string>).map((b) => Buffer.from(b, 'base64').toString('utf8')));
       for (const cm of byKind(objs, 'ConfigMap')) {
         for (const [key, value] of Object.entries((cm['data'] ?? {}) as Record<string, string>)) {
-          expect(key, `${cm.metadata.name}: ${key}`).not.toMatch(SECRETISH);
+          expect(isSecretish(key), `${cm.metadata.name}: ${key}`).toBe(false);
           for (const s of secretValues) expect(value.includes(s), `${cm.metadata.name}: ${key} holds a Secret value`).toBe(false);
         }
       }
@@ -360,7 +513,7 @@ describe('helm chart deploy/helm/herald', () => {
         for (const k of Object.keys(env)) expect(keys.has(k), `${k} is not a ${component} setting`).toBe(true);
         expect(() => loadConfig(schema, env)).not.toThrow();
         expect(env['HERALD_NATS_URL'], 'roles meet on NATS').toMatch(/^nats:\/\//);
-        for (const k of Object.keys(env)) if (SECRETISH.test(k)) expect(fromSecret.has(k), `${k} comes from a Secret`).toBe(true);
+        for (const k of Object.keys(env)) if (isSecretish(k)) expect(fromSecret.has(k), `${k} comes from a Secret`).toBe(true);
         if (component === 'gateway') {
           const sources = ['HERALD_JWT_SECRET', 'HERALD_JWT_PUBLIC_KEY', 'HERALD_JWKS_URL'].filter((k) => env[k] !== undefined);
           expect(sources, 'exactly one token key source').toHaveLength(1);

@@ -81,7 +81,7 @@ Checks that an env map holds only non-secret HERALD_* settings: secrets belong i
 {{- if not (regexMatch "^HERALD_[A-Z0-9_]+$" $k) }}
 {{- fail (printf "%s: %q is not a HERALD_* variable name" $.where $k) }}
 {{- end }}
-{{- if regexMatch "(SECRET|PASSWORD|TOKEN|API_KEYS|_KEY|_KEYS)$" $k }}
+{{- if and (regexMatch "(SECRET|PASSWORD|TOKEN|API_KEYS|_KEY|_KEYS)$" $k) (not (hasSuffix "_PUBLIC_KEY" $k)) }}
 {{- fail (printf "%s: %s is a secret; set it through auth.* (a Secret), not a ConfigMap" $.where $k) }}
 {{- end }}
 {{- if or (has $k (list "HERALD_PORT" "HERALD_HOST" "HERALD_NODE_ID" "HERALD_DRAIN_WINDOW_MS" "HERALD_DRAIN_TIMEOUT_MS" "HERALD_SHUTDOWN_TIMEOUT_MS")) (hasPrefix "HERALD_NATS_" $k) }}
@@ -222,5 +222,71 @@ HERALD_NATS_NKEY_SEED_FILE: {{ printf "%s/credentials/%s" $root $n.credentials.n
 {{- end }}
 {{- if $n.credentials.secretName }}
 - { name: nats-credentials, mountPath: {{ printf "%s/credentials" $root }}, readOnly: true }
+{{- end }}
+{{- end }}
+
+{{/*
+The features whose wiring the chart derives from the env maps (docs/deploy.md, "Inbox, Web
+Push and events"); each prints "true" or nothing. Call with the root context.
+- Web Push: publishApi.env sets HERALD_VAPID_PUBLIC_KEY. The publish API then gets
+  HERALD_VAPID_PRIVATE_KEY from the Secret, and the gateways' token key source and
+  HERALD_JWT_* rules (it verifies the user tokens of POST /v1/push-subscriptions).
+- Webhooks: gateway.env sets HERALD_WEBHOOK_URLS; gateways get HERALD_WEBHOOK_SECRET from the Secret.
+- Inbox: gateway.env sets HERALD_INBOX to a true value.
+*/}}
+{{- define "herald.webPush" -}}
+{{- if .Values.publishApi.env.HERALD_VAPID_PUBLIC_KEY }}true{{- end }}
+{{- end }}
+
+{{- define "herald.webhooks" -}}
+{{- if .Values.gateway.env.HERALD_WEBHOOK_URLS }}true{{- end }}
+{{- end }}
+
+{{- define "herald.flag" -}}
+{{- if has (toString . | lower) (list "true" "1" "yes") }}true{{- end }}
+{{- end }}
+
+{{- define "herald.inbox" -}}
+{{- include "herald.flag" (default "false" .Values.gateway.env.HERALD_INBOX) }}
+{{- end }}
+
+{{/*
+The env map of one role as given (shared `env` under the role's own), every value a string
+(a ConfigMap holds strings; YAML numbers arrive as floats: 604800000 must not become 6.048e+08).
+Call with (dict "root" $ "values" .Values.gateway|.Values.publishApi); prints YAML.
+*/}}
+{{- define "herald.givenEnv" -}}
+{{- $out := dict }}
+{{- range $k, $val := merge (dict) (.values.env | default dict) (.root.Values.env | default dict) }}
+{{- if kindIs "float64" $val }}
+{{- $_ := set $out $k (toString (int64 $val)) }}
+{{- else }}
+{{- $_ := set $out $k (toString $val) }}
+{{- end }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/* Checks across roles and keys that Herald would only report at start-up, in a crash loop. */}}
+{{- define "herald.checkFeatures" -}}
+{{- $gw := include "herald.givenEnv" (dict "root" . "values" .Values.gateway) | fromYaml }}
+{{- $api := include "herald.givenEnv" (dict "root" . "values" .Values.publishApi) | fromYaml }}
+{{- if include "herald.webhooks" . }}
+{{- if not (include "herald.flag" (default "false" (get $gw "HERALD_EVENTS"))) }}
+{{- fail "gateway.env.HERALD_WEBHOOK_URLS needs HERALD_EVENTS: \"true\" (gateway.env): webhooks carry the lifecycle events" }}
+{{- end }}
+{{- end }}
+{{- if and (get $api "HERALD_VAPID_SUBJECT") (not (include "herald.webPush" .)) }}
+{{- fail "publishApi.env.HERALD_VAPID_SUBJECT is set but HERALD_VAPID_PUBLIC_KEY is not: Web Push needs the public key (publishApi.env), the subject and the private key (auth.vapidPrivateKey or auth.existingSecret) together" }}
+{{- end }}
+{{- if and (include "herald.webPush" .) (not (get $api "HERALD_VAPID_SUBJECT")) }}
+{{- fail "publishApi.env.HERALD_VAPID_PUBLIC_KEY is set: set publishApi.env.HERALD_VAPID_SUBJECT too (mailto:ops@example.com or an https: URL; push services contact it)" }}
+{{- end }}
+{{- if include "herald.inbox" . }}
+{{- range $k := list "HERALD_INBOX_TTL_MS" "HERALD_INBOX_MAX" "HERALD_DEDUPE_WINDOW_MS" }}
+{{- if ne (get $gw $k | default "") (get $api $k | default "") }}
+{{- fail (printf "%s differs between gateways (%q) and the publish API (%q): with the inbox on both open its stream and each sets the stream's limits to its own; set it once in the shared env" $k (get $gw $k | default "default") (get $api $k | default "default")) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}

@@ -13,7 +13,8 @@ The two roles share one image and one shape; these definitions take
 {{- $v := .values }}
 {{- include "herald.checkEnv" (dict "env" $root.Values.env "where" "env") }}
 {{- include "herald.checkEnv" (dict "env" $v.env "where" (printf "%s.env" (ternary "gateway" "publishApi" (eq .component "gateway")))) }}
-{{- $env := merge (dict) $v.env $root.Values.env }}
+{{- include "herald.checkFeatures" $root }}
+{{- $env := include "herald.givenEnv" (dict "root" $root "values" $v) | fromYaml }}
 {{- $_ := set $env "HERALD_PORT" (toString $v.port) }}
 {{- if not (and $root.Values.nats.urlSecret.name $root.Values.nats.urlSecret.key) }}
 {{- $_ := set $env "HERALD_NATS_URL" (required "nats.url is required: Herald's roles run as separate processes and meet on NATS" (tpl $root.Values.nats.url $root)) }}
@@ -32,6 +33,18 @@ The two roles share one image and one shape; these definitions take
 {{- end }}
 {{- else }}
 {{- $_ := set $env "HERALD_SHUTDOWN_TIMEOUT_MS" (toString $v.shutdownTimeoutMs) }}
+{{- if include "herald.webPush" $root }}
+{{- /* The registration route verifies user tokens with the gateways' rules: their key source and HERALD_JWT_* (unless publishApi.env sets its own). */}}
+{{- if eq $root.Values.auth.jwt.source "jwks" }}
+{{- $_ := set $env "HERALD_JWKS_URL" (required "auth.jwt.jwksUrl is required with auth.jwt.source=jwks" $root.Values.auth.jwt.jwksUrl) }}
+{{- end }}
+{{- $gw := include "herald.givenEnv" (dict "root" $root "values" $root.Values.gateway) | fromYaml }}
+{{- range $k := list "HERALD_JWT_ALGORITHMS" "HERALD_JWT_AUDIENCE" "HERALD_JWT_ISSUER" "HERALD_JWT_ALLOW_NO_EXP" "HERALD_JWT_CLOCK_TOLERANCE_S" }}
+{{- if and (hasKey $gw $k) (not (hasKey ($v.env | default dict) $k)) }}
+{{- $_ := set $env $k (get $gw $k) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- toYaml $env }}
 {{- end }}
@@ -160,12 +173,39 @@ spec:
                   name: {{ include "herald.secretName" $root }}
                   key: {{ $root.Values.auth.secretKeys.jwtPublicKey }}
             {{- end }}
+            {{- if include "herald.webhooks" $root }}
+            - name: HERALD_WEBHOOK_SECRET
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "herald.secretName" $root }}
+                  key: {{ $root.Values.auth.secretKeys.webhookSecret }}
+            {{- end }}
             {{- else }}
             - name: HERALD_API_KEYS
               valueFrom:
                 secretKeyRef:
                   name: {{ include "herald.secretName" $root }}
                   key: {{ $root.Values.auth.secretKeys.apiKeys }}
+            {{- if include "herald.webPush" $root }}
+            - name: HERALD_VAPID_PRIVATE_KEY
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "herald.secretName" $root }}
+                  key: {{ $root.Values.auth.secretKeys.vapidPrivateKey }}
+            {{- if eq $root.Values.auth.jwt.source "secret" }}
+            - name: HERALD_JWT_SECRET
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "herald.secretName" $root }}
+                  key: {{ $root.Values.auth.secretKeys.jwtSecret }}
+            {{- else if eq $root.Values.auth.jwt.source "publicKey" }}
+            - name: HERALD_JWT_PUBLIC_KEY
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "herald.secretName" $root }}
+                  key: {{ $root.Values.auth.secretKeys.jwtPublicKey }}
+            {{- end }}
+            {{- end }}
             {{- end }}
           lifecycle:
             preStop:
