@@ -376,6 +376,13 @@ describe('helm chart deploy/helm/herald', () => {
       expect(config.VAPID_PRIVATE_KEY).toBe(EXTERNAL_SECRET_VALUES['HERALD_VAPID_PRIVATE_KEY']);
       expect(config.JWT_AUDIENCE).toBe('herald');
       expect(config.ALLOWED_ORIGINS).toEqual(['https://app.example.com']);
+      // The other key sources follow the gateways' too.
+      const jwks = render('--set', 'auth.jwt.source=jwks,auth.jwt.jwksUrl=https://auth.example.com/jwks.json');
+      expect(configMapData(jwks, 'publish-api')['HERALD_JWKS_URL']).toBe('https://auth.example.com/jwks.json');
+      expect(role(jwks, 'publish-api').fromSecret).toEqual(new Set(['HERALD_API_KEYS', 'HERALD_VAPID_PRIVATE_KEY']));
+      const pem = new Map((deploymentOf(render('--set', 'auth.jwt.source=publicKey'), 'publish-api').spec.template.spec.containers[0]!.env ?? []).map((e) => [e.name, e]));
+      expect(pem.get('HERALD_JWT_PUBLIC_KEY')?.valueFrom?.secretKeyRef).toEqual({ name: 'herald-auth', key: 'jwt-public-key' });
+      expect(pem.has('HERALD_JWT_SECRET')).toBe(false);
     });
 
     it('routes the browser routes: SSE receipts to gateways, the two push routes to the publish API (Ingress and HTTPRoute)', () => {
