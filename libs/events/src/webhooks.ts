@@ -57,6 +57,30 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Par
   }
 }
 
+/** How long a gateway's start keeps retrying the consumer setup while JetStream cannot answer (a fresh cluster electing leaders). */
+const SETUP_RETRY_MS = 30_000;
+
+/**
+ * Runs `step` again after a failure JetStream may get over (a timeout, no responders, a 5xx answer
+ * while a leader is elected), for up to SETUP_RETRY_MS; a refusal of the request itself (4xx) is
+ * final. Without it a gateway started with a cluster could exit on its first slow answer.
+ * @internal exported for its test
+ */
+export async function withSetupRetries<T>(what: string, step: () => Promise<T>, logger: Logger | undefined, retryMs = SETUP_RETRY_MS): Promise<T> {
+  const until = Date.now() + retryMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      const refused = err instanceof JetStreamApiError && err.status >= 400 && err.status < 500;
+      if (refused || Date.now() >= until) throw err;
+      const waitMs = Math.min(2000, 100 * 2 ** attempt);
+      logger?.warn({ err, what, attempt, retryMs: waitMs }, 'webhook consumer setup failed; retrying');
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
+}
+
 /** Webhooks from the events stream (the streams must exist: see ensureStreams / openNatsPresence). */
 export async function startNatsWebhooks(nc: NatsConnection, names: EventNames, o: WebhookRunOptions): Promise<WebhookRunner> {
   const jsm = await jetstreamManager(nc, { checkAPI: false });
@@ -65,7 +89,7 @@ export async function startNatsWebhooks(nc: NatsConnection, names: EventNames, o
   const senders: WebhookSender[] = [];
   const streams: ConsumerMessages[] = [];
   for (const target of o.targets) {
-    await ensureConsumer(jsm, names.eventsStream, consumerConfig(names, target, o.maxPending));
+    await withSetupRetries(target.display, () => ensureConsumer(jsm, names.eventsStream, consumerConfig(names, target, o.maxPending)), o.logger);
     const sender = new WebhookSender({
       ...senderOptions(o, target, metrics),
       deadLetter: async (d, reason) => {
@@ -75,7 +99,7 @@ export async function startNatsWebhooks(nc: NatsConnection, names: EventNames, o
         await js.publish(names.deadSubject(target.id), d.body, { headers: h, msgID: `${d.event.id}.${target.id}` });
       },
     });
-    const consumer = await js.consumers.get(names.eventsStream, names.webhookConsumer(target.id));
+    const consumer = await withSetupRetries(target.display, () => js.consumers.get(names.eventsStream, names.webhookConsumer(target.id)), o.logger);
     // A short pull expiry: a pull left open by a process that died (a killed gateway) would
     // otherwise hold events handed to it until the ack wait runs out.
     const messages = await consumer.consume({ max_messages: Math.min(o.maxPending, 256), expires: 5_000 });
