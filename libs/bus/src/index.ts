@@ -22,7 +22,7 @@ export {
 export type { SubjectScheme, ChannelRoute } from './subjects.js';
 export { natsSecurity } from './nats-auth.js';
 export type { NatsSecurity, NatsSecurityFiles } from './nats-auth.js';
-export { NatsBus, DEFAULT_TIMEOUT_MS, DEFAULT_STARTUP_TIMEOUT_MS } from './nats-bus.js';
+export { NatsBus, DEFAULT_TIMEOUT_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_PUBLISH_LINGER_MS } from './nats-bus.js';
 export type { NatsBusOptions } from './nats-bus.js';
 export { addOrGetStream, DEFAULT_STREAM, partitionStream } from './nats-stream.js';
 export { readSubjectRange, parseAckSubject } from './nats-subject-range.js';

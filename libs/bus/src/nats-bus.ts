@@ -48,6 +48,11 @@ export interface NatsBusOptions {
   readonly history?: Partial<HistoryOptions>;
   /** Timeout of each request to NATS, in ms (default 5000). */
   readonly timeoutMs?: number;
+  /**
+   * Publish linger, ms (default 1): while publishes keep coming, those within this long of the
+   * last flush leave with the next one (JetStreamPublisher). 0: each event-loop turn flushes.
+   */
+  readonly publishLingerMs?: number;
   /** Connection name shown by the server's monitoring. */
   readonly name?: string;
   /** How long connect() retries setting up the stream while JetStream is not ready, in ms (default 30000). */
@@ -64,6 +69,8 @@ export interface NatsBusOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
+/** Publish linger, ms: docs/operations.md, "Publish linger". */
+export const DEFAULT_PUBLISH_LINGER_MS = 1;
 export const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
 /** Channels checked at once for missed messages after a reconnect. */
 const CATCH_UP_CONCURRENCY = 32;
@@ -103,14 +110,15 @@ export class NatsBus implements Bus {
   readonly #statusListeners = new Set<(status: BusStatus) => void>();
 
   private constructor(
-    nc: NatsConnection, jsm: JetStreamManager, configs: readonly ReturnType<typeof streamConfig>[], epoch: string, timeoutMs: number, subjects: SubjectScheme, log?: Logger,
+    nc: NatsConnection, jsm: JetStreamManager, configs: readonly ReturnType<typeof streamConfig>[], epoch: string, timeoutMs: number, subjects: SubjectScheme,
+    publishLingerMs: number, log?: Logger,
   ) {
     this.#subjects = subjects;
     this.#nc = nc;
     this.#jsm = jsm;
     this.#js = jetstream(nc, { timeout: timeoutMs });
     // A publisher per stream: each names its stream in Nats-Expected-Stream and checks it in the acknowledgement.
-    this.#publishers = configs.map((c) => new JetStreamPublisher(nc, c.name, timeoutMs));
+    this.#publishers = configs.map((c) => new JetStreamPublisher(nc, c.name, timeoutMs, publishLingerMs));
     this.#configs = configs;
     this.#epoch = epoch;
     this.#timeoutMs = timeoutMs;
@@ -174,7 +182,7 @@ export class NatsBus implements Bus {
         { stream: first.name, partitions: configs.length, replicas: first.num_replicas, created: infos.map((i) => i.created) },
         configs.length === 1 ? 'bus stream ready' : 'bus streams ready',
       );
-      return new NatsBus(nc, jsm, configs, epochOfPartitions(infos), timeoutMs, subjects, options.logger);
+      return new NatsBus(nc, jsm, configs, epochOfPartitions(infos), timeoutMs, subjects, options.publishLingerMs ?? DEFAULT_PUBLISH_LINGER_MS, options.logger);
     } catch (err) {
       const server = nc.getServer();
       const where = /^[a-z]+:\/\//.test(server) ? server : `nats://${server}`;

@@ -12,7 +12,12 @@
  * - the usual acknowledgement read from its bytes (readAck), JSON only for any other;
  * - publishes issued in the same event-loop turn leave together: they are queued and
  *   handed to the client in one block at `setImmediate`, which the client writes as one
- *   socket write (HTTP requests read in one poll of the loop share it).
+ *   socket write (HTTP requests read in one poll of the loop share it);
+ * - with a linger (lingerMs > 0), while publishes keep coming (the last flush was less than
+ *   lingerMs ago) the next block waits until lingerMs after it: at 3,000 lone HTTP publishes
+ *   a second a 1 ms linger puts several in each write, and nats-server then stores, answers
+ *   and republishes them together (measured: docs/operations.md, "Publish linger"). An idle
+ *   publisher still sends at the end of the turn.
  * The guarantees are JetStream's: the acknowledgement names the stream and the seq the
  * message was stored with (`duplicate` when the `Nats-Msg-Id` was seen in the window),
  * `Nats-Expected-Stream` makes the server refuse a subject another stream holds, and a
@@ -140,9 +145,14 @@ export class JetStreamPublisher {
   readonly #ackPrefix: readonly Uint8Array[];
   /** The shared headers of plain messages, for one time stamp (#plainHeaders). */
   #plain: { readonly ts: string; readonly h: MsgHdrs } | undefined;
+  /** Publishes arriving within this many ms of the last flush wait for the next one (0: never wait). */
+  readonly #lingerMs: number;
+  /** performance.now() of the last flush. */
+  #lastFlushAt = -Infinity;
 
-  constructor(nc: NatsConnection, stream: string, timeoutMs: number) {
+  constructor(nc: NatsConnection, stream: string, timeoutMs: number, lingerMs = 0) {
     this.#nc = nc;
+    this.#lingerMs = lingerMs;
     this.#stream = stream;
     this.#timeoutMs = timeoutMs;
     this.#replyPrefix = createInbox() + '.';
@@ -171,7 +181,10 @@ export class JetStreamPublisher {
     if (this.#queue.length >= MAX_QUEUED) this.#flush();
     else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      setImmediate(this.#flushLater);
+      const since = this.#lingerMs > 0 ? performance.now() - this.#lastFlushAt : Infinity;
+      // busy: the window since the last flush closes first; idle: out at the end of this turn
+      if (since < this.#lingerMs) setTimeout(this.#flushLater, this.#lingerMs - since);
+      else setImmediate(this.#flushLater);
     }
     this.#sweep ??= setInterval(this.#expire, Math.max(20, Math.min(1000, this.#timeoutMs / 10))).unref();
     return p;
@@ -194,6 +207,7 @@ export class JetStreamPublisher {
   /** Hands every queued publish to the client in one synchronous block (one socket write). */
   #flush(): void {
     this.#flushScheduled = false;
+    if (this.#lingerMs > 0) this.#lastFlushAt = performance.now();
     const queue = this.#queue;
     this.#queue = [];
     const ts = String(Date.now());

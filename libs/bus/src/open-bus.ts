@@ -22,6 +22,8 @@ export interface OpenBusOptions {
   readonly history?: Partial<HistoryOptions>;
   /** NATS request timeout in ms (default 5000). */
   readonly timeoutMs?: number;
+  /** See NatsBusOptions.publishLingerMs. */
+  readonly publishLingerMs?: number;
   /** NATS connection name. */
   readonly name?: string;
   /** Subject prefix (default `herald`): installs sharing a NATS cluster need distinct prefixes and streams. */
@@ -51,6 +53,7 @@ export async function openBus(options: OpenBusOptions): Promise<Bus> {
     ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
     ...(options.history === undefined ? {} : { history: options.history }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.publishLingerMs === undefined ? {} : { publishLingerMs: options.publishLingerMs }),
     ...(options.name === undefined ? {} : { name: options.name }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
@@ -64,6 +67,8 @@ export interface BusConfigKeys {
   readonly NATS_PARTITIONS?: number | undefined;
   readonly NATS_REPLICAS: number;
   readonly NATS_TIMEOUT_MS: number;
+  /** Absent: the bus's default. */
+  readonly NATS_PUBLISH_LINGER_MS?: number | undefined;
   readonly NATS_PREFIX?: string | undefined;
   readonly NATS_TLS_CA_FILE?: string | undefined;
   readonly NATS_TLS_CERT_FILE?: string | undefined;
@@ -83,6 +88,7 @@ export function openBusFromConfig(config: BusConfigKeys, name: string, logger?: 
     ...(config.NATS_PARTITIONS === undefined ? {} : { partitions: config.NATS_PARTITIONS }),
     replicas: config.NATS_REPLICAS,
     timeoutMs: config.NATS_TIMEOUT_MS,
+    ...(config.NATS_PUBLISH_LINGER_MS === undefined ? {} : { publishLingerMs: config.NATS_PUBLISH_LINGER_MS }),
     history: { maxPerChannel: config.HISTORY_SIZE, maxAgeMs: config.HISTORY_TTL_MS, dedupeWindowMs: config.DEDUPE_WINDOW_MS },
     name,
     ...(config.NATS_PREFIX === undefined ? {} : { prefix: config.NATS_PREFIX }),

@@ -33,6 +33,24 @@ describe('JetStreamPublisher', () => {
     pub.close();
   });
 
+  it('linger: publishes that follow a flush closely wait for the window and leave together; an idle publisher sends at once', async () => {
+    const LINGER = 200;
+    const pub = new JetStreamPublisher(nc, 'JP', 5000, LINGER);
+    const t0 = performance.now();
+    const first = await pub.publish({ subject: 'jp.l', data: '1' }); // idle: out at the end of the turn
+    // Within the window: these wait until LINGER after the first flush, then go in one block.
+    const acks = await Promise.all([2, 3, 4].map((i) => pub.publish({ subject: 'jp.l', data: String(i) }).then((a) => ({ a, at: performance.now() }))));
+    expect(acks.map((x) => x.a.seq)).toEqual([first.seq + 1, first.seq + 2, first.seq + 3]);
+    expect(Math.min(...acks.map((x) => x.at)) - t0).toBeGreaterThanOrEqual(LINGER - 5);
+    // No flush for longer than the window: idle again, the next publish does not wait for it.
+    await new Promise((r) => setTimeout(r, LINGER * 2));
+    const t1 = performance.now();
+    await pub.publish({ subject: 'jp.l', data: '5' });
+    // (a publish that waited for a window would take LINGER at least)
+    expect(performance.now() - t1).toBeLessThan(LINGER * 0.75);
+    pub.close();
+  });
+
   it('reads the acknowledgements this nats-server writes from their bytes (new and duplicate), and leaves any other to JSON', async () => {
     const ask = async (msgId: string): Promise<Uint8Array> => {
       const h = headers();

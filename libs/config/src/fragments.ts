@@ -50,6 +50,13 @@ export const natsConfig = z.object({
   /** Bus request timeout, ms. */
   NATS_TIMEOUT_MS: int(100, 60_000).default(5000),
   /**
+   * While publishes keep coming (one went out less than this many ms ago), the next ones wait
+   * until this long after it and leave together: one socket write, one server read and fewer
+   * acknowledgement writes for several. An idle publisher sends at once. 0: never wait.
+   * Measured: docs/operations.md, "Publish linger".
+   */
+  NATS_PUBLISH_LINGER_MS: int(0, 50).default(1),
+  /**
    * Prefix of every NATS subject (history, live copies, canaries, control requests). Installs
    * sharing one NATS cluster need distinct prefixes (and distinct NATS_STREAM names). Unset: `herald`.
    */
