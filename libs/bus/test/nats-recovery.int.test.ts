@@ -97,7 +97,8 @@ for (const partitions of [1, 3]) describe(`NatsBus across server restarts (${par
         try {
           stored.push((await publisher.publish({ channel: ch, data: String(i), id: `s${i}` })).seq);
         } catch (err) {
-          expect((err as BusError).code).toBe('unavailable');
+          // not sent, or sent without an answer in time (perhaps stored): the retry keeps the id
+          expect(['unavailable', 'timeout']).toContain((err as BusError).code);
           failures++;
           i--; // retry the same id: stored at most once
           await sleep(20);
