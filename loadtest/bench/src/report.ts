@@ -74,6 +74,7 @@ function checks(r: Report): Check[] {
 
 /** Memory per idle connection against the ceiling (the per-user issue's goals: memory mode ≤ 1.3×, NATS gateway ≤ 1.5×). */
 function idleChecks(r: Report): Check[] {
+  if (r.idle.length === 0) return [];
   const idle = (k: string): number | undefined => r.idle.find((i) => i.key === k)?.bytesPerConn;
   const ceil = idle('ceiling');
   const out: Check[] = [];
