@@ -106,7 +106,11 @@ const EXTERNAL_SECRET_VALUES: Record<string, string> = {
   HERALD_NATS_URL: 'nats://user:password@nats.messaging.svc:4222',
   HERALD_VAPID_PRIVATE_KEY: 'oMtHnbmDw6F9rlEfpgr2MzUosAfHhJPGN92nQqo53Q0',
   HERALD_WEBHOOK_SECRET: 'whsec_+CuoMI+6P2JsFtVrSYDtkGamyXj4/slXQ2z+eTlv06Q=',
+  // What key webhook-urls of the example's existingSecret would hold (ci/inbox-push-events-values.yaml).
+  HERALD_WEBHOOK_URLS: 'https://hooks.example.com/herald#user.*|topic.vacated',
 };
+/** A key that names a secret, or a setting whose value may carry one (a webhook URL with user:password@ or ?token=). */
+const SECRET_VALUED = new Set(['HERALD_WEBHOOK_URLS']);
 
 const byKind = <T extends K8sObject = K8sObject>(objs: readonly K8sObject[], kind: string): T[] => objs.filter((o) => o.kind === kind) as T[];
 const labelsMatch = (selector: Record<string, string>, labels: Record<string, string>): boolean =>
@@ -339,12 +343,20 @@ describe('helm chart deploy/helm/herald', () => {
       });
       expect(gw.entries.get('HERALD_WEBHOOK_SECRET')?.valueFrom?.secretKeyRef).toEqual({ name: 'herald-auth', key: 'webhook-secret' });
       expect(configMapData(objs, 'gateway')).not.toHaveProperty('HERALD_WEBHOOK_SECRET');
+      // The URLs too (they may carry credentials): from auth.existingSecret, never the ConfigMap.
+      expect(gw.entries.get('HERALD_WEBHOOK_URLS')?.valueFrom?.secretKeyRef).toEqual({ name: 'herald-auth', key: 'webhook-urls' });
+      expect(configMapData(objs, 'gateway')).not.toHaveProperty('HERALD_WEBHOOK_URLS');
+      expect(byKind(objs, 'Secret'), 'existingSecret: the chart renders no Secret').toHaveLength(0);
       // Web Push is the publish API's: nothing of it on gateways.
       for (const k of Object.keys(gw.env)) expect(k).not.toMatch(/^HERALD_(VAPID|PUSH)_/);
       const config = loadConfig(gatewayConfigSchema, gw.env);
       expect(config.INBOX).toBe(true);
       expect(config.EVENTS).toBe(true);
       expect(config.WEBHOOK_SECRET).toBe(EXTERNAL_SECRET_VALUES['HERALD_WEBHOOK_SECRET']);
+      expect(config.WEBHOOK_URLS).toBe(EXTERNAL_SECRET_VALUES['HERALD_WEBHOOK_URLS']);
+      // Key names of an existing Secret are the operator's.
+      const renamed = role(render('--set', 'auth.secretKeys.webhookUrls=hook-targets'), 'gateway');
+      expect(renamed.entries.get('HERALD_WEBHOOK_URLS')?.valueFrom?.secretKeyRef).toEqual({ name: 'herald-auth', key: 'hook-targets' });
     });
 
     it('gives the publish API the VAPID public key and subject (ConfigMap), the private key from a secretKeyRef, and the gateways\' token rules', () => {
@@ -409,12 +421,15 @@ describe('helm chart deploy/helm/herald', () => {
       expect(role(plain, 'publish-api').entries.has('HERALD_JWT_SECRET')).toBe(false);
       expect(role(plain, 'publish-api').entries.has('HERALD_VAPID_PRIVATE_KEY')).toBe(false);
       expect(role(plain, 'gateway').entries.has('HERALD_WEBHOOK_SECRET')).toBe(false);
+      expect(role(plain, 'gateway').entries.has('HERALD_WEBHOOK_URLS')).toBe(false);
+      expect(role(plain, 'gateway').env).not.toHaveProperty('HERALD_WEBHOOK_URLS');
     });
 
     it('puts the VAPID private key and webhook secret given as values in the chart\'s Secret, never in a ConfigMap', () => {
       const vapid = EXTERNAL_SECRET_VALUES['HERALD_VAPID_PRIVATE_KEY']!;
       const whsec = EXTERNAL_SECRET_VALUES['HERALD_WEBHOOK_SECRET']!;
-      const objs = render('--set', 'auth.existingSecret=', ...SECRET_ARGS, '--set-string', `auth.vapidPrivateKey=${vapid}`, '--set-string', `auth.webhookSecret=${whsec}`);
+      const urls = ['--set-string', `auth.webhookUrls=${EXTERNAL_SECRET_VALUES['HERALD_WEBHOOK_URLS']!}`];
+      const objs = render('--set', 'auth.existingSecret=', ...SECRET_ARGS, ...urls, '--set-string', `auth.vapidPrivateKey=${vapid}`, '--set-string', `auth.webhookSecret=${whsec}`);
       const secret = byKind(objs, 'Secret').find((s) => s.metadata.name === 'herald-auth');
       const data = (secret?.['data'] ?? {}) as Record<string, string>;
       expect(Buffer.from(data['vapid-private-key'] ?? '', 'base64').toString()).toBe(vapid);
@@ -427,8 +442,75 @@ describe('helm chart deploy/helm/herald', () => {
       expect(role(objs, 'publish-api').env['HERALD_VAPID_PRIVATE_KEY']).toBe(vapid);
       expect(role(objs, 'gateway').env['HERALD_WEBHOOK_SECRET']).toBe(whsec);
       // Neither given nor in existingSecret nor in the cluster: the render fails and says what to set.
-      expect(() => render('--set', 'auth.existingSecret=', ...SECRET_ARGS, '--set-string', `auth.webhookSecret=${whsec}`)).toThrow(/auth\.vapidPrivateKey .*is empty and there is no Secret herald-auth/s);
-      expect(() => render('--set', 'auth.existingSecret=', ...SECRET_ARGS, '--set-string', `auth.vapidPrivateKey=${vapid}`)).toThrow(/auth\.webhookSecret .*is empty and there is no Secret herald-auth/s);
+      expect(() => render('--set', 'auth.existingSecret=', ...SECRET_ARGS, ...urls, '--set-string', `auth.webhookSecret=${whsec}`)).toThrow(/auth\.vapidPrivateKey .*is empty and there is no Secret herald-auth/s);
+      expect(() => render('--set', 'auth.existingSecret=', ...SECRET_ARGS, ...urls, '--set-string', `auth.vapidPrivateKey=${vapid}`)).toThrow(/auth\.webhookSecret .*is empty and there is no Secret herald-auth/s);
+    });
+
+    it('puts webhook URLs given as values in the chart\'s Secret, never in a ConfigMap, and the gateways read them from it', () => {
+      const vapid = EXTERNAL_SECRET_VALUES['HERALD_VAPID_PRIVATE_KEY']!;
+      const whsec = EXTERNAL_SECRET_VALUES['HERALD_WEBHOOK_SECRET']!;
+      // Credentials in a URL are why: a token in the path or the query (Herald refuses user:password@).
+      const urls = ['https://hooks.example.com/herald/s3cr3t-path-token#user.*|topic.vacated', 'https://crm.example.com/hook?k=tok-0123456789abcdef#user.offline'];
+      const owned = ['--set', 'auth.existingSecret=', ...SECRET_ARGS, '--set-string', `auth.vapidPrivateKey=${vapid}`, '--set-string', `auth.webhookSecret=${whsec}`];
+      const asString = render(...owned, '--set-string', `auth.webhookUrls=${urls.join(' ')}`);
+      const asList = render(...owned, '--set-string', `auth.webhookUrls[0]=${urls[0]!}`, '--set-string', `auth.webhookUrls[1]=${urls[1]!}`);
+      for (const [form, objs] of [['string', asString], ['list', asList]] as const) {
+        const secret = byKind(objs, 'Secret').find((s) => s.metadata.name === 'herald-auth');
+        const data = (secret?.['data'] ?? {}) as Record<string, string>;
+        expect(Buffer.from(data['webhook-urls'] ?? '', 'base64').toString(), form).toBe(urls.join(' '));
+        for (const cm of byKind(objs, 'ConfigMap')) {
+          expect(cm['data'], `${form}: ${cm.metadata.name}`).not.toHaveProperty('HERALD_WEBHOOK_URLS');
+          const text = JSON.stringify(cm['data']);
+          for (const part of ['s3cr3t-path-token', 'tok-0123456789abcdef', 'hooks.example.com', 'crm.example.com']) expect(text, `${form}: ${cm.metadata.name}`).not.toContain(part);
+        }
+        const gw = role(objs, 'gateway');
+        expect(gw.entries.get('HERALD_WEBHOOK_URLS')?.valueFrom?.secretKeyRef, form).toEqual({ name: 'herald-auth', key: 'webhook-urls' });
+        expect(gw.fromSecret.has('HERALD_WEBHOOK_URLS')).toBe(true);
+        expect(gw.env['HERALD_WEBHOOK_URLS']).toBe(urls.join(' '));
+        // Herald's own configuration accepts what the pod starts with.
+        expect(loadConfig(gatewayConfigSchema, gw.env).WEBHOOK_URLS).toBe(urls.join(' '));
+        expect(role(objs, 'publish-api').entries.has('HERALD_WEBHOOK_URLS'), 'gateways only').toBe(false);
+        // A changed URL rolls the gateways: it is part of the Secret the checksum covers.
+        const changed = render(...owned, '--set-string', `auth.webhookUrls=${urls[1]!}`);
+        expect(role(changed, 'gateway').dep.spec.template.metadata, form).not.toEqual(gw.dep.spec.template.metadata);
+      }
+      // Neither given nor in existingSecret nor in the cluster: the render fails and says what to set.
+      expect(() => render(...owned)).toThrow(/auth\.webhookUrls \(webhooks are on: gateway\.webhooks\.enabled\) is empty and there is no Secret herald-auth .*auth\.existingSecret/s);
+    });
+
+    it('refuses webhook URLs the old way (gateway.env) or where they would be ignored, without printing them', () => {
+      const secretUrl = 'https://hooks.example.com/herald?token=s3cr3t-pass';
+      /** helm's own message (the test helper's error starts with the command line, which holds the value). */
+      const failure = (...args: string[]): string => {
+        try {
+          render(...args);
+        } catch (err) {
+          const text = err instanceof Error ? err.message : String(err);
+          return text.slice(text.indexOf('\nError: ') + 1);
+        }
+        throw new Error(`rendered: ${args.join(' ')}`);
+      };
+      const old = failure('--set-string', `gateway.env.HERALD_WEBHOOK_URLS=${secretUrl}`);
+      expect(old).toMatch(/gateway\.env\.HERALD_WEBHOOK_URLS is no longer accepted: webhook URLs may carry credentials.*auth\.webhookUrls \(or key webhook-urls of auth\.existingSecret\) and set gateway\.webhooks\.enabled: true/s);
+      // Without the webhooks switch too (a values file of chart 0.2.0).
+      expect(failure('--set', 'gateway.webhooks.enabled=false', '--set-string', `gateway.env.HERALD_WEBHOOK_URLS=${secretUrl}`)).toMatch(/HERALD_WEBHOOK_URLS is no longer accepted/);
+      // Beside existingSecret the chart writes no Secret: the URLs would be silently unused.
+      const beside = failure('--set-string', `auth.webhookUrls=${secretUrl}`);
+      expect(beside).toMatch(/auth\.webhookUrls is set but so is auth\.existingSecret \(herald-auth\).*key webhook-urls/s);
+      const owned = ['--set', 'auth.existingSecret=', ...SECRET_ARGS, '--set-string', `auth.vapidPrivateKey=${EXTERNAL_SECRET_VALUES['HERALD_VAPID_PRIVATE_KEY']!}`, '--set-string', `auth.webhookSecret=${EXTERNAL_SECRET_VALUES['HERALD_WEBHOOK_SECRET']!}`];
+      const off = failure(...owned, '--set', 'gateway.webhooks.enabled=false', '--set-string', `auth.webhookUrls=${secretUrl}`);
+      expect(off).toMatch(/auth\.webhookUrls is set but webhooks are off: set gateway\.webhooks\.enabled: true/);
+      // Checked as Herald would, naming the entry by position only.
+      const bad = failure(...owned, '--set-string', 'auth.webhookUrls=https://ok.example.com/h ftp://user:s3cr3t-pass@files.example.com');
+      expect(bad).toMatch(/auth\.webhookUrls: URL 2 is not an http:\/\/ or https:\/\/ URL/);
+      const userinfo = failure(...owned, '--set-string', 'auth.webhookUrls=https://herald:s3cr3t-pass@hooks.example.com/h');
+      expect(userinfo).toMatch(/auth\.webhookUrls: URL 1 holds a user name or password, which Herald refuses/);
+      const many = failure(...owned, '--set-string', `auth.webhookUrls=${Array.from({ length: 17 }, (_, i) => `https://h${i}.example.com/`).join(' ')}`);
+      expect(many).toMatch(/at most 16 webhook URLs, got 17/);
+      for (const message of [old, beside, off, bad, userinfo]) expect(message.startsWith('Error: '), message).toBe(true);
+      for (const message of [old, beside, off, bad, userinfo]) expect(message).not.toContain('s3cr3t-pass');
+      // The webhook secret alone (no switch) is refused as before.
+      expect(failure(...owned, '--set', 'gateway.webhooks.enabled=false')).toMatch(/auth\.webhookSecret is set but webhooks are off/);
     });
 
     it('refuses misplaced keys, secrets in env maps, and half-configured features', () => {
@@ -498,6 +580,7 @@ describe('helm chart deploy/helm/herald', () => {
       for (const cm of byKind(objs, 'ConfigMap')) {
         for (const [key, value] of Object.entries((cm['data'] ?? {}) as Record<string, string>)) {
           expect(isSecretish(key), `${cm.metadata.name}: ${key}`).toBe(false);
+          expect(SECRET_VALUED.has(key), `${cm.metadata.name}: ${key} may carry credentials`).toBe(false);
           for (const s of secretValues) expect(value.includes(s), `${cm.metadata.name}: ${key} holds a Secret value`).toBe(false);
         }
       }
@@ -520,7 +603,7 @@ describe('helm chart deploy/helm/herald', () => {
         for (const k of Object.keys(env)) expect(keys.has(k), `${k} is not a ${component} setting`).toBe(true);
         expect(() => loadConfig(schema, env)).not.toThrow();
         expect(env['HERALD_NATS_URL'], 'roles meet on NATS').toMatch(/^nats:\/\//);
-        for (const k of Object.keys(env)) if (isSecretish(k)) expect(fromSecret.has(k), `${k} comes from a Secret`).toBe(true);
+        for (const k of Object.keys(env)) if (isSecretish(k) || SECRET_VALUED.has(k)) expect(fromSecret.has(k), `${k} comes from a Secret`).toBe(true);
         if (component === 'gateway') {
           const sources = ['HERALD_JWT_SECRET', 'HERALD_JWT_PUBLIC_KEY', 'HERALD_JWKS_URL'].filter((k) => env[k] !== undefined);
           expect(sources, 'exactly one token key source').toHaveLength(1);

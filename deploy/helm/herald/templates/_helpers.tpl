@@ -231,7 +231,11 @@ Push and events"); each prints "true" or nothing. Call with the root context.
 - Web Push: publishApi.env sets HERALD_VAPID_PUBLIC_KEY. The publish API then gets
   HERALD_VAPID_PRIVATE_KEY from the Secret, and the gateways' token key source and
   HERALD_JWT_* rules (it verifies the user tokens of POST /v1/push-subscriptions).
-- Webhooks: gateway.env sets HERALD_WEBHOOK_URLS; gateways get HERALD_WEBHOOK_SECRET from the Secret.
+- Webhooks: gateway.webhooks.enabled. Gateways get HERALD_WEBHOOK_URLS and HERALD_WEBHOOK_SECRET
+  from the Secret: a webhook URL may carry credentials (a token in its path or query).
+  An explicit switch, not "a URL is given": the URLs may live only in auth.existingSecret or in
+  the chart's Secret in the cluster, where `helm template` (Argo CD) cannot see them, and
+  webhooks must not turn off silently when a render cannot.
 - Inbox: gateway.env sets HERALD_INBOX to a true value.
 */}}
 {{- define "herald.webPush" -}}
@@ -239,7 +243,49 @@ Push and events"); each prints "true" or nothing. Call with the root context.
 {{- end }}
 
 {{- define "herald.webhooks" -}}
-{{- if .Values.gateway.env.HERALD_WEBHOOK_URLS }}true{{- end }}
+{{- /* Checked here, the one gate every webhook decision goes through, so that the first template
+rendered reports it. The message never shows the value: it may hold credentials. */}}
+{{- if hasKey (.Values.gateway.env | default dict) "HERALD_WEBHOOK_URLS" }}
+{{- fail "gateway.env.HERALD_WEBHOOK_URLS is no longer accepted: webhook URLs may carry credentials, so the chart takes them from its Secret, never a ConfigMap (chart 0.3.0). Move the value to auth.webhookUrls (or key webhook-urls of auth.existingSecret) and set gateway.webhooks.enabled: true; docs/deploy.md, \"Inbox, Web Push and events\"" }}
+{{- end }}
+{{- if .Values.gateway.webhooks.enabled }}true{{- end }}
+{{- end }}
+
+{{/* auth.webhookUrls as one HERALD_WEBHOOK_URLS string: a list is joined with spaces. */}}
+{{- define "herald.webhookUrlsValue" -}}
+{{- $u := .Values.auth.webhookUrls }}
+{{- if kindIs "slice" $u }}
+{{- join " " $u | trim }}
+{{- else }}
+{{- $u | default "" | toString | trim }}
+{{- end }}
+{{- end }}
+
+{{/*
+Checks auth.webhookUrls as Herald will (libs/events/src/webhook-target.ts), so that a typo fails
+the render rather than crash-looping the gateways: at most 16 http(s) URLs, each at most 2048
+characters, none with user:password@ (a token goes in the path or query). Event-type filters
+are left to Herald. Messages name an entry by its position, never by its text (credentials).
+*/}}
+{{- define "herald.checkWebhookUrls" -}}
+{{- $entries := list }}
+{{- range regexSplit "[\\s,]+" . -1 }}
+{{- if . }}{{- $entries = append $entries . }}{{- end }}
+{{- end }}
+{{- if gt (len $entries) 16 }}
+{{- fail (printf "auth.webhookUrls: at most 16 webhook URLs, got %d" (len $entries)) }}
+{{- end }}
+{{- range $i, $e := $entries }}
+{{- if not (regexMatch "(?i)^https?://[^/?#]+" $e) }}
+{{- fail (printf "auth.webhookUrls: URL %d is not an http:// or https:// URL (separate URLs with spaces or commas, write a comma inside a URL as %%2C)" (add1 $i)) }}
+{{- end }}
+{{- if regexMatch "^[^:]+://[^/?#]*@" $e }}
+{{- fail (printf "auth.webhookUrls: URL %d holds a user name or password, which Herald refuses (fetch cannot send them): put a token in the path or query instead" (add1 $i)) }}
+{{- end }}
+{{- if gt (len $e) 2048 }}
+{{- fail (printf "auth.webhookUrls: URL %d is longer than 2048 characters" (add1 $i)) }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{- define "herald.flag" -}}
@@ -273,7 +319,7 @@ Call with (dict "root" $ "values" .Values.gateway|.Values.publishApi); prints YA
 {{- $api := include "herald.givenEnv" (dict "root" . "values" .Values.publishApi) | fromYaml }}
 {{- if include "herald.webhooks" . }}
 {{- if not (include "herald.flag" (default "false" (get $gw "HERALD_EVENTS"))) }}
-{{- fail "gateway.env.HERALD_WEBHOOK_URLS needs HERALD_EVENTS: \"true\" (gateway.env): webhooks carry the lifecycle events" }}
+{{- fail "gateway.webhooks.enabled: HERALD_WEBHOOK_URLS needs HERALD_EVENTS: \"true\" (gateway.env): webhooks carry the lifecycle events" }}
 {{- end }}
 {{- end }}
 {{- if and (get $api "HERALD_VAPID_SUBJECT") (not (include "herald.webPush" .)) }}

@@ -174,6 +174,12 @@ spec:
                   key: {{ $root.Values.auth.secretKeys.jwtPublicKey }}
             {{- end }}
             {{- if include "herald.webhooks" $root }}
+            # The URLs too: one may carry credentials (docs/deploy.md, "Inbox, Web Push and events").
+            - name: HERALD_WEBHOOK_URLS
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "herald.secretName" $root }}
+                  key: {{ $root.Values.auth.secretKeys.webhookUrls }}
             - name: HERALD_WEBHOOK_SECRET
               valueFrom:
                 secretKeyRef:
