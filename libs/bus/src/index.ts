@@ -25,6 +25,8 @@ export type { NatsSecurity, NatsSecurityFiles } from './nats-auth.js';
 export { NatsBus, DEFAULT_TIMEOUT_MS, DEFAULT_STARTUP_TIMEOUT_MS, DEFAULT_PUBLISH_LINGER_MS } from './nats-bus.js';
 export type { NatsBusOptions } from './nats-bus.js';
 export { addOrGetStream, DEFAULT_STREAM, partitionStream } from './nats-stream.js';
+export { retrySetup } from './setup-retry.js';
+export type { SetupRetry, SetupRetryOptions, SetupRetryPause, SetupRetryWindow } from './setup-retry.js';
 export { readSubjectRange, parseAckSubject } from './nats-subject-range.js';
 export type { SubjectRangeOptions, SubjectRangeVisit } from './nats-subject-range.js';
 export { openBus, openBusFromConfig } from './open-bus.js';

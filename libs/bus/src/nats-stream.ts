@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { nanos } from '@nats-io/transport-node';
 import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import type { HistoryOptions } from './history.js';
+import { retrySetup } from './setup-retry.js';
 import { DEFAULT_SUBJECTS, type SubjectScheme } from './subjects.js';
 
 /** Default stream name. */
@@ -168,23 +169,31 @@ export class PartitionsChangedError extends Error {
 const STREAM_RETRY_MS = 500;
 
 /**
+ * Whether a failure of {@link ensureStream} is final: a JetStream refusal other than 503 (no meta
+ * leader yet), or a stream of another install or partition count. Anything else (a timeout, no
+ * responders) is JetStream starting.
+ */
+function isFinalStreamError(err: unknown): boolean {
+  if (err instanceof JetStreamApiError) return err.status !== 503;
+  return err instanceof StreamOwnedError || err instanceof PartitionsChangedError;
+}
+
+/**
  * {@link ensureStream}, retried until `deadline` (ms since the Unix epoch) while the
  * failure is transient: a fresh cluster elects its JetStream meta leader for a few
  * seconds, and a restarted server recovers its streams. Configuration errors throw at once.
+ * No attempt starts at or after the deadline: it is the caller's own startup deadline.
  */
 export async function ensureStreamUntil(
   jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }, deadline: number, onRetry?: (err: unknown) => void,
 ): Promise<StreamInfo> {
-  for (;;) {
-    try {
-      return await ensureStream(jsm, config);
-    } catch (err) {
-      const transient = !(err instanceof JetStreamApiError || err instanceof StreamOwnedError || err instanceof PartitionsChangedError) || (err instanceof JetStreamApiError && err.status === 503);
-      if (!transient || Date.now() + STREAM_RETRY_MS >= deadline) throw err;
-      onRetry?.(err);
-      await new Promise((r) => setTimeout(r, STREAM_RETRY_MS));
-    }
-  }
+  return await retrySetup(() => ensureStream(jsm, config), {
+    deadline,
+    isFinal: isFinalStreamError,
+    pause: { kind: 'fixed', ms: STREAM_RETRY_MS },
+    stopWhen: 'next-attempt-late',
+    onRetry: onRetry && (({ err }) => onRetry(err)),
+  });
 }
 
 /** An epoch names one incarnation of the stream: a recreated stream has a new `created` time. */

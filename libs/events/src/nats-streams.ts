@@ -8,7 +8,7 @@ import { nanos } from '@nats-io/transport-node';
 import {
   DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig,
 } from '@nats-io/jetstream';
-import { addOrGetStream } from '@herald/bus';
+import { addOrGetStream, retrySetup } from '@herald/bus';
 import type { EventNames } from './names.js';
 
 /** JetStream's "no suitable peers for placement": a fresh cluster has not met every server yet. */
@@ -48,19 +48,33 @@ export async function ensureEventStream(jsm: JetStreamManager, config: Partial<S
   await jsm.streams.update(config.name, config);
 }
 
-/** {@link ensureEventStream} for each config, retried while JetStream is not ready (a fresh cluster elects its leader). */
+/** Pause between attempts while JetStream is not ready. */
+const STREAM_RETRY_MS = 500;
+
+/**
+ * Whether a failure of {@link ensureEventStream} is final: its refusal of another install's
+ * stream, or a JetStream refusal other than 503 (no JetStream leader yet) and 10005 (the peers
+ * needed for the replicas are not all known yet). Anything else (a timeout, no responders) is
+ * JetStream starting.
+ */
+function isFinalEventStreamError(err: unknown): boolean {
+  if (err instanceof Error && err.message.includes('HERALD_NATS_PREFIX')) return true;
+  if (!(err instanceof JetStreamApiError)) return false;
+  return !(err.status === 503 || err.code === NO_SUITABLE_PEERS || /no suitable peers/i.test(err.message));
+}
+
+/**
+ * {@link ensureEventStream} for each config, retried while JetStream is not ready (a fresh cluster
+ * elects its leader). No attempt starts at or after `deadline` (ms since the Unix epoch), the
+ * caller's startup deadline, shared by all the configs.
+ */
 export async function ensureEventStreams(jsm: JetStreamManager, configs: ReadonlyArray<Partial<StreamConfig> & { name: string }>, deadline: number): Promise<void> {
   for (const config of configs) {
-    for (;;) {
-      try {
-        await ensureEventStream(jsm, config);
-        break;
-      } catch (err) {
-        // 503: no JetStream leader yet; 10005: the peers needed for the replicas are not all known yet.
-        const transient = !(err instanceof JetStreamApiError) || err.status === 503 || err.code === NO_SUITABLE_PEERS || /no suitable peers/i.test(err.message);
-        if (!transient || (err instanceof Error && err.message.includes('HERALD_NATS_PREFIX')) || Date.now() + 500 >= deadline) throw err;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
+    await retrySetup(() => ensureEventStream(jsm, config), {
+      deadline,
+      isFinal: isFinalEventStreamError,
+      pause: { kind: 'fixed', ms: STREAM_RETRY_MS },
+      stopWhen: 'next-attempt-late',
+    });
   }
 }

@@ -4,6 +4,7 @@
  * in memory mode each target is fed from the in-process hub (lost with the process).
  * @module
  */
+import { retrySetup } from '@herald/bus';
 import type { Logger } from '@herald/telemetry';
 import { headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import {
@@ -62,23 +63,20 @@ const SETUP_RETRY_MS = 30_000;
 
 /**
  * Runs `step` again after a failure JetStream may get over (a timeout, no responders, a 5xx answer
- * while a leader is elected), for up to SETUP_RETRY_MS; a refusal of the request itself (4xx) is
- * final. Without it a gateway started with a cluster could exit on its first slow answer.
+ * while a leader is elected), for up to SETUP_RETRY_MS (a failure before then is retried, so the
+ * last pause may end after it); a refusal of the request itself (4xx) is final. Pauses double
+ * from 200 ms to 2 s: a quick retry after a brief hiccup, fewer requests to a cluster that is
+ * still electing. Without it a gateway started with a cluster could exit on its first slow answer.
  * @internal exported for its test
  */
 export async function withSetupRetries<T>(what: string, step: () => Promise<T>, logger: Logger | undefined, retryMs = SETUP_RETRY_MS): Promise<T> {
-  const until = Date.now() + retryMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await step();
-    } catch (err) {
-      const refused = err instanceof JetStreamApiError && err.status >= 400 && err.status < 500;
-      if (refused || Date.now() >= until) throw err;
-      const waitMs = Math.min(2000, 100 * 2 ** attempt);
-      logger?.warn({ err, what, attempt, retryMs: waitMs }, 'webhook consumer setup failed; retrying');
-      await new Promise((r) => setTimeout(r, waitMs));
-    }
-  }
+  return await retrySetup(step, {
+    withinMs: retryMs,
+    isFinal: (err) => err instanceof JetStreamApiError && err.status >= 400 && err.status < 500,
+    pause: { kind: 'exponential', firstMs: 200, maxMs: 2000 },
+    stopWhen: 'deadline-passed',
+    onRetry: ({ err, attempt, pauseMs }) => logger?.warn({ err, what, attempt, retryMs: pauseMs }, 'webhook consumer setup failed; retrying'),
+  });
 }
 
 /** Webhooks from the events stream (the streams must exist: see ensureStreams / openNatsPresence). */
