@@ -36,9 +36,9 @@ import { connect, headers, type MsgHdrs, type NatsConnection, type PublishOption
 import { jetstreamManager, StorageType, type StreamConfig } from '@nats-io/jetstream';
 import { DEFAULT_HISTORY_OPTIONS, partitionStream, subjectScheme } from '@herald/bus';
 import { NATS_SERVER_BIN, startNatsServer, type NatsServerHandle } from '@herald/testkit';
-// The bus's own stream configuration and publisher (not exported by the package: internal to NatsBus).
-import { msgIdOf, streamConfig } from '../../../libs/bus/dist/nats-stream.js';
-import { JetStreamPublisher } from '../../../libs/bus/dist/nats-publisher.js';
+// The bus's own stream configuration and publisher (internal to NatsBus, not in its public API):
+// through the package's bench/diagnostic entry.
+import { JetStreamPublisher, msgIdOf, streamConfig } from '@herald/bus/internals';
 import { log, progress, sleep } from './common.js';
 import { cpuMs, machineJiffies, natsPids, natsServerVersion, rssBytes } from './procstat.js';
 import { fromHistogram } from './stats.js';

@@ -12,9 +12,10 @@ import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createLogger, createTracing, TRACING_OFF, type Tracing } from '@herald/telemetry';
 import type { BusMessage } from '@herald/bus';
-// Internals of other workspace packages (not in their public exports), built before the bench runs.
+// The bus's header code through its bench/diagnostic entry (not in its public API).
+import { headerValue, setTraceHeaders, HDR_REQUEST_ID } from '@herald/bus/internals';
+// Internals of the services (not in their public exports), built before the bench runs.
 import { RequestTrace, requestIdOf, type TraceHead } from '../../../services/publish-api/dist/http/trace.js';
-import { headerValue, setTraceHeaders, HDR_REQUEST_ID } from '../../../libs/bus/dist/live-headers.js';
 import { traceFanout } from '../../../services/gateway/dist/fanout-trace.js';
 
 export interface MicroRow { what: string; off: number; headers: number; otelApi: number; otelSdk: number }
