@@ -8,5 +8,7 @@ export { asApp, toUwsBehavior, LISTEN_EXCLUSIVE_PORT } from './types.js';
 export type { App, Behavior, TemplatedApp, WebSocketBehavior, HttpResponse, HttpRequest, WebSocket, us_listen_socket, us_socket_context_t } from './types.js';
 export { statusLine, guardResponse, writeJson, writeError, readBody, BodyTooLargeError, ListenError, copyHeaders, remoteAddress, listen, normalizeOrigin, originAllowList } from './http.js';
 export type { ResponseGuard, HeaderList, Listening } from './http.js';
+export { corsVerdict, CORS_PREFLIGHT_MAX_AGE_S } from './cors.js';
+export type { CorsPolicy, CorsVerdict } from './cors.js';
 export { mountOpsRoutes } from './ops.js';
 export type { Readiness, OpsRoutes } from './ops.js';
