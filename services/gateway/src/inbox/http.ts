@@ -1,7 +1,7 @@
 /** `POST /v1/inbox/receipts` (docs/protocol.md#inbox): receipts of SSE clients, which cannot send frames. */
 import type { TokenVerifier } from '@herald/auth';
 import { validateClientFrame } from '@herald/protocol';
-import { guardResponse, readBody, writeError, type HeaderList, type HttpRequest, type HttpResponse } from '@herald/uws';
+import { corsVerdict, guardResponse, readBody, writeError, type CorsPolicy, type HttpRequest, type HttpResponse } from '@herald/uws';
 import { authRefusal } from '../conn/refusal.js';
 import { pickToken } from '../conn/token.js';
 import type { Receipts } from './receipts.js';
@@ -17,10 +17,12 @@ export interface ReceiptRouteDeps {
   readonly originAllowed: (origin: string) => boolean;
 }
 
-function cors(origin: string, allowed: boolean): HeaderList {
-  if (!allowed || origin.length === 0) return [];
-  return [['access-control-allow-origin', origin], ['vary', 'origin']];
-}
+/**
+ * CORS (docs/protocol.md#inbox): headers and a preflight for an allowed origin only. Another
+ * origin is answered as a request without Origin, without CORS headers (the browser keeps the
+ * answer from the page): the route's documented errors have no 403.
+ */
+const CORS: CorsPolicy = { allowMethods: 'POST', allowHeaders: 'authorization, content-type', otherOrigins: 'ignore' };
 
 export function createReceiptRoutes(deps: ReceiptRouteDeps): {
   post: (res: HttpResponse, req: HttpRequest) => void;
@@ -28,24 +30,22 @@ export function createReceiptRoutes(deps: ReceiptRouteDeps): {
 } {
   return {
     options: (res, req) => {
-      const origin = req.getHeader('origin');
-      const headers = cors(origin, deps.originAllowed(origin));
+      const v = corsVerdict(CORS, 'OPTIONS', req.getHeader('origin'), deps.originAllowed);
+      // Not a preflight of an allowed origin: 204 without CORS headers all the same.
+      const headers = v.kind === 'preflight' ? v.headers : [];
       res.cork(() => {
         res.writeStatus('204 No Content');
-        for (const [k, v] of headers) res.writeHeader(k, v);
-        if (headers.length > 0) {
-          res.writeHeader('access-control-allow-methods', 'POST');
-          res.writeHeader('access-control-allow-headers', 'authorization, content-type');
-          res.writeHeader('access-control-max-age', '600');
-        }
+        for (const [k, h] of headers) res.writeHeader(k, h);
         res.end();
       });
     },
     post: (res, req) => {
-      const origin = req.getHeader('origin');
-      const headers = cors(origin, deps.originAllowed(origin));
+      const v = corsVerdict(CORS, 'POST', req.getHeader('origin'), deps.originAllowed);
+      const headers = v.headers;
       const jwt = pickToken({ protocol: '', authorization: req.getHeader('authorization'), query: '' });
       const guard = guardResponse(res);
+      // Only a policy that refuses other origins answers here (`ignore` never does).
+      if (v.kind === 'refuse') return writeError(res, guard, 403, v.code, v.message, headers);
       void (async () => {
         const body = await readBody(res, guard, MAX_BODY_BYTES).catch(() => undefined);
         if (body === undefined) return writeError(res, guard, 400, 'invalid_body', `body missing or larger than ${MAX_BODY_BYTES} bytes`, headers);
