@@ -5,7 +5,7 @@
  */
 import { signToken } from '@herald/auth';
 import { TOPIC, log, progress, sleep } from './common.js';
-import { cpuMs, rssBytes } from './procstat.js';
+import { contextSwitches, cpuMs, cpuSplitMs, rssBytes } from './procstat.js';
 import { fromHistogram, summarize, type Summary } from './stats.js';
 import { API_KEY, SECRET, type Running } from './targets.js';
 import type { BodySpec, Published } from './publisher.js';
@@ -25,7 +25,12 @@ export interface DeliveryResult {
   loadgenCpuPctMax: number; loadgenCpuUsPerDelivery: number; publisherCpuPct: number; wireBytesPerDelivery: number;
   /** Server CPU (ms) per role (`gateway`, `publish-api`, `nats-server`, `server`); gateways summed. */
   cpuByRoleMs: Record<string, number>;
+  /** The same split into user space and kernel, and the context switches of each role (all threads). */
+  procByRole: Record<string, ProcUse>;
 }
+
+/** What processes spent over a phase: CPU in user space and in the kernel (ms), and context switches. */
+export interface ProcUse { userMs: number; systemMs: number; switches: number }
 
 /** The client side of one target: load generators holding sockets, and a publisher. */
 export interface Clients { gens: LoadGens; pub: Publisher }
@@ -38,6 +43,22 @@ export function cpuByRole(run: Running): Record<string, number> {
   for (const r of run.roles) out[r.role] = (out[r.role] ?? 0) + cpuMs(r.pid);
   return out;
 }
+
+/** {@link ProcUse} so far of every role of a target (processes of the same role summed). */
+export function procUseByRole(run: Running): Record<string, ProcUse> {
+  const out: Record<string, ProcUse> = {};
+  for (const r of run.roles) {
+    const { userMs, systemMs } = cpuSplitMs(r.pid);
+    const o = (out[r.role] ??= { userMs: 0, systemMs: 0, switches: 0 });
+    o.userMs += userMs;
+    o.systemMs += systemMs;
+    o.switches += contextSwitches(r.pid);
+  }
+  return out;
+}
+
+const useSince = (a: Record<string, ProcUse>, b: Record<string, ProcUse>): Record<string, ProcUse> =>
+  Object.fromEntries(Object.entries(b).map(([k, v]) => [k, { userMs: v.userMs - (a[k]?.userMs ?? 0), systemMs: v.systemMs - (a[k]?.systemMs ?? 0), switches: v.switches - (a[k]?.switches ?? 0) }]));
 
 /** Tokens for connection indexes from..to-1; connection k belongs to user `u${k % users}`. */
 export function tokensFor(from: number, to: number, users: number): Promise<string[]> {
@@ -91,6 +112,7 @@ export async function measure(run: Running, cl: Clients, label: string, messages
   const bytes0 = (await cl.gens.collect()).bytesRead;
   const cpu0 = cpuOf(run.pids);
   const roles0 = cpuByRole(run);
+  const use0 = procUseByRole(run);
   const t0 = performance.now();
   let polling = false;
   const ticker = setInterval(() => {
@@ -111,6 +133,7 @@ export async function measure(run: Running, cl: Clients, label: string, messages
   await awaitDeliveries(cl.gens, expected, wait.quietMs, wait.maxMs);
   const cpu1 = cpuOf(run.pids);
   const roles1 = cpuByRole(run);
+  const use1 = procUseByRole(run);
   const wallMs = performance.now() - t0;
   const c = await cl.gens.collect();
   process.stderr.write('\n');
@@ -128,6 +151,7 @@ export async function measure(run: Running, cl: Clients, label: string, messages
     publisherCpuPct: (sent.cpuMs / sent.wallMs) * 100,
     wireBytesPerDelivery: (c.bytesRead - bytes0) / Math.max(1, c.received),
     cpuByRoleMs: Object.fromEntries(Object.entries(roles1).map(([k, v]) => [k, v - (roles0[k] ?? 0)])),
+    procByRole: useSince(use0, use1),
   };
   if (sent.errors > 0) log(`  ${label}: ${sent.errors} publishes failed (first: ${sent.firstError})`);
   return { d, sent };

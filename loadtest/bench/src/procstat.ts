@@ -6,12 +6,32 @@ const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
 
 /** User + system CPU time of a process, in ms. */
 export function cpuMs(pid: number): number {
+  const { userMs, systemMs } = cpuSplitMs(pid);
+  return userMs + systemMs;
+}
+
+/** CPU time of a process (every thread) in user space and in the kernel (system calls, and the network stack they run), in ms. */
+export function cpuSplitMs(pid: number): { userMs: number; systemMs: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // fields after the parenthesised command name; utime and stime are the 14th and 15th fields
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(rest[11]);
-  const stime = Number(rest[12]);
-  return ((utime + stime) * 1000) / CLOCK_TICKS_PER_S;
+  return { userMs: (Number(rest[11]) * 1000) / CLOCK_TICKS_PER_S, systemMs: (Number(rest[12]) * 1000) / CLOCK_TICKS_PER_S };
+}
+
+/**
+ * Context switches of a process so far, every thread summed (voluntary: a thread went to sleep
+ * waiting for work; involuntary: it was preempted). Each hop of a message from one process or
+ * thread to another costs at least one: a wake-up, and caches that start cold.
+ */
+export function contextSwitches(pid: number): number {
+  let n = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
+      n += Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0) + Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    } catch { /* the thread ended */ }
+  }
+  return n;
 }
 
 /** Resident set size of a process, in bytes. */

@@ -1,6 +1,6 @@
 /** The per-user part of the bench report: tables, and the checks of the per-user targets. */
 import { PER_USER_P99_MS, usPerMessage, type PerUserCfg, type PerUserResult } from './peruser.js';
-import type { DeliveryResult } from './phases.js';
+import type { DeliveryResult, ProcUse } from './phases.js';
 
 export interface Check { what: string; value: string; goal: string; ok: boolean | undefined }
 
@@ -30,6 +30,19 @@ export function renderPerUser(results: readonly PerUserResult[], cfg: PerUserCfg
     for (const { rate, d } of t.rates) {
       const cd = atRate(c, rate);
       L.push(`| ${t.target} | ${rate} | ${f(d.publishedPerS)} | ${d.deliveries}/${d.expected} | ${d.lost} | ${f(d.latencyMs.p50)} / ${f(d.latencyMs.p99)} (${x(d.latencyMs.p99, cd?.latencyMs.p99)}) | ${f(d.serverCpuUsPerDelivery, 1)} (${x(d.serverCpuUsPerDelivery, cd?.serverCpuUsPerDelivery)}) | ${f(d.serverCpuPct)}% | ${split(d)} |`);
+    }
+  }
+  L.push('');
+  L.push('Where it goes, per message at the fixed rates: each process\'s CPU in user space and in the kernel (system calls and the loopback network stack they run), and its context switches (every thread): each hop of a message between processes or threads is a wake-up, paid in the kernel and in caches that start cold, and at low rates nothing shares it.');
+  L.push('');
+  L.push('| target | rate/s | per process: user + kernel µs per message, context switches per message | all processes: user + kernel µs, switches |');
+  L.push('|---|---|---|---|');
+  for (const t of results) {
+    for (const { rate, d } of t.rates) {
+      const per = (u: ProcUse): string => `${f((u.userMs * 1000) / Math.max(1, d.messages))} + ${f((u.systemMs * 1000) / Math.max(1, d.messages))}, ${f(u.switches / Math.max(1, d.messages), 2)}`;
+      const roles = Object.entries(d.procByRole);
+      const sum = roles.reduce<ProcUse>((a, [, u]) => ({ userMs: a.userMs + u.userMs, systemMs: a.systemMs + u.systemMs, switches: a.switches + u.switches }), { userMs: 0, systemMs: 0, switches: 0 });
+      L.push(`| ${t.target} | ${rate} | ${roles.map(([role, u]) => `${role} ${per(u)}`).join('; ')} | ${per(sum)} |`);
     }
   }
   const caps = results.filter((t) => t.capacity);
