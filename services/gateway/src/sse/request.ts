@@ -1,6 +1,6 @@
 /** The SSE request, copied out of uWS's stack-allocated HttpRequest, and the pure choices made from it. */
 import { MAX_TOPICS_PER_FRAME, TOPIC_PREFIX, isValidTopic } from '@herald/protocol';
-import { remoteAddress, type HeaderList, type HttpRequest, type HttpResponse } from '@herald/uws';
+import { corsVerdict, remoteAddress, type CorsPolicy, type HeaderList, type HttpRequest, type HttpResponse } from '@herald/uws';
 import { refusal, type Refusal } from '../conn/refusal.js';
 import { parseEventId, type ResumeId } from './event-id.js';
 
@@ -89,9 +89,22 @@ export const SSE_HEADERS: HeaderList = [
 ];
 
 /**
- * CORS for a browser page on another origin (EventSource sends a simple GET: no preflight).
- * Only called for an Origin that admission allowed; no Origin (not a browser): nothing.
+ * CORS of the stream (docs/protocol.md#opening-a-stream), from the helper both roles share.
+ * EventSource sends a simple GET: the route answers no preflight, so the preflight's methods and
+ * headers are never sent (they say what a preflight would allow). Other origins are refused with
+ * 403 `origin_not_allowed`, by admission; every answer carries `Vary: Origin`. Nothing to expose:
+ * EventSource cannot read headers.
+ */
+const SSE_CORS: CorsPolicy = { allowMethods: 'GET', allowHeaders: 'authorization, last-event-id', otherOrigins: 'refuse' };
+
+/** Admission checked the Origin before (its 403 comes first, without CORS headers). */
+const ADMITTED = (): boolean => true;
+
+/**
+ * CORS headers of every answer (the stream and the refusals), for an Origin admission allowed:
+ * `Access-Control-Allow-Origin` (the origin as sent) and `Vary: Origin`; no Origin (not a
+ * browser): `Vary: Origin` only. Credentials are not used.
  */
 export function corsHeaders(origin: string): HeaderList {
-  return origin.length === 0 ? [['vary', 'origin']] : [['access-control-allow-origin', origin], ['vary', 'origin']];
+  return corsVerdict(SSE_CORS, 'GET', origin, ADMITTED).headers;
 }
