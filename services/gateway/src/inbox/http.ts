@@ -20,9 +20,10 @@ export interface ReceiptRouteDeps {
 /**
  * CORS (docs/protocol.md#inbox): headers and a preflight for an allowed origin only. Another
  * origin is answered as a request without Origin, without CORS headers (the browser keeps the
- * answer from the page): the route's documented errors have no 403.
+ * answer from the page): the route's documented errors have no 403. `Retry-After` is exposed so
+ * a page can read when to send a 429/503'd receipt again.
  */
-const CORS: CorsPolicy = { allowMethods: 'POST', allowHeaders: 'authorization, content-type', otherOrigins: 'ignore' };
+const CORS: CorsPolicy = { allowMethods: 'POST', allowHeaders: 'authorization, content-type', exposeHeaders: 'retry-after', otherOrigins: 'ignore' };
 
 export function createReceiptRoutes(deps: ReceiptRouteDeps): {
   post: (res: HttpResponse, req: HttpRequest) => void;
