@@ -90,11 +90,11 @@ describe('inbox on gateways and a publish API over NATS', () => {
   let nc: NatsConnection;
   const gwUrl = (g: ServiceProcess): string => `ws://127.0.0.1:${g.port}/v1/ws`;
 
-  const startGateway = (): Promise<ServiceProcess> => spawnService({
+  const startGateway = (env: Record<string, string> = {}): Promise<ServiceProcess> => spawnService({
     args: [GATEWAY_JS],
     env: {
       HERALD_PORT: '0', HERALD_HOST: '127.0.0.1', HERALD_JWT_SECRET: SECRET, HERALD_NATS_URL: nats.url, HERALD_NATS_PREFIX: PREFIX,
-      HERALD_INBOX: 'true', HERALD_EVENTS: 'true', HERALD_LOG_LEVEL: process.env['INBOX_GW_LOG'] ?? 'info', ...HISTORY,
+      HERALD_INBOX: 'true', HERALD_EVENTS: 'true', HERALD_LOG_LEVEL: process.env['INBOX_GW_LOG'] ?? 'info', ...HISTORY, ...env,
     },
     timeoutMs: 40_000,
   });
@@ -229,6 +229,61 @@ describe('inbox on gateways and a publish API over NATS', () => {
     await sleep(200);
     expect(again.of('inbox').map((e) => e.json?.['seq'])).toEqual([seqs[5]]);
     again.close();
+  }, 60_000);
+
+  it('CORS of POST /v1/inbox/receipts: an allowed origin gets its headers (Retry-After readable) and a preflight 204; another origin is answered without them', async () => {
+    const app = 'https://app.example.com';
+    const gw = await startGateway({ HERALD_ALLOWED_ORIGINS: app });
+    try {
+      const url = `http://127.0.0.1:${gw.port}/v1/inbox/receipts`;
+      const upTo: Record<string, number> = {};
+      for (const user of ['cors-user', 'cors-other']) upTo[user] = (await backend.publish([user], { cors: true }))[0]!.seq;
+      /** Status and the CORS headers of one answer (its body read, so the connection is free again). */
+      const cors = async (res: Response): Promise<{ status: number; headers: Record<string, string | null> }> => {
+        await res.arrayBuffer();
+        const names = ['access-control-allow-origin', 'vary', 'access-control-expose-headers', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age', 'access-control-allow-credentials', 'retry-after'];
+        return { status: res.status, headers: Object.fromEntries(names.map((n) => [n, res.headers.get(n)])) };
+      };
+      const post = (origin: string | undefined, user: string, token = tokenOf(user)): Promise<Response> => fetch(url, {
+        method: 'POST',
+        headers: { ...(origin === undefined ? {} : { origin }), authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ status: 'delivered', upTo: upTo[user] }),
+      });
+      const preflight = (origin: string): Promise<Response> =>
+        fetch(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+      const allowed = { 'access-control-allow-origin': app, vary: 'origin', 'access-control-expose-headers': 'retry-after' };
+      const none = {
+        'access-control-allow-origin': null, vary: null, 'access-control-expose-headers': null, 'access-control-allow-methods': null,
+        'access-control-allow-headers': null, 'access-control-max-age': null, 'access-control-allow-credentials': null,
+      };
+
+      // Allowed origin: the preflight, then every answer (a refusal too) readable by the page.
+      expect(await cors(await preflight(app))).toEqual({
+        status: 204,
+        headers: {
+          ...allowed, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'authorization, content-type',
+          'access-control-max-age': '600', 'access-control-allow-credentials': null, 'retry-after': null,
+        },
+      });
+      expect(await cors(await post(app, 'cors-user'))).toMatchObject({ status: 204, headers: { ...allowed, 'access-control-allow-methods': null, 'access-control-allow-credentials': null } });
+      expect(await cors(await post(app, 'cors-user', 'nope'))).toMatchObject({ status: 401, headers: allowed });
+      // Over the per-user rate (burst 20): the 429s carry Retry-After, exposed to the page.
+      const burst = await Promise.all(Array.from({ length: 40 }, async () => cors(await post(app, 'cors-user'))));
+      const limited = burst.filter((r) => r.status === 429);
+      expect(limited.length).toBeGreaterThan(0);
+      expect(burst.every((r) => r.status === 204 || r.status === 429)).toBe(true);
+      for (const r of limited) expect(r.headers).toMatchObject({ ...allowed, 'retry-after': '1' });
+
+      // Another origin: answered as without Origin (no 403), with no CORS header at all; the preflight too.
+      expect(await cors(await preflight('https://evil.example.com'))).toMatchObject({ status: 204, headers: none });
+      expect(await cors(await post('https://evil.example.com', 'cors-other'))).toMatchObject({ status: 204, headers: none });
+      expect(await cors(await post('https://evil.example.com', 'cors-other', 'nope'))).toMatchObject({ status: 401, headers: none });
+      // No Origin (not a browser): none either.
+      expect(await cors(await post(undefined, 'cors-other'))).toMatchObject({ status: 204, headers: none });
+      expect((await backend.inbox('cors-other')).delivered).toBe(upTo['cors-other']);
+    } finally {
+      await gw.kill();
+    }
   }, 60_000);
 
   it('a gateway SIGKILLed mid-delivery: the user reconnects to another gateway and nothing is lost', async () => {
