@@ -1,5 +1,6 @@
 /** The node's connection table: open sockets, per-user counts, and admission slots for upgrades in flight. */
 import type { ConnState } from './state.js';
+import { withItem, withoutItem } from './exact-list.js';
 
 /** Told of every connection that opens and closes on this node, whatever its transport (lifecycle events, docs/events.md). */
 export interface ConnectionObserver {
@@ -80,7 +81,7 @@ export class Connections {
     if (this.open.has(st)) return;
     this.open.add(st);
     const u = this.#users.get(st.sub);
-    if (u) u.open = u.open.concat(st); // exact size, unlike a growing push
+    if (u) u.open = withItem(u.open, st);
     this.observer?.opened(st);
   }
 
@@ -88,7 +89,7 @@ export class Connections {
   remove(st: ConnState, code = 1005): void {
     if (!this.open.delete(st)) return;
     const u = this.#users.get(st.sub);
-    if (u) u.open = without(u.open, st);
+    if (u) u.open = withoutItem(u.open, st);
     this.unreserve(st.sub);
     this.observer?.closed(st, code);
   }
@@ -110,10 +111,4 @@ export class Connections {
   get admitted(): number {
     return this.#admitted;
   }
-}
-
-/** `list` without `st`, allocated at its exact size. */
-function without(list: readonly ConnState[], st: ConnState): readonly ConnState[] {
-  const i = list.indexOf(st);
-  return i < 0 ? list : list.slice(0, i).concat(list.slice(i + 1));
 }

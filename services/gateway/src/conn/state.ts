@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { userChannel } from '@herald/protocol';
 import type { VerifiedToken } from '@herald/auth';
+import { EMPTY, withItem, withoutItem } from './exact-list.js';
 
 /**
  * The part of a uWS WebSocket the gateway uses. uWS's `WebSocket<ConnState>` satisfies it
@@ -70,8 +71,13 @@ export interface ConnState {
   presenceRead: VerifiedToken['presence'] | undefined;
   /** The token's presence `info` claim (shown with this user in member lists); undefined: none. */
   readonly info: VerifiedToken['info'] | undefined;
-  /** Topic channels this connection holds (live or being recovered); the personal channel is not in it. */
-  readonly channels: Set<string>;
+  /**
+   * Topic channels this connection holds (live or being recovered); the personal channel is not
+   * in it. An exact-size array replaced on every change (conn/exact-list.ts; change it through
+   * addChannel / removeChannel): at most HERALD_MAX_SUBSCRIPTIONS_PER_CONN (200 by default)
+   * entries, so a linear search is cheap, and most connections hold one or two.
+   */
+  channels: readonly string[];
   /** Command token bucket: tokens left and the time (ms) of the last refill. */
   cmdTokens: number;
   cmdAt: number;
@@ -125,7 +131,7 @@ export function newConnState(connId: string, token: VerifiedToken, cmdBurst: num
     userChannel: userChannel(token.sub),
     exp: token.exp,
     topics: token.topics,
-    channels: new Set(),
+    channels: EMPTY,
     cmdTokens: cmdBurst,
     cmdAt: now,
     badFrames: 0,
@@ -142,4 +148,19 @@ export function newConnState(connId: string, token: VerifiedToken, cmdBurst: num
     presenceRead: token.presence,
     info: token.info,
   };
+}
+
+/** Adds a topic channel to `st.channels`; false when it held it already. */
+export function addChannel(st: ConnState, channel: string): boolean {
+  if (st.channels.includes(channel)) return false;
+  st.channels = withItem(st.channels, channel);
+  return true;
+}
+
+/** Removes a topic channel from `st.channels`; false when it did not hold it. */
+export function removeChannel(st: ConnState, channel: string): boolean {
+  const next = withoutItem(st.channels, channel);
+  if (next === st.channels) return false;
+  st.channels = next;
+  return true;
 }

@@ -14,6 +14,9 @@ export interface InterestDeps {
   readonly onCount?: (channels: number) => void;
 }
 
+/** The `ready` of every entry whose subscription is confirmed: one settled promise for all, not one per channel. */
+const SUBSCRIBED: Promise<void> = Promise.resolve();
+
 interface Entry {
   /** Local holders (connections subscribed or being subscribed). */
   count: number;
@@ -107,6 +110,10 @@ export class Interest {
     const before = this.#unsubscribing.get(channel) ?? Promise.resolve();
     return before
       .then(() => this.#deps.bus.subscribe(channel, this.#deps.onMessage))
+      .then(() => {
+        // settled: later acquirers get the shared promise (the per-channel one is garbage now)
+        entry.ready = SUBSCRIBED;
+      })
       .catch((err: unknown) => {
         // A failed subscription is forgotten, so the next acquire tries again.
         if (this.#entries.get(channel) === entry) {

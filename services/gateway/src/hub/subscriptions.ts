@@ -1,5 +1,6 @@
 /** Joins and leaves one connection to channels: bus interest, optional recovery, native subscription. */
-import type { ConnState } from '../conn/state.js';
+import { addChannel, removeChannel, type ConnState } from '../conn/state.js';
+import { EMPTY } from '../conn/exact-list.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Conflation } from './conflation.js';
 import type { Interest } from './interest.js';
@@ -53,13 +54,13 @@ export class Subscriptions {
    * is live for the socket; rejects when the bus subscription fails.
    */
   async join(st: ConnState, channel: string, resume?: Resume): Promise<boolean> {
-    const held = channel === st.userChannel || st.channels.has(channel);
+    const held = channel === st.userChannel || st.channels.includes(channel);
     if (held && resume === undefined) return false;
     // A recovery takes over delivery of a channel the connection may be paused on.
     if (held) this.#deps.conflation?.reset(st, channel);
     else {
       // The channel set owns the reference from here: an unsub or close meanwhile releases it.
-      st.channels.add(channel);
+      addChannel(st, channel);
       this.#deps.conflation?.joined(st, channel);
       this.#deps.topics?.joined(channel, st);
       this.#deps.metrics.subscriptions.inc();
@@ -68,7 +69,7 @@ export class Subscriptions {
     if (out.ok) return out.recovered[0] === true;
     if (out.reason === 'gone') return false;
     // The failed acquire holds no reference; only take the channel back if nobody else did.
-    if (st.channels.delete(channel)) {
+    if (removeChannel(st, channel)) {
       this.#deps.conflation?.left(st, channel);
       this.#deps.topics?.left(channel, st);
       this.#deps.metrics.subscriptions.dec();
@@ -78,7 +79,7 @@ export class Subscriptions {
 
   /** Unsubscribes `st` from a topic channel; false when it did not hold it. */
   leave(st: ConnState, channel: string): boolean {
-    if (!st.channels.delete(channel)) return false;
+    if (!removeChannel(st, channel)) return false;
     this.#deps.conflation?.left(st, channel);
     this.#deps.topics?.left(channel, st);
     this.#deps.recovery.cancel(st, channel);
@@ -97,21 +98,21 @@ export class Subscriptions {
   /** The SSE start: `st` holds the topic channels among `channels` (their references were taken by its join). */
   openedTopics(st: ConnState, channels: readonly string[]): void {
     for (const ch of channels) {
-      if (ch === st.userChannel || st.channels.has(ch)) continue;
-      st.channels.add(ch);
+      if (ch === st.userChannel || !addChannel(st, ch)) continue;
       this.#deps.topics?.joined(ch, st);
     }
   }
 
   /** The socket closed: gives back every reference (topics and the personal channel). Never touches the socket. */
   releaseAll(st: ConnState): void {
-    for (const channel of st.channels) {
+    const held = st.channels;
+    st.channels = EMPTY;
+    for (const channel of held) {
       this.#deps.recovery.cancel(st, channel);
       this.#deps.interest.release(channel);
       this.#deps.metrics.subscriptions.dec();
       this.#deps.topics?.left(channel, st);
     }
-    st.channels.clear();
     this.#deps.conflation?.releaseAll(st);
     this.#deps.recovery.cancel(st, st.userChannel);
     // Before go-live completes, the reference (if any) is the go-live step's to give back (ws/lifecycle.ts).
@@ -122,6 +123,6 @@ export class Subscriptions {
   }
 
   #stillWanted(st: ConnState, channel: string): boolean {
-    return !st.closed && st.ws !== undefined && (channel === st.userChannel || st.channels.has(channel));
+    return !st.closed && st.ws !== undefined && (channel === st.userChannel || st.channels.includes(channel));
   }
 }

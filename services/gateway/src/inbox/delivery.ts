@@ -34,7 +34,6 @@ export function inboxFrameText(m: InboxMessage, state: 'pending' | 'delivered'):
 export class ConnInbox {
   readonly #st: ConnState;
   readonly #deps: DeliveryDeps;
-  readonly #channel: string;
   /** Last inbox seq sent (or the client's resume position). */
   #last: number;
   /** Live messages heard while the connect-time read runs; undefined once live. */
@@ -49,7 +48,6 @@ export class ConnInbox {
   constructor(st: ConnState, after: number, deps: DeliveryDeps) {
     this.#st = st;
     this.#deps = deps;
-    this.#channel = inboxChannel(st.sub);
     this.#last = after;
   }
 
@@ -158,7 +156,8 @@ export class ConnInbox {
   #send(m: InboxMessage, state: 'pending' | 'delivered'): void {
     if (m.seq <= this.#last && this.#buffer === undefined) return;
     this.#last = Math.max(this.#last, m.seq);
-    this.#deps.sender.sendMsg(this.#st, this.#channel, m.seq, inboxFrameText(m, state));
+    // the channel name is made per message, not kept per connection: most connections never get one
+    this.#deps.sender.sendMsg(this.#st, inboxChannel(this.#st.sub), m.seq, inboxFrameText(m, state));
   }
 }
 

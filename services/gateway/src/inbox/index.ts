@@ -13,7 +13,7 @@ import type { App } from '@herald/uws';
 import type { Logger } from '@herald/telemetry';
 import type { Sender } from '../conn/send.js';
 import type { ConnState } from '../conn/state.js';
-import { ConnInbox } from './delivery.js';
+import { ConnInbox, type DeliveryDeps } from './delivery.js';
 import { createReceiptRoutes, RECEIPTS_PATH } from './http.js';
 import { forwardingPublisher, InboxStoreHandle, type InboxStoreConfig } from './open.js';
 import { Receipts } from './receipts.js';
@@ -38,14 +38,15 @@ type ReceiptReply = AckFrame | ErrFrame;
 
 export class GatewayInbox {
   readonly enabled: boolean;
-  readonly #deps: GatewayInboxDeps;
   readonly #handle: InboxStoreHandle | undefined;
   readonly #receipts: Receipts | undefined;
   readonly #conns = new Map<ConnState, ConnInbox>();
+  /** What every connection's delivery needs: one object for all (not a closure and an object per connection). */
+  readonly #delivery: DeliveryDeps;
 
   constructor(deps: GatewayInboxDeps) {
-    this.#deps = deps;
     this.enabled = deps.config.INBOX;
+    this.#delivery = { store: () => this.#store(), sender: deps.sender, maxBuffered: deps.config.INBOX_MAX, log: deps.log };
     if (!this.enabled) return;
     this.#handle = new InboxStoreHandle({
       config: deps.config, nodeId: deps.nodeId, log: deps.log, events: forwardingPublisher(deps.events), memory: deps.memory,
@@ -79,9 +80,7 @@ export class GatewayInbox {
   /** The connection went live (after `welcome`): deliver from `after` (the client's last inbox seq). */
   opened(st: ConnState, after: number): void {
     if (!this.#handle || st.closed || this.#conns.has(st)) return;
-    const conn = new ConnInbox(st, after, {
-      store: () => this.#store(), sender: this.#deps.sender, maxBuffered: this.#deps.config.INBOX_MAX, log: this.#deps.log,
-    });
+    const conn = new ConnInbox(st, after, this.#delivery);
     this.#conns.set(st, conn);
     void conn.start();
   }

@@ -10,7 +10,7 @@ const log = { warn() {}, info() {}, debug() {}, error() {}, child() { return log
 const SETTINGS: PresenceSettings = { topics: ['room.>'], maxMembers: 3, graceMs: 60, batchMs: 20, heartbeatMs: 50 };
 
 function conn(sub: string, info?: Record<string, unknown>): ConnState {
-  return { sub, channels: new Set(), ...(info ? { info } : {}) } as unknown as ConnState;
+  return { sub, channels: [], ...(info ? { info } : {}) } as unknown as ConnState;
 }
 
 function node(bus: MemoryBus, id: string, settings: PresenceSettings = SETTINGS): { pm: PresenceMembers; frames: PresenceFrame[]; mute(): void } {

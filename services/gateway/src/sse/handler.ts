@@ -151,7 +151,7 @@ function register(res: HttpResponse, ctx: StreamCtx, st: ConnState, plan: Stream
   deps.subscriptions.openedTopics(st, channels); // released by the close path
   deps.sessions.opened(st, sock);
   deps.subscriptions.openedPersonal(st);
-  deps.metrics.subscriptions.inc(st.channels.size);
+  deps.metrics.subscriptions.inc(st.channels.length);
   deps.metrics.sseConnections.inc();
   channels.forEach((ch, i) => {
     const live = deps.bus.position(ch) ?? 0;

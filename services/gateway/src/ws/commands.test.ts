@@ -77,7 +77,7 @@ describe('sub', () => {
     const hub = makeHub({ bus: new FailingBus() });
     const { st, ws } = await hub.connect();
     expect(await handleSub({ op: 'sub', id: 9, topics: ['news'] }, st, deps(hub))).toMatchObject({ op: 'err', id: 9, code: 'internal' });
-    expect(st.channels.size).toBe(0);
+    expect(st.channels.length).toBe(0);
     expect(ws.topics.has('topic:news')).toBe(false);
     expect(hub.interest.size).toBe(1); // only the personal channel
   });

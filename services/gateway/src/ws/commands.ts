@@ -51,7 +51,7 @@ export async function handleSub(frame: SubFrame, st: ConnState, deps: CommandDep
   const pending: Promise<void>[] = [];
   let failed = false;
   const since = frame.since;
-  let held = st.channels.size;
+  let held = st.channels.length;
   const run = (channel: string, seq: number | undefined): void => {
     const resume = seq === undefined ? undefined : { since: seq, epoch: frame.epoch };
     pending.push(
@@ -69,7 +69,7 @@ export async function handleSub(frame: SubFrame, st: ConnState, deps: CommandDep
   const full = new Set<string>();
   if (presence) {
     await Promise.all(frame.topics.map(async (name) => {
-      if (!isValidTopic(name) || !presence.isPresenceTopic(name) || st.channels.has(TOPIC_PREFIX + name) || !st.topics.allows(name)) return;
+      if (!isValidTopic(name) || !presence.isPresenceTopic(name) || st.channels.includes(TOPIC_PREFIX + name) || !st.topics.allows(name)) return;
       if (!(await presence.admit(st, name))) full.add(name);
     }));
   }
@@ -81,9 +81,9 @@ export async function handleSub(frame: SubFrame, st: ConnState, deps: CommandDep
     if (!isValidTopic(name)) results[channel] = INVALID;
     else if (!st.topics.allows(name) || (wantsMembers.has(name) && !readable(name))) results[channel] = FORBIDDEN;
     else if (full.has(name)) results[channel] = FULL;
-    else if (!st.channels.has(channel) && held >= deps.maxSubscriptions) results[channel] = LIMIT;
+    else if (!st.channels.includes(channel) && held >= deps.maxSubscriptions) results[channel] = LIMIT;
     else {
-      if (!st.channels.has(channel)) held++;
+      if (!st.channels.includes(channel)) held++;
       results[channel] = { ok: true, recovered: false }; // placeholder keeps the frame's order
       run(channel, since?.[channel]);
     }
@@ -99,7 +99,7 @@ export async function handleSub(frame: SubFrame, st: ConnState, deps: CommandDep
   if (failed) return err(frame.id, 'internal', 'subscription failed; retry');
   if (wantsMembers.size > 0 && presence) {
     await Promise.all(Object.entries(results).map(async ([channel, r]) => {
-      if (!r.ok || !st.channels.has(channel) || !wantsMembers.has(channel.slice(TOPIC_PREFIX.length))) return;
+      if (!r.ok || !st.channels.includes(channel) || !wantsMembers.has(channel.slice(TOPIC_PREFIX.length))) return;
       results[channel] = { ...r, members: await presence.addReader(st, channel.slice(TOPIC_PREFIX.length)) };
     }));
   }

@@ -129,7 +129,7 @@ describe('Lifecycle', () => {
     lc.closed(st, 1000);
     expect(hub.interest.count('topic:a')).toBe(0);
     expect(hub.interest.count(st.userChannel)).toBe(0);
-    expect(st.channels.size).toBe(0);
+    expect(st.channels.length).toBe(0);
     expect(connections.admitted).toBe(0);
   });
 });
