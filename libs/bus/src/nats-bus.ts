@@ -26,6 +26,7 @@ import { redactUrl } from './nats-auth.js';
 import { HistoryReader, type RawPage } from './nats-history.js';
 import { JetStreamPublisher } from './nats-publisher.js';
 import { decodeLive, LiveChannel } from './nats-live.js';
+import { lightenCallbackSubscription } from './nats-subscription.js';
 import {
   DEFAULT_STREAM, ensureStreamUntil, epochOfPartitions, msgIdOf, PartitionsChangedError, partitionStream, streamConfig, StreamOwnedError,
 } from './nats-stream.js';
@@ -248,6 +249,7 @@ export class NatsBus implements Bus {
           if (m) entry.live.accept(m);
         },
       });
+      lightenCallbackSubscription(entry.sub); // one per channel with a subscriber: ~500 bytes less each
       await this.#flush();
       entry.ready = undefined; // settled: a later subscribe() of the channel resolves at once, nothing kept per channel
     } catch (err) {
