@@ -145,16 +145,20 @@ export class MemoryInboxStore implements InboxStore {
 
   async watch(user: string, listener: InboxListener): Promise<() => Promise<void>> {
     checkUser(user);
-    // a wrapper of its own: the same listener watching twice is two watches, stopped one by one
-    const entry: InboxListener = (c) => listener(c);
-    this.#listeners.set(user, (this.#listeners.get(user) ?? []).concat(entry));
+    // The listener itself is listed (no wrapper per watch: one closure less per connection). The
+    // same listener watching twice is listed twice; each stop removes one occurrence, once.
+    this.#listeners.set(user, (this.#listeners.get(user) ?? []).concat(listener));
+    let active = true;
     return () => {
-      const list = this.#listeners.get(user) ?? [];
-      const i = list.indexOf(entry);
-      if (i >= 0) {
-        const rest = list.slice(0, i).concat(list.slice(i + 1));
-        if (rest.length === 0) this.#listeners.delete(user);
-        else this.#listeners.set(user, rest);
+      if (active) {
+        active = false;
+        const list = this.#listeners.get(user) ?? [];
+        const i = list.indexOf(listener);
+        if (i >= 0) {
+          const rest = list.slice(0, i).concat(list.slice(i + 1));
+          if (rest.length === 0) this.#listeners.delete(user);
+          else this.#listeners.set(user, rest);
+        }
       }
       return Promise.resolve();
     };

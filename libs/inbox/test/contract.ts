@@ -217,6 +217,30 @@ export function inboxContract(name: string, harness: ContractHarness): void {
       await stop();
     });
 
+    it('watch: the same listener twice is two watches, stopped one by one; a stop called again stops nothing else', async () => {
+      const { store } = await open();
+      const u = freshUser();
+      const heard: number[] = [];
+      const listener = (c: InboxChange): void => void (c.kind === 'message' && heard.push(c.message.seq));
+      const stopFirst = await store.watch(u, listener);
+      const stopSecond = await store.watch(u, listener);
+      const one = (await store.append(u, { data: '1' })).seq;
+      await waitUntil(() => heard.length === 2);
+      expect(heard).toEqual([one, one]);
+      await stopFirst();
+      await stopFirst(); // again: must not stop the second watch
+      const two = (await store.append(u, { data: '2' })).seq;
+      await waitUntil(() => heard.includes(two));
+      // a marker through a third watch: the stopped one would have heard `two` before it
+      const marks: number[] = [];
+      const stopMarker = await store.watch(u, (c) => void (c.kind === 'message' && marks.push(c.message.seq)));
+      const three = (await store.append(u, { data: '3' })).seq;
+      await waitUntil(() => marks.includes(three) && heard.includes(three));
+      expect(heard).toEqual([one, one, two, three]);
+      await stopSecond();
+      await stopMarker();
+    });
+
     it('racing receipts on several replicas: exactly one event per transition after dedupe by id', async () => {
       const events = new RecordingPublisher();
       const clock = new TestClock();
