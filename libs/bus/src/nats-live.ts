@@ -54,7 +54,8 @@ export class LiveChannel {
   last: number;
   readonly #read: ChannelReader;
   readonly #log: Logger | undefined;
-  readonly #buffer: BusMessage[] = [];
+  /** Live messages held during a repair; made at the first gap (most channels never have one: one array less per channel). */
+  #buffer: BusMessage[] | undefined;
   #repairing = false;
   /** Read history up to its end once the buffer is through (catch-up after a reconnect or an overflow). */
   #readToEnd = false;
@@ -77,13 +78,14 @@ export class LiveChannel {
   accept(m: BusMessage): void {
     if (this.#closed) return;
     if (this.#repairing) {
-      if (this.#buffer.length < MAX_REPAIR_BUFFER) this.#buffer.push(m);
+      const buffer = (this.#buffer ??= []);
+      if (buffer.length < MAX_REPAIR_BUFFER) buffer.push(m);
       else this.#readToEnd = true;
       return;
     }
     if (m.seq <= this.last) return;
     if (m.prev > this.last) {
-      this.#buffer.push(m);
+      (this.#buffer ??= []).push(m);
       void this.#repair();
       return;
     }
@@ -100,13 +102,13 @@ export class LiveChannel {
   /** The store was recreated (new epoch): old seqs mean nothing; deliver the new store's messages. */
   reset(): void {
     this.last = 0;
-    this.#buffer.length = 0;
+    this.#buffer = undefined;
     this.catchUp();
   }
 
   close(): void {
     this.#closed = true;
-    this.#buffer.length = 0;
+    this.#buffer = undefined;
   }
 
   #deliver(m: BusMessage): void {
@@ -124,14 +126,14 @@ export class LiveChannel {
     let errorDelay = ERROR_RETRY_MIN_MS;
     try {
       while (!this.#closed) {
-        const head = this.#buffer[0];
+        const head = this.#buffer?.[0];
         if (head) {
           if (head.seq <= this.last) {
-            this.#buffer.shift();
+            this.#buffer?.shift();
             continue;
           }
           if (head.prev <= this.last) {
-            this.#buffer.shift();
+            this.#buffer?.shift();
             this.#deliver(head);
             lagRetries = 0;
             continue;
@@ -171,12 +173,13 @@ export class LiveChannel {
         }
         // Evicted: deliver `head` anyway; its prev > the last seq tells readers they missed messages.
         this.#log?.warn({ channel: this.channel, last: this.last, seq: head.seq, prev: head.prev }, 'gap not repairable from history');
-        this.#buffer.shift();
+        this.#buffer?.shift();
         this.#deliver(head);
         lagRetries = 0;
       }
     } finally {
       this.#repairing = false;
+      if (this.#buffer?.length === 0) this.#buffer = undefined;
     }
   }
 }
