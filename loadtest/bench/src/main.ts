@@ -25,6 +25,8 @@
  * BENCH_BUDGET_S (600) bounds the run: optional parts are skipped once it is spent.
  * BENCH_HERALD_ENV: a JSON object of extra variables for every process a target starts (an A/B of
  * one Herald setting, e.g. `{"HERALD_INBOX":"false"}`).
+ * NATS_SERVER_BIN (default /usr/sbin/nats-server, Debian 12's 2.9.10): the nats-server the NATS
+ * targets run, named with its version in the results (RESULTS-peruser-nats-2.10.md: 2.10.27).
  * Writes loadtest/bench/results/latest.{json,md,html} and loadtest/bench/RESULTS.md.
  * @module
  */
@@ -39,6 +41,8 @@ import { runInterest, type InterestResult } from './interest.js';
 import { connectPhase, deliveryPhase, fmtD, tokensFor, type Clients } from './phases.js';
 import { ROOT, byHand, ceiling, heraldDev, heraldNats, socketIo, type Running, type TargetDef } from './targets.js';
 import { endRun, LoadGens, Publisher } from './workers.js';
+import { natsServerVersion } from './procstat.js';
+import { NATS_SERVER_BIN } from '@herald/testkit';
 import { runPerUser, type PerUserCfg, type PerUserResult } from './peruser.js';
 import { runTracing, writeTracing, type TracingCfg } from './tracing.js';
 import { runTracingMicro } from './tracing-micro.js';
@@ -201,7 +205,9 @@ async function main(): Promise<void> {
   const classic: Classic = SCENARIOS.includes('classic') ? await runClassic(targets)
     : { results: [], idle: SCENARIOS.includes('idle') ? await runIdleOnly() : [], interest: undefined, compression: [] };
   const report: Report = {
-    at: new Date().toISOString(), command: FULL ? 'npm run bench' : `BENCH_SCENARIOS=${SCENARIOS.join(',')} npm run bench`,
+    at: new Date().toISOString(),
+    command: (process.env['NATS_SERVER_BIN'] ? `NATS_SERVER_BIN=${process.env['NATS_SERVER_BIN']} ` : '') + (FULL ? 'npm run bench' : `BENCH_SCENARIOS=${SCENARIOS.join(',')} npm run bench`),
+    natsServer: natsServerVersion(NATS_SERVER_BIN),
     cfg: CFG, durationS: elapsedS(), loadAvg: [load0, loadavg()[0] ?? NaN], scenarios: SCENARIOS, perUserCfg: PER_USER, perUser, ...classic,
   };
   writeReport(report);

@@ -25,6 +25,8 @@ export interface Report {
   durationS: number;
   /** 1-minute load average at the start and the end of the run (other work on the machine). */
   loadAvg: [number, number];
+  /** The version of the nats-server binary the NATS targets ran (NATS_SERVER_BIN). */
+  natsServer: string;
   /** Which scenario groups ran (BENCH_SCENARIOS). */
   scenarios: string[];
   perUserCfg: PerUserCfg;
@@ -90,7 +92,7 @@ function idleChecks(r: Report): Check[] {
 export function renderMarkdown(r: Report): string {
   const c = r.results.find((t) => t.key === 'ceiling');
   const L: string[] = [];
-  L.push(`Run ${r.at}, \`${r.command}\` (scenarios: ${r.scenarios.join(', ')}), ${f(r.durationS)} s on a 2-core machine (other work may run meanwhile: compare ratios within this run; 1-minute load average ${f(r.loadAvg[0], 1)} at the start, ${f(r.loadAvg[1], 1)} at the end).`);
+  L.push(`Run ${r.at}, \`${r.command}\` (scenarios: ${r.scenarios.join(', ')}), ${f(r.durationS)} s on a 2-core machine, nats-server ${r.natsServer} (other work may run meanwhile: compare ratios within this run; 1-minute load average ${f(r.loadAvg[0], 1)} at the start, ${f(r.loadAvg[1], 1)} at the end).`);
   if (r.perUser.length > 0) {
     L.push('');
     L.push(...renderPerUser(r.perUser, r.perUserCfg));
