@@ -121,7 +121,7 @@ export class NatsInboxStore implements InboxStore {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #kv: KV;
-  /** The same bucket with direct get off: reads that decide are answered by the stream leader, never a lagging replica. */
+  /** The same bucket with direct get off: reads are answered by the stream leader, never a lagging replica. */
   readonly #leader: KV;
   readonly #reader: SubjectReader;
   readonly #verifying = new Set<ReturnType<typeof setTimeout>>();
@@ -183,9 +183,10 @@ export class NatsInboxStore implements InboxStore {
     }
   }
 
-  async #receipts(user: string, fromLeader = false): Promise<{ value: ReceiptValue; revision: number }> {
+  /** The user's receipt entry, always from the bucket's leader (every read either decides a write or is shown to the user). */
+  async #receipts(user: string): Promise<{ value: ReceiptValue; revision: number }> {
     try {
-      const e = await (fromLeader ? this.#leader : this.#kv).get(this.names.stateKey(user));
+      const e = await this.#leader.get(this.names.stateKey(user));
       if (e === null || e.operation !== 'PUT') return { value: EMPTY_RECEIPTS, revision: e?.revision ?? 0 };
       return { value: decodeReceipts(e.string()), revision: e.revision };
     } catch (err) {
@@ -196,6 +197,9 @@ export class NatsInboxStore implements InboxStore {
   async pending(user: string, afterSeq: number, limit: number): Promise<PendingPage> {
     checkUser(user);
     const after = checkAfter(afterSeq);
+    // From the leader, like the receipts themselves: a lagging replica (one restarted after a
+    // failure catches up for a while) would answer an older entry, and a connecting device would
+    // get messages the user already read on another one as pending.
     const { value } = await this.#receipts(user);
     const page = new PageCollector({ limit: checkLimit(limit, DEFAULT_LIST_LIMIT) }, value, DEFAULT_LIST_LIMIT, true);
     const now = this.#now();
@@ -210,6 +214,7 @@ export class NatsInboxStore implements InboxStore {
   async list(user: string, options: ListOptions = {}): Promise<InboxListing> {
     checkUser(user);
     const after = checkAfter(options.after);
+    // From the leader: a listing right after a receipt shows it (read your writes).
     const { value } = await this.#receipts(user);
     const page = new PageCollector(options, value, DEFAULT_LIST_LIMIT);
     const now = this.#now();
@@ -252,7 +257,7 @@ export class NatsInboxStore implements InboxStore {
     const key = this.names.stateKey(user);
     let published = 0;
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-      const { value, revision } = await this.#receipts(user, true);
+      const { value, revision } = await this.#receipts(user);
       const range = receiptRange(value, status, target);
       const held = range === undefined ? [] : await this.#held(user, range.lo, range.hi);
       const { next, transitions } = applyReceipt(value, status, target, held);
@@ -297,7 +302,7 @@ export class NatsInboxStore implements InboxStore {
   async #repair(user: string, ours: ReceiptValue): Promise<void> {
     const key = this.names.stateKey(user);
     for (let round = 0; round < MAX_CAS_ROUNDS && !this.#closed; round++) {
-      const { value, revision } = await this.#receipts(user, true);
+      const { value, revision } = await this.#receipts(user);
       if (covers(value, ours)) return;
       const merged = encodeReceipts(mergeReceipts(value, ours));
       try {
