@@ -49,10 +49,31 @@ function writeConf(spec: ServerSpec): void {
   writeFileSync(spec.confPath, lines.join('\n') + '\n');
 }
 
-function startProcess(spec: ServerSpec): ChildProcess {
+/** Bytes of a server's stderr kept for the error when it exits at start. */
+const STDERR_TAIL = 2000;
+
+function startProcess(spec: ServerSpec): { child: ChildProcess; stderrTail: () => string } {
   const child = spawn(NATS_SERVER_BIN, ['-c', spec.confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.resume();
-  return child;
+  let tail = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    tail = (tail + d.toString()).slice(-STDERR_TAIL);
+  });
+  return { child, stderrTail: () => tail };
+}
+
+/** Resolves once the server listens; rejects with its stderr when it exits first (a port taken, a bad config). */
+async function listening(spec: ServerSpec, child: ChildProcess, stderrTail: () => string): Promise<void> {
+  let onExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
+  const exitedFirst = new Promise<never>((_, reject) => {
+    onExit = (code, signal) => reject(new Error(`nats-server ${spec.name} (port ${spec.port}) exited at start (${signal ?? `code ${code}`}): ${stderrTail().trim().slice(-500)}`));
+    child.once('exit', onExit);
+  });
+  try {
+    await Promise.race([waitForPort(spec.port, 15_000), exitedFirst]);
+  } finally {
+    if (onExit) child.off('exit', onExit);
+    exitedFirst.catch(() => undefined); // settled or never: not an unhandled rejection
+  }
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -63,8 +84,9 @@ function exited(child: ChildProcess): Promise<void> {
 function makeHandle(spec: ServerSpec, dir: string): { handle: NatsServerHandle; start: () => Promise<void> } {
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    child = startProcess(spec);
-    await waitForPort(spec.port, 15_000);
+    const started = startProcess(spec);
+    child = started.child;
+    await listening(spec, started.child, started.stderrTail);
   };
   const kill = async (): Promise<void> => {
     if (!child) return;
