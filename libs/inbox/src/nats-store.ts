@@ -120,9 +120,8 @@ export class NatsInboxStore implements InboxStore {
   readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
-  readonly #kv: KV;
-  /** The same bucket with direct get off: reads are answered by the stream leader, never a lagging replica. */
-  readonly #leader: KV;
+  /** The receipts bucket with direct get off: every read is answered by the stream leader, never a lagging replica. */
+  readonly #state: KV;
   readonly #reader: SubjectReader;
   readonly #verifying = new Set<ReturnType<typeof setTimeout>>();
   /** Receipts found dropped after their write (nats-server#4320) and repaired; verifications skipped. */
@@ -134,14 +133,13 @@ export class NatsInboxStore implements InboxStore {
   readonly #now: () => number;
   readonly #subs = new Set<Subscription>();
 
-  private constructor(o: NatsInboxOptions, names: InboxNames, jsm: JetStreamManager, kv: KV, leader: KV) {
+  private constructor(o: NatsInboxOptions, names: InboxNames, jsm: JetStreamManager, state: KV) {
     this.names = names;
     this.#nc = o.nc;
     this.#timeoutMs = o.timeoutMs ?? 5000;
     this.#js = jetstream(o.nc, { timeout: this.#timeoutMs });
     this.#jsm = jsm;
-    this.#kv = kv;
-    this.#leader = leader;
+    this.#state = state;
     this.#reader = new SubjectReader({ nc: o.nc, jsm, stream: names.stream, timeoutMs: this.#timeoutMs });
     this.#ttlMs = o.ttlMs ?? DEFAULT_INBOX_TTL_MS;
     this.#events = o.events ?? NO_EVENTS;
@@ -157,9 +155,10 @@ export class NatsInboxStore implements InboxStore {
     const ttlMs = o.ttlMs ?? DEFAULT_INBOX_TTL_MS;
     await ensureStream(jsm, inboxStreamConfig(names, { replicas, ttlMs, maxPerUser: o.maxPerUser ?? DEFAULT_INBOX_MAX, dedupeWindowMs: o.dedupeWindowMs ?? 120_000 }));
     const kvm = new Kvm(jetstream(o.nc, { timeout }));
-    const kv = await kvm.create(names.stateBucket, { history: 1, replicas, ttl: ttlMs });
-    const leader = await kvm.open(names.stateBucket, { allow_direct: false });
-    return new NatsInboxStore(o, names, jsm, kv, leader);
+    await kvm.create(names.stateBucket, { history: 1, replicas, ttl: ttlMs });
+    // one handle for reads and writes, reading from the leader (docs/inbox.md#receipts-one-kv-entry-per-user-cumulative)
+    const state = await kvm.open(names.stateBucket, { allow_direct: false });
+    return new NatsInboxStore(o, names, jsm, state);
   }
 
   /** The stream's state (messages, bytes): the storage cost. */
@@ -186,7 +185,7 @@ export class NatsInboxStore implements InboxStore {
   /** The user's receipt entry, always from the bucket's leader (every read either decides a write or is shown to the user). */
   async #receipts(user: string): Promise<{ value: ReceiptValue; revision: number }> {
     try {
-      const e = await this.#leader.get(this.names.stateKey(user));
+      const e = await this.#state.get(this.names.stateKey(user));
       if (e === null || e.operation !== 'PUT') return { value: EMPTY_RECEIPTS, revision: e?.revision ?? 0 };
       return { value: decodeReceipts(e.string()), revision: e.revision };
     } catch (err) {
@@ -269,8 +268,8 @@ export class NatsInboxStore implements InboxStore {
       }
       published += transitions.length;
       try {
-        if (revision === 0) await this.#kv.create(key, encodeReceipts(next));
-        else await this.#kv.update(key, encodeReceipts(next), revision);
+        if (revision === 0) await this.#state.create(key, encodeReceipts(next));
+        else await this.#state.update(key, encodeReceipts(next), revision);
       } catch (err) {
         if (isConflict(err)) continue;
         throw new InboxError('unavailable', 'receipt could not be stored', { cause: err });
@@ -306,8 +305,8 @@ export class NatsInboxStore implements InboxStore {
       if (covers(value, ours)) return;
       const merged = encodeReceipts(mergeReceipts(value, ours));
       try {
-        if (revision === 0) await this.#kv.create(key, merged);
-        else await this.#kv.update(key, merged, revision);
+        if (revision === 0) await this.#state.create(key, merged);
+        else await this.#state.update(key, merged, revision);
         this.stats.repaired++;
         return;
       } catch (err) {
