@@ -6,15 +6,23 @@
  * the subject) streams the rest and is deleted; its ack subjects carry each message's seq and
  * the count still pending, so the end is known without waiting (readSubjectRange of
  * @herald/bus, which its history reader uses too).
+ *
+ * Direct gets are answered by any replica and the consumer may sit on one; a replica lags the
+ * leader by the messages it has not applied yet (for a while after a restart, by many). So a
+ * walk that reaches the end asks the stream leader (`STREAM.MSG.GET`) for anything after the
+ * last message seen, until the leader has none: one extra round trip when nothing lags, and
+ * every acknowledged append is seen (read your writes; a receipt's range is complete).
  * @module
  */
 import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/transport-node';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager, MsgRequest } from '@nats-io/jetstream';
 import { readSubjectRange } from '@herald/bus';
 import { InboxError } from './types.js';
 
 /** Direct gets before switching to a consumer. */
 export const DIRECT_GETS = 4;
+/** Messages read from the leader after a replica's end, at most (a subject holds at most HERALD_INBOX_MAX). */
+export const MAX_LEADER_READS = 10_000;
 
 /** Called per message in order; return false to stop the walk. */
 export type Visit = (seq: number, data: Uint8Array, headers: MsgHdrs | undefined) => boolean;
@@ -24,6 +32,8 @@ export interface ReaderOptions {
   readonly jsm: JetStreamManager;
   readonly stream: string;
   readonly timeoutMs: number;
+  /** Counts messages a replica had not applied yet, read from the leader instead (a lagging replica answered). */
+  readonly stats: { lagReads: number };
 }
 
 export class SubjectReader {
@@ -36,15 +46,27 @@ export class SubjectReader {
   /** Visits the subject's messages with seq ≥ startSeq in order, until `visit` says stop or none remain. */
   async walk(subject: string, startSeq: number, visit: Visit, headersOnly = false): Promise<void> {
     let cursor = Math.max(1, startSeq);
-    for (let i = 0; i < DIRECT_GETS; i++) {
-      const r = await this.#direct(cursor, subject);
-      if (r === null) return;
-      const seq = Number(r.headers?.get('Nats-Sequence'));
-      if (!Number.isSafeInteger(seq) || seq < cursor) throw new InboxError('unavailable', 'direct get answered without a sequence');
-      if (!visit(seq, r.data, r.headers)) return;
+    let stopped = false;
+    const track: Visit = (seq, data, headers) => {
       cursor = seq + 1;
+      stopped = !visit(seq, data, headers);
+      return !stopped;
+    };
+    let replicaEnded = false;
+    for (let i = 0; i < DIRECT_GETS && !replicaEnded; i++) {
+      const r = await this.#direct(cursor, subject);
+      if (r === null) replicaEnded = true;
+      else {
+        const seq = Number(r.headers?.get('Nats-Sequence'));
+        if (!Number.isSafeInteger(seq) || seq < cursor) throw new InboxError('unavailable', 'direct get answered without a sequence');
+        if (!track(seq, r.data, r.headers)) return;
+      }
     }
-    await this.#consume(subject, cursor, visit, headersOnly);
+    if (!replicaEnded) {
+      await this.#consume(subject, cursor, track, headersOnly);
+      if (stopped) return;
+    }
+    await this.#fromLeader(subject, cursor, track);
   }
 
   async #direct(seq: number, subject: string): Promise<Msg | null> {
@@ -67,5 +89,25 @@ export class SubjectReader {
       timeoutError: () => new InboxError('unavailable', `inbox read of ${subject} took over ${timeoutMs} ms`),
       consumerError: (err) => new InboxError('unavailable', 'inbox read consumer failed', { cause: err }),
     }, subject, startSeq, (seq, m) => visit(seq, m.data, m.headers));
+  }
+
+  /** Reads on from the leader after where a replica ended, until the leader has nothing newer. */
+  async #fromLeader(subject: string, startSeq: number, visit: Visit): Promise<void> {
+    let cursor = startSeq;
+    for (let i = 0; i <= MAX_LEADER_READS; i++) {
+      let m;
+      try {
+        // nats-server takes next_by_subj on STREAM.MSG.GET since 2.9 (as on direct get); the client's type omits it.
+        m = await this.#o.jsm.streams.getMessage(this.#o.stream, { seq: cursor, next_by_subj: subject } as MsgRequest);
+      } catch (err) {
+        throw new InboxError('unavailable', 'inbox read from the stream leader failed', { cause: err });
+      }
+      if (m === null) return;
+      if (i === MAX_LEADER_READS) break;
+      this.#o.stats.lagReads++;
+      if (!visit(m.seq, m.data, m.header)) return;
+      cursor = m.seq + 1;
+    }
+    throw new InboxError('unavailable', `inbox replica lags over ${MAX_LEADER_READS} messages of ${subject}`);
   }
 }

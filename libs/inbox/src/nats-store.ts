@@ -124,8 +124,11 @@ export class NatsInboxStore implements InboxStore {
   readonly #state: KV;
   readonly #reader: SubjectReader;
   readonly #verifying = new Set<ReturnType<typeof setTimeout>>();
-  /** Receipts found dropped after their write (nats-server#4320) and repaired; verifications skipped. */
-  readonly stats = { repaired: 0, skippedVerifications: 0 };
+  /**
+   * Receipts found dropped after their write (nats-server#4320) and repaired; verifications
+   * skipped; messages a lagging replica had not applied yet, read from the stream leader instead.
+   */
+  readonly stats = { repaired: 0, skippedVerifications: 0, lagReads: 0 };
   #closed = false;
   readonly #ttlMs: number;
   readonly #timeoutMs: number;
@@ -140,7 +143,7 @@ export class NatsInboxStore implements InboxStore {
     this.#js = jetstream(o.nc, { timeout: this.#timeoutMs });
     this.#jsm = jsm;
     this.#state = state;
-    this.#reader = new SubjectReader({ nc: o.nc, jsm, stream: names.stream, timeoutMs: this.#timeoutMs });
+    this.#reader = new SubjectReader({ nc: o.nc, jsm, stream: names.stream, timeoutMs: this.#timeoutMs, stats: this.stats });
     this.#ttlMs = o.ttlMs ?? DEFAULT_INBOX_TTL_MS;
     this.#events = o.events ?? NO_EVENTS;
     this.#now = o.now ?? Date.now;
