@@ -8,11 +8,13 @@
  * more remain, a short-lived push consumer (ephemeral, memory, R1, ack none, filtered
  * to the subject, starting after the last message read) streams the rest in one go,
  * and is deleted afterwards. Its ack subjects carry each message's seq and the count
- * still pending, so the end is known without waiting.
+ * still pending, so the end is known without waiting. A replica lags the leader by what it has
+ * not applied yet, so a read that reaches the end asks the leader for anything newer
+ * (docs/operations.md, stream settings).
  * @module
  */
 import { Empty, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager, MsgRequest } from '@nats-io/jetstream';
 import type { BusMessage } from './bus.js';
 import { BusError } from './errors.js';
 import { HDR_ID, HDR_SEQ, HDR_SUBJECT, HDR_TIME, HDR_TS, parseNatsTime } from './nats-stream.js';
@@ -24,6 +26,8 @@ import { readSubjectRange } from './nats-subject-range.js';
  * up to three messages (plus the look-ahead that tells the end) stay stateless.
  */
 export const DIRECT_GETS = 4;
+/** Messages read from the leader after a lagging replica's end, at most (past it the read fails and is retried). */
+export const MAX_LEADER_READS = 10_000;
 
 /** A history page before the epoch is added. */
 export interface RawPage {
@@ -84,9 +88,15 @@ export class HistoryReader {
    * past its timeout). Pages are immutable, so sharing them is safe.
    */
   readonly #inflight = new Map<string, Promise<RawPage>>();
+  #lagReads = 0;
 
   constructor(options: HistoryReaderOptions) {
     this.#o = options;
+  }
+
+  /** Messages a replica had not applied yet, read from the stream leader instead. */
+  get lagReads(): number {
+    return this.#lagReads;
   }
 
   /** Number of distinct reads in flight (for tests). */
@@ -140,7 +150,7 @@ export class HistoryReader {
     let prefetched: Msg | null | undefined;
     if (since > 0) {
       const [at, next] = await Promise.all([this.#direct({ seq: since }), this.#direct({ seq: since + 1, next_by_subj: subject })]);
-      held = at !== null && at.headers?.get(HDR_SUBJECT) === subject;
+      held = at !== null ? at.headers?.get(HDR_SUBJECT) === subject : await this.#heldByLeader(since, subject);
       if (held) prefetched = next;
     }
     const walk = new Walk(channel, since, limit, held ? since : 0);
@@ -158,6 +168,7 @@ export class HistoryReader {
       walk.take(seq, r.string(), r.headers, () => parseNatsTime(r.headers?.get(HDR_TIME) ?? ''));
     }
     if (!walk.done) await this.#consume(subject, cursor, walk);
+    if (!walk.more) await this.#fromLeader(subject, Math.max(cursor, walk.prev + 1), walk);
     let complete = held;
     if (stateP) {
       const s = await stateP;
@@ -174,6 +185,33 @@ export class HistoryReader {
       firstSeq: info.state.first_seq,
       maxPerSubject: max !== undefined && max > 0 ? max : Number.POSITIVE_INFINITY,
     };
+  }
+
+  /**
+   * Reads on from the stream leader after where a replica's answers ended, until the leader has
+   * nothing newer or the page is full: direct gets are answered by any replica and the consumer
+   * may sit on one, and a replica lags the leader by what it has not applied yet (for a while
+   * after a restart, by many). One round trip when nothing lags; without it a recovery could
+   * end before messages its client was sent live.
+   */
+  async #fromLeader(subject: string, startSeq: number, walk: Walk): Promise<void> {
+    let cursor = startSeq;
+    for (let i = 0; i <= MAX_LEADER_READS; i++) {
+      // nats-server takes next_by_subj on STREAM.MSG.GET since 2.9 (as on direct get); the client's type omits it.
+      const m = await this.#o.jsm.streams.getMessage(this.#o.stream, { seq: cursor, next_by_subj: subject } as MsgRequest);
+      if (m === null) return;
+      if (i === MAX_LEADER_READS) break;
+      this.#lagReads++;
+      if (!walk.take(m.seq, m.string(), m.header, () => parseNatsTime(m.timestamp))) return;
+      cursor = m.seq + 1;
+    }
+    throw new BusError('timeout', `history replica lags over ${MAX_LEADER_READS} messages of ${subject}`);
+  }
+
+  /** Whether the leader holds `seq` for `subject`: asked when a replica does not (it may lag, e.g. a message its client got live). */
+  async #heldByLeader(seq: number, subject: string): Promise<boolean> {
+    const m = await this.#o.jsm.streams.getMessage(this.#o.stream, { seq });
+    return m !== null && m.subject === subject;
   }
 
   async #direct(request: { seq: number; next_by_subj?: string }): Promise<Msg | null> {

@@ -1,8 +1,8 @@
 // NatsBus on one nats-server 2.9: what RePublish really sends, history reads (shape, speed, eviction), openBus.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@herald/testkit';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { startLaggingReplica, startNatsServer, waitFor, type NatsServerHandle } from '@herald/testkit';
 import { NatsBus } from '../src/nats-bus.js';
 import { openBus } from '../src/open-bus.js';
 import { BusError } from '../src/errors.js';
@@ -137,6 +137,49 @@ describe('NatsBus on nats-server 2.9', () => {
     releaseAdd();
     expect(err).toBeInstanceOf(BusError);
     expect((err as BusError).code).toBe('timeout');
+  });
+
+  it('reads past a lagging replica: what it lacks comes from the stream leader, in order, with prev and the page limit kept', async () => {
+    // A stream of its own with direct gets off, answered by a stand-in replica that applied only the first messages.
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'LAGGING', subjects: ['lag.>'], allow_direct: false });
+    const js = jetstream(nc);
+    const seqs: number[] = [];
+    const other: number[] = [];
+    for (let i = 0; i < 3 * DIRECT_GETS; i++) {
+      seqs.push((await js.publish('lag.a', String(i))).seq);
+      other.push((await js.publish('lag.b', 'x')).seq); // another subject in between
+    }
+    let applied = seqs[1] as number;
+    const replica = await startLaggingReplica(nc, jsm, 'LAGGING', () => applied);
+    try {
+      const reader = new HistoryReader({ nc, jsm, stream: 'LAGGING', timeoutMs: 5_000 });
+      const all = await reader.read('topic:a', 'lag.a', 0, 100);
+      expect(all.messages.map((m) => [m.seq, m.prev])).toEqual(seqs.map((seq, i) => [seq, i === 0 ? 0 : seqs[i - 1]]));
+      expect(all.messages.map((m) => m.data)).toEqual(seqs.map((_, i) => String(i)));
+      expect(reader.lagReads).toBe(seqs.length - 2);
+      // A client that got the newest messages live recovers from one the replica lacks: held (the leader says so), nothing lost.
+      const since = seqs[4] as number;
+      const after = await reader.read('topic:a', 'lag.a', since, 100);
+      expect(after.messages.map((m) => m.seq)).toEqual(seqs.slice(5));
+      expect(after.messages[0]?.prev).toBe(since);
+      expect(after.complete).toBe(true);
+      const last = await reader.read('topic:a', 'lag.a', seqs.at(-1) as number, 100);
+      expect(last).toMatchObject({ messages: [], complete: true });
+      // The page limit holds wherever the messages come from.
+      const page = await reader.read('topic:a', 'lag.a', 0, 3);
+      expect(page.messages.map((m) => m.seq)).toEqual(seqs.slice(0, 3));
+      expect(page.truncated).toBe(true);
+      // A replica that applied everything: the consumer path, and only the end is asked of the leader.
+      applied = Number.MAX_SAFE_INTEGER;
+      const before = reader.lagReads;
+      expect((await reader.read('topic:a', 'lag.a', 0, 100)).messages.map((m) => m.seq)).toEqual(seqs);
+      expect(reader.lagReads).toBe(before);
+      expect(replica.answered).toBeGreaterThan(0);
+    } finally {
+      replica.stop();
+      await jsm.streams.delete('LAGGING');
+    }
   });
 
   it('answers complete: false after eviction by age, exactly', async () => {

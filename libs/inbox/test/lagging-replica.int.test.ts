@@ -3,12 +3,12 @@
  * one restarted after a failure does for a while (the cause of a CI failure: a `read` receipt
  * right after the restart stopped at the newest message the replica had, and a listing showed
  * the rest unread). Deterministic: the stream's own direct gets are switched off and a stand-in
- * replica answers `$JS.API.DIRECT.GET.<stream>` in the server's format, holding only the first
- * `applied` messages; the leader (STREAM.MSG.GET) is the real server.
+ * replica (startLaggingReplica of @herald/testkit) answers them in the server's format, holding
+ * only the first `applied` messages; the leader (STREAM.MSG.GET) is the real server.
  */
-import { connect, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { jetstreamManager, type JetStreamManager, type MsgRequest } from '@nats-io/jetstream';
-import { startNatsServer, type NatsServerHandle } from '@herald/testkit';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { startLaggingReplica, startNatsServer, type LaggingReplica, type NatsServerHandle } from '@herald/testkit';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { NatsInboxStore } from '../src/index.js';
 import { RecordingPublisher } from './contract.js';
@@ -17,7 +17,7 @@ let server: NatsServerHandle;
 let nc: NatsConnection;
 let jsm: JetStreamManager;
 let prefixN = 0;
-const subs: Subscription[] = [];
+const replicas: LaggingReplica[] = [];
 
 beforeAll(async () => {
   server = await startNatsServer();
@@ -29,44 +29,24 @@ afterAll(async () => {
   await server?.stop();
 });
 beforeEach(() => {
-  for (const s of subs.splice(0)) s.unsubscribe();
+  for (const r of replicas.splice(0)) r.stop();
 });
 
 /** A store whose direct gets are answered by a replica that has applied the stream's first `applied()` messages. */
-async function storeWithReplica(applied: () => number): Promise<{ store: NatsInboxStore; events: RecordingPublisher; directGets: () => number }> {
+async function storeWithReplica(applied: () => number): Promise<{ store: NatsInboxStore; events: RecordingPublisher; replica: LaggingReplica }> {
   const events = new RecordingPublisher();
   const store = await NatsInboxStore.open({ nc, prefix: `lag${prefixN++}`, events });
   const stream = store.names.stream;
   const { config } = await jsm.streams.info(stream);
   await jsm.streams.update(stream, { ...config, allow_direct: false });
-  let directGets = 0;
-  const sub = nc.subscribe(`$JS.API.DIRECT.GET.${stream}`, {
-    callback: (_err, m: Msg) => {
-      directGets++;
-      const q = m.json<{ seq: number; next_by_subj: string }>();
-      void jsm.streams.getMessage(stream, { seq: q.seq, next_by_subj: q.next_by_subj } as MsgRequest).then((sm) => {
-        if (sm === null || sm.seq > applied()) {
-          m.respond(new Uint8Array(0), { headers: headers(404, 'Message Not Found') });
-          return;
-        }
-        const h = headers();
-        for (const k of sm.header.keys()) for (const one of sm.header.values(k)) h.append(k, one);
-        h.set('Nats-Stream', stream);
-        h.set('Nats-Subject', sm.subject);
-        h.set('Nats-Sequence', String(sm.seq));
-        h.set('Nats-Time-Stamp', sm.timestamp);
-        m.respond(sm.data, { headers: h });
-      });
-    },
-  });
-  subs.push(sub);
-  await nc.flush();
-  return { store, events, directGets: () => directGets };
+  const replica = await startLaggingReplica(nc, jsm, stream, applied);
+  replicas.push(replica);
+  return { store, events, replica };
 }
 
 it('a listing sees every acknowledged message, the ones the replica lacks read from the leader', async () => {
   let applied = Number.MAX_SAFE_INTEGER;
-  const { store, directGets } = await storeWithReplica(() => applied);
+  const { store, replica } = await storeWithReplica(() => applied);
   const seqs: number[] = [];
   for (let i = 0; i < 6; i++) {
     seqs.push((await store.append('u1', { data: `m${i}`, id: `m${i}` })).seq);
@@ -75,7 +55,7 @@ it('a listing sees every acknowledged message, the ones the replica lacks read f
   // An honest replica: nothing is read from the leader but the end-of-subject check.
   expect((await store.list('u1')).messages.map((m) => m.seq)).toEqual(seqs);
   expect(store.stats.lagReads).toBe(0);
-  expect(directGets()).toBeGreaterThan(0);
+  expect(replica.answered).toBeGreaterThan(0);
 
   applied = seqs[1] as number;
   expect((await store.list('u1')).messages.map((m) => m.id)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);

@@ -13,3 +13,4 @@ export { waitFor } from './wait.js';
 export { httpStatus } from './http.js';
 export { startPushService, generateUaKeys, decryptAes128gcm, verifyVapid, type PushServiceHandle, type TestPushSubscription, type ReceivedPush, type PushRequestRecord, type ForcedAnswer, type UaKeys, type VapidClaims } from './push-service.js';
 export { startWebhookReceiver, verifyWebhookSignature, type WebhookReceiver, type WebhookReceiverOptions, type ReceivedWebhook } from './webhook-receiver.js';
+export { startLaggingReplica, type LaggingReplica } from './lagging-replica.js';
