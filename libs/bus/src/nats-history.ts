@@ -14,7 +14,7 @@
  * @module
  */
 import { Empty, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import type { JetStreamManager, MsgRequest } from '@nats-io/jetstream';
+import type { JetStreamManager, MsgRequest, StoredMsg } from '@nats-io/jetstream';
 import type { BusMessage } from './bus.js';
 import { BusError } from './errors.js';
 import { HDR_ID, HDR_SEQ, HDR_SUBJECT, HDR_TIME, HDR_TS, parseNatsTime } from './nats-stream.js';
@@ -89,6 +89,7 @@ export class HistoryReader {
    */
   readonly #inflight = new Map<string, Promise<RawPage>>();
   #lagReads = 0;
+  #leaderMisses = 0;
 
   constructor(options: HistoryReaderOptions) {
     this.#o = options;
@@ -97,6 +98,11 @@ export class HistoryReader {
   /** Messages a replica had not applied yet, read from the stream leader instead. */
   get lagReads(): number {
     return this.#lagReads;
+  }
+
+  /** Leader checks that got no answer (no leader, timeout): the replica's answer stood. */
+  get leaderMisses(): number {
+    return this.#leaderMisses;
   }
 
   /** Number of distinct reads in flight (for tests). */
@@ -192,26 +198,43 @@ export class HistoryReader {
    * nothing newer or the page is full: direct gets are answered by any replica and the consumer
    * may sit on one, and a replica lags the leader by what it has not applied yet (for a while
    * after a restart, by many). One round trip when nothing lags; without it a recovery could
-   * end before messages its client was sent live.
+   * end before messages its client was sent live. Best effort: without a leader (an election)
+   * the replica's answer stands, as before this check; a message it lacked shows up as a gap
+   * at the channel's next message (its prev) and is repaired then.
    */
   async #fromLeader(subject: string, startSeq: number, walk: Walk): Promise<void> {
     let cursor = startSeq;
     for (let i = 0; i <= MAX_LEADER_READS; i++) {
-      // nats-server takes next_by_subj on STREAM.MSG.GET since 2.9 (as on direct get); the client's type omits it.
-      const m = await this.#o.jsm.streams.getMessage(this.#o.stream, { seq: cursor, next_by_subj: subject } as MsgRequest);
+      let m: StoredMsg | null;
+      try {
+        // nats-server takes next_by_subj on STREAM.MSG.GET since 2.9 (as on direct get); the client's type omits it.
+        m = await this.#o.jsm.streams.getMessage(this.#o.stream, { seq: cursor, next_by_subj: subject } as MsgRequest);
+      } catch {
+        this.#leaderMisses++;
+        return;
+      }
       if (m === null) return;
       if (i === MAX_LEADER_READS) break;
       this.#lagReads++;
       if (!walk.take(m.seq, m.string(), m.header, () => parseNatsTime(m.timestamp))) return;
       cursor = m.seq + 1;
     }
-    throw new BusError('timeout', `history replica lags over ${MAX_LEADER_READS} messages of ${subject}`);
+    throw new BusError('timeout', `history replica lags over ${MAX_LEADER_READS} messages of ${subject}`); // the read is retried
   }
 
-  /** Whether the leader holds `seq` for `subject`: asked when a replica does not (it may lag, e.g. a message its client got live). */
+  /**
+   * Whether the leader holds `seq` for `subject`: asked when a replica does not (it may lag, e.g.
+   * a message its client got live). Without a leader: no, as the replica said (the read then
+   * answers `complete` from the stream's state, conservatively).
+   */
   async #heldByLeader(seq: number, subject: string): Promise<boolean> {
-    const m = await this.#o.jsm.streams.getMessage(this.#o.stream, { seq });
-    return m !== null && m.subject === subject;
+    try {
+      const m = await this.#o.jsm.streams.getMessage(this.#o.stream, { seq });
+      return m !== null && m.subject === subject;
+    } catch {
+      this.#leaderMisses++;
+      return false;
+    }
   }
 
   async #direct(request: { seq: number; next_by_subj?: string }): Promise<Msg | null> {

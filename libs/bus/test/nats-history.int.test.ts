@@ -170,6 +170,14 @@ describe('NatsBus on nats-server 2.9', () => {
       const page = await reader.read('topic:a', 'lag.a', 0, 3);
       expect(page.messages.map((m) => m.seq)).toEqual(seqs.slice(0, 3));
       expect(page.truncated).toBe(true);
+      // No leader to ask (an election): the replica's answer stands, as it did before the check.
+      const noLeader = { ...jsm, streams: Object.assign(Object.create(jsm.streams) as typeof jsm.streams, {
+        getMessage: () => Promise.reject(new Error('no leader')),
+      }) } as typeof jsm;
+      const cut = new HistoryReader({ nc, jsm: noLeader, stream: 'LAGGING', timeoutMs: 5_000 });
+      expect((await cut.read('topic:a', 'lag.a', 0, 100)).messages.map((m) => m.seq)).toEqual(seqs.slice(0, 2));
+      expect(cut.leaderMisses).toBe(1);
+      expect((await cut.read('topic:a', 'lag.a', since, 100)).messages).toEqual([]);
       // A replica that applied everything: the consumer path, and only the end is asked of the leader.
       applied = Number.MAX_SAFE_INTEGER;
       const before = reader.lagReads;
