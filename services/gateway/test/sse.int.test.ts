@@ -118,6 +118,7 @@ describe('SSE stream', () => {
     expect(r.status).toBe(403);
     expect(r.json?.error.code).toBe('origin_not_allowed');
     expect(r.headers['access-control-allow-origin']).toBeUndefined();
+    expect(r.headers['vary']).toBe('origin');
     // A refusal for an allowed origin is readable by the page.
     const bad = await refusedSse(g.httpUrl, { origin: 'https://app.example.com' });
     expect(bad.status).toBe(401);

@@ -66,9 +66,10 @@ interface StreamPlan {
  */
 export function createSseHandler(deps: SseDeps): (res: HttpResponse, req: HttpRequest) => void {
   const hs = deps.handshake;
+  const originAllowed = (origin: string): boolean => deps.admission.originAllowed(origin); // a method: bound once here
   return (res, req) => {
     const head = readSseHead(req, res);
-    const cors = deps.admission.originAllowed(head.origin) ? corsHeaders(head.origin) : [];
+    const cors = corsHeaders(head.origin, originAllowed);
     const topics = parseTopics(head.query, deps.maxTopics);
     const opened = hs.open({ ...head, protocol: '' }, () => (topics.ok ? undefined : topics.refusal));
     if ('refusal' in opened) return hs.refuse(res, NOT_ABORTED, opened.refusal, head.ip, cors); // inside the handler: corked

@@ -97,14 +97,11 @@ export const SSE_HEADERS: HeaderList = [
  */
 const SSE_CORS: CorsPolicy = { allowMethods: 'GET', allowHeaders: 'authorization, last-event-id', otherOrigins: 'refuse' };
 
-/** Admission checked the Origin before (its 403 comes first, without CORS headers). */
-const ADMITTED = (): boolean => true;
-
 /**
- * CORS headers of every answer (the stream and the refusals), for an Origin admission allowed:
- * `Access-Control-Allow-Origin` (the origin as sent) and `Vary: Origin`; no Origin (not a
- * browser): `Vary: Origin` only. Credentials are not used.
+ * CORS headers of every answer (the stream and the refusals): for an allowed Origin
+ * `Access-Control-Allow-Origin` (the origin as sent) and `Vary: Origin`; for another (admission
+ * answers it 403) and without Origin (not a browser) `Vary: Origin` only. Credentials are not used.
  */
-export function corsHeaders(origin: string): HeaderList {
-  return corsVerdict(SSE_CORS, 'GET', origin, ADMITTED).headers;
+export function corsHeaders(origin: string, allowed: (origin: string) => boolean): HeaderList {
+  return corsVerdict(SSE_CORS, 'GET', origin, allowed).headers;
 }
