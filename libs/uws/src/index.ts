@@ -12,3 +12,5 @@ export { corsVerdict, CORS_PREFLIGHT_MAX_AGE_S } from './cors.js';
 export type { CorsPolicy, CorsVerdict } from './cors.js';
 export { mountOpsRoutes } from './ops.js';
 export type { Readiness, OpsRoutes } from './ops.js';
+export { guardApp } from './guard.js';
+export type { HandlerErrorReporter } from './guard.js';

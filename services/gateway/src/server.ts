@@ -1,6 +1,6 @@
 /** A standalone gateway node: its own uWS app with ops routes, listening (the process role is run.ts). */
 import { METRICS_CONTENT_TYPE } from '@herald/telemetry';
-import { asApp, listen, loadUws, mountOpsRoutes, type App } from '@herald/uws';
+import { asApp, guardApp, listen, loadUws, mountOpsRoutes, type App } from '@herald/uws';
 import { createGateway, type Gateway, type GatewayDeps } from './gateway.js';
 
 /** A listening gateway node. */
@@ -14,7 +14,7 @@ export interface GatewayServer {
 
 /** Builds a gateway on its own uWS app with /healthz, /readyz, /metrics, listens, logs `listening` with the port. */
 export async function startGatewayServer(deps: GatewayDeps & { readonly host: string; readonly port: number }): Promise<GatewayServer> {
-  const app = asApp(loadUws().App());
+  const app = guardApp(asApp(loadUws().App()), (err, where) => deps.logger.error({ err, where }, 'handler threw; contained'));
   const gateway = createGateway(deps);
   gateway.mount(app);
   mountOpsRoutes(app, {

@@ -1,6 +1,6 @@
 /** A standalone publish API: its own uWS app with the ops routes and a 404, listening (the process role is run.ts). */
 import { METRICS_CONTENT_TYPE } from '@herald/telemetry';
-import { asApp, listen, loadUws, mountOpsRoutes, type App } from '@herald/uws';
+import { asApp, guardApp, listen, loadUws, mountOpsRoutes, type App } from '@herald/uws';
 import { mountNotFound } from './http/adapter.js';
 import { createPublishMetrics } from './metrics.js';
 import { createPublishApi, type PublishApiDeps } from './publish-api.js';
@@ -20,7 +20,7 @@ export interface RunningPublishApi {
  */
 export async function startPublishApi(deps: PublishApiDeps & { readonly host: string; readonly port: number }): Promise<RunningPublishApi> {
   const api = createPublishApi(deps);
-  const app = asApp(loadUws().App());
+  const app = guardApp(asApp(loadUws().App()), (err, where) => deps.logger.error({ err, where }, 'handler threw; contained'));
   let closing = false;
   api.mount(app);
   mountOpsRoutes(app, {

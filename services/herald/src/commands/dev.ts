@@ -12,7 +12,7 @@ import { createGateway, gatewayConfigSchema, verifierConfigOf } from '@herald/ga
 import { createPublishApi, publishApiConfigSchema } from '@herald/publish-api';
 import { FORCED_EXIT_HEADROOM_MS, runRole, type RunningRole } from '@herald/runtime';
 import { METRICS_CONTENT_TYPE } from '@herald/telemetry';
-import { asApp, listen, loadUws, mountOpsRoutes } from '@herald/uws';
+import { asApp, guardApp, listen, loadUws, mountOpsRoutes } from '@herald/uws';
 import { loadOrCreateDevCredentials } from '../dev-credentials.js';
 import { mountDevRoutes } from '../dev-page/routes.js';
 
@@ -72,7 +72,7 @@ export async function runDev(env: Env): Promise<RunningRole> {
       // On the memory bus both share the gateway's in-process inbox store (receipts and appends meet).
       const inbox = gateway.inboxStore;
       const publishApi = createPublishApi({ config: apiConfig, logger, bus, metrics, ...(inbox === undefined ? {} : { inbox }) });
-      const app = asApp(loadUws().App());
+      const app = guardApp(asApp(loadUws().App()), (err, where) => logger.error({ err, where }, 'handler threw; contained'));
       gateway.mount(app);
       publishApi.mount(app);
       mountOpsRoutes(app, {
