@@ -15,7 +15,7 @@
  * @module
  */
 import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/transport-node';
-import type { JetStreamManager, MsgRequest } from '@nats-io/jetstream';
+import type { JetStreamManager, MsgRequest, StoredMsg } from '@nats-io/jetstream';
 import { readSubjectRange } from '@herald/bus';
 import { InboxError } from './types.js';
 
@@ -95,7 +95,7 @@ export class SubjectReader {
   async #fromLeader(subject: string, startSeq: number, visit: Visit): Promise<void> {
     let cursor = startSeq;
     for (let i = 0; i <= MAX_LEADER_READS; i++) {
-      let m;
+      let m: StoredMsg | null;
       try {
         // nats-server takes next_by_subj on STREAM.MSG.GET since 2.9 (as on direct get); the client's type omits it.
         m = await this.#o.jsm.streams.getMessage(this.#o.stream, { seq: cursor, next_by_subj: subject } as MsgRequest);
