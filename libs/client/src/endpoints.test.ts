@@ -9,6 +9,9 @@ describe('endpoints', () => {
     expect(endpoints('http://127.0.0.1:8080')).toEqual({ ws: 'ws://127.0.0.1:8080/v1/ws', sse: 'http://127.0.0.1:8080/v1/sse' });
     expect(endpoints('https://push.example.com/herald/')).toEqual({ ws: 'wss://push.example.com/herald/v1/ws', sse: 'https://push.example.com/herald/v1/sse' });
     expect(endpoints('wss://x.example/v1/ws').sse).toBe('https://x.example/v1/sse');
+    // A ws:// base stays plain (it once became wss:// because `ws:` ends in `s:` too).
+    expect(endpoints('ws://127.0.0.1:8080')).toEqual({ ws: 'ws://127.0.0.1:8080/v1/ws', sse: 'http://127.0.0.1:8080/v1/sse' });
+    expect(endpoints('ws://push.example.com/herald/v1/ws')).toEqual({ ws: 'ws://push.example.com/herald/v1/ws', sse: 'http://push.example.com/herald/v1/sse' });
   });
 });
 

@@ -14,10 +14,11 @@ export interface Endpoints {
 export function endpoints(url: string): Endpoints {
   const here = (globalThis as { location?: { href?: string } }).location?.href;
   const u = new URL(url, here);
-  const secure = /s:$/.test(u.protocol); // https: or wss:
+  // `s` for https: and wss: (not ws:, which ends in s: too)
+  const s = /[ps]s/.test(u.protocol) ? 's' : '';
   const path = u.pathname.replace(/\/+$/, '').replace(/\/v1\/(ws|sse)$/, '');
   return {
-    ws: `${secure ? 'wss' : 'ws'}://${u.host}${path}/v1/ws`,
-    sse: `${secure ? 'https' : 'http'}://${u.host}${path}/v1/sse`,
+    ws: `ws${s}://${u.host}${path}/v1/ws`,
+    sse: `http${s}://${u.host}${path}/v1/sse`,
   };
 }
