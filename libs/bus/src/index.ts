@@ -27,7 +27,7 @@ export type { NatsBusOptions } from './nats-bus.js';
 export { addOrGetStream, DEFAULT_STREAM, partitionStream } from './nats-stream.js';
 export { retrySetup } from './setup-retry.js';
 export type { SetupRetry, SetupRetryOptions, SetupRetryPause, SetupRetryWindow } from './setup-retry.js';
-export { readSubjectRange, parseAckSubject } from './nats-subject-range.js';
+export { readSubjectRange, parseAckSubject, readFromLeader, LeaderReadLimitError } from './nats-subject-range.js';
 export type { SubjectRangeOptions, SubjectRangeVisit } from './nats-subject-range.js';
 export { openBus, openBusFromConfig } from './open-bus.js';
 export type { OpenBusOptions, BusConfigKeys } from './open-bus.js';

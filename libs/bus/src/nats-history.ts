@@ -14,11 +14,11 @@
  * @module
  */
 import { Empty, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import type { JetStreamManager, MsgRequest, StoredMsg } from '@nats-io/jetstream';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { BusMessage } from './bus.js';
 import { BusError } from './errors.js';
 import { HDR_ID, HDR_SEQ, HDR_SUBJECT, HDR_TIME, HDR_TS, parseNatsTime } from './nats-stream.js';
-import { readSubjectRange } from './nats-subject-range.js';
+import { readFromLeader, readSubjectRange } from './nats-subject-range.js';
 
 /**
  * Direct gets before switching to a consumer. Each is one round trip (0.2 to 0.8 ms on
@@ -26,8 +26,6 @@ import { readSubjectRange } from './nats-subject-range.js';
  * up to three messages (plus the look-ahead that tells the end) stay stateless.
  */
 export const DIRECT_GETS = 4;
-/** Messages read from the leader after a lagging replica's end, at most (past it the read fails and is retried). */
-export const MAX_LEADER_READS = 10_000;
 
 /** A history page before the epoch is added. */
 export interface RawPage {
@@ -100,7 +98,7 @@ export class HistoryReader {
     return this.#lagReads;
   }
 
-  /** Leader checks that got no answer (no leader, timeout): the replica's answer stood. */
+  /** Leader checks that got no answer (no leader, timeout) or stopped at MAX_LEADER_READS: the replica's answer stood. */
   get leaderMisses(): number {
     return this.#leaderMisses;
   }
@@ -199,27 +197,18 @@ export class HistoryReader {
    * may sit on one, and a replica lags the leader by what it has not applied yet (for a while
    * after a restart, by many). One round trip when nothing lags; without it a recovery could
    * end before messages its client was sent live. Best effort: without a leader (an election)
-   * the replica's answer stands, as before this check; a message it lacked shows up as a gap
-   * at the channel's next message (its prev) and is repaired then.
+   * the replica's answer stands, as before this check (also past MAX_LEADER_READS); a message it
+   * lacked shows up as a gap at the channel's next message (its prev) and is repaired then.
    */
   async #fromLeader(subject: string, startSeq: number, walk: Walk): Promise<void> {
-    let cursor = startSeq;
-    for (let i = 0; i <= MAX_LEADER_READS; i++) {
-      let m: StoredMsg | null;
-      try {
-        // nats-server takes next_by_subj on STREAM.MSG.GET since 2.9 (as on direct get); the client's type omits it.
-        m = await this.#o.jsm.streams.getMessage(this.#o.stream, { seq: cursor, next_by_subj: subject } as MsgRequest);
-      } catch {
-        this.#leaderMisses++;
-        return;
-      }
-      if (m === null) return;
-      if (i === MAX_LEADER_READS) break;
-      this.#lagReads++;
-      if (!walk.take(m.seq, m.string(), m.header, () => parseNatsTime(m.timestamp))) return;
-      cursor = m.seq + 1;
+    try {
+      await readFromLeader(this.#o.jsm, this.#o.stream, subject, startSeq, (m) => {
+        this.#lagReads++;
+        return walk.take(m.seq, m.string(), m.header, () => parseNatsTime(m.timestamp));
+      });
+    } catch {
+      this.#leaderMisses++; // no leader, a timeout, or a replica too far behind: the replica's answer stands
     }
-    throw new BusError('timeout', `history replica lags over ${MAX_LEADER_READS} messages of ${subject}`); // the read is retried
   }
 
   /**

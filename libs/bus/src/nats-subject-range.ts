@@ -4,11 +4,12 @@
  * short-lived push consumer (ephemeral, memory, R1, ack none, filtered to the subject) is
  * created, its messages handed over, and it is deleted. Each message's ack subject carries its
  * seq, store time and the count still pending, so the end is known without waiting for an
- * idle timeout. Used by the history reader here and by the inbox store (@herald/inbox).
+ * idle timeout. Used by the history reader here and by the inbox store (@herald/inbox), as is
+ * the read of a subject's newest messages from the stream leader.
  * @module
  */
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JetStreamManager, type MsgRequest, type StoredMsg } from '@nats-io/jetstream';
 
 /** One message of the range: return false to stop reading. */
 export type SubjectRangeVisit = (seq: number, msg: Msg, storedMs: number) => boolean;
@@ -121,4 +122,36 @@ export function parseAckSubject(reply: string): { seq: number; storedMs: number;
   const pending = Number(t[base + 6]);
   if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(pending)) return undefined;
   return { seq, storedMs: Math.floor(Number(t[base + 5]) / 1e6), pending };
+}
+
+/** Messages read from the leader after a replica's end, at most (a subject holds at most the stream's per-subject limit). */
+export const MAX_LEADER_READS = 10_000;
+
+/** Thrown by {@link readFromLeader} past `MAX_LEADER_READS` messages: the replica lags too far; fail the read. */
+export class LeaderReadLimitError extends Error {
+  constructor(subject: string) {
+    super(`a replica lags over ${MAX_LEADER_READS} messages of ${subject}`);
+    this.name = 'LeaderReadLimitError';
+  }
+}
+
+/**
+ * Visits the subject's messages with seq ≥ startSeq from the stream leader (`STREAM.MSG.GET`
+ * with `next_by_subj`), in order, until the leader has none or `visit` returns false. For the
+ * end of a read the replicas answered (direct gets, a consumer that may sit on one): a replica
+ * lags the leader by what it has not applied yet, for a while after a restart by many
+ * messages. One round trip when nothing lags. Rejects with what the request rejects with (no
+ * leader, timeout) or {@link LeaderReadLimitError}; each caller decides what that means.
+ */
+export async function readFromLeader(jsm: JetStreamManager, stream: string, subject: string, startSeq: number, visit: (m: StoredMsg) => boolean): Promise<void> {
+  let cursor = startSeq;
+  for (let i = 0; i <= MAX_LEADER_READS; i++) {
+    // nats-server takes next_by_subj on STREAM.MSG.GET since 2.9 (as on direct get); the client's type omits it.
+    const m = await jsm.streams.getMessage(stream, { seq: cursor, next_by_subj: subject } as MsgRequest);
+    if (m === null) return;
+    if (i === MAX_LEADER_READS) break;
+    if (!visit(m)) return;
+    cursor = m.seq + 1;
+  }
+  throw new LeaderReadLimitError(subject);
 }

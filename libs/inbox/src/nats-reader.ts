@@ -15,14 +15,12 @@
  * @module
  */
 import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/transport-node';
-import type { JetStreamManager, MsgRequest, StoredMsg } from '@nats-io/jetstream';
-import { readSubjectRange } from '@herald/bus';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { readFromLeader, readSubjectRange } from '@herald/bus';
 import { InboxError } from './types.js';
 
 /** Direct gets before switching to a consumer. */
 export const DIRECT_GETS = 4;
-/** Messages read from the leader after a replica's end, at most (a subject holds at most HERALD_INBOX_MAX). */
-export const MAX_LEADER_READS = 10_000;
 
 /** Called per message in order; return false to stop the walk. */
 export type Visit = (seq: number, data: Uint8Array, headers: MsgHdrs | undefined) => boolean;
@@ -93,21 +91,14 @@ export class SubjectReader {
 
   /** Reads on from the leader after where a replica ended, until the leader has nothing newer. */
   async #fromLeader(subject: string, startSeq: number, visit: Visit): Promise<void> {
-    let cursor = startSeq;
-    for (let i = 0; i <= MAX_LEADER_READS; i++) {
-      let m: StoredMsg | null;
-      try {
-        // nats-server takes next_by_subj on STREAM.MSG.GET since 2.9 (as on direct get); the client's type omits it.
-        m = await this.#o.jsm.streams.getMessage(this.#o.stream, { seq: cursor, next_by_subj: subject } as MsgRequest);
-      } catch (err) {
-        throw new InboxError('unavailable', 'inbox read from the stream leader failed', { cause: err });
-      }
-      if (m === null) return;
-      if (i === MAX_LEADER_READS) break;
-      this.#o.stats.lagReads++;
-      if (!visit(m.seq, m.data, m.header)) return;
-      cursor = m.seq + 1;
+    try {
+      await readFromLeader(this.#o.jsm, this.#o.stream, subject, startSeq, (m) => {
+        this.#o.stats.lagReads++;
+        return visit(m.seq, m.data, m.header);
+      });
+    } catch (err) {
+      if (err instanceof InboxError) throw err;
+      throw new InboxError('unavailable', 'inbox read from the stream leader failed', { cause: err });
     }
-    throw new InboxError('unavailable', `inbox replica lags over ${MAX_LEADER_READS} messages of ${subject}`);
   }
 }
