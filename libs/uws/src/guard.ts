@@ -16,12 +16,14 @@
  * A handler that does not throw costs one more function call.
  * @module
  */
+import { errorBody } from '@herald/protocol';
+import { statusLine } from './http.js';
 import type { App, HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from './types.js';
 
 /** Where a contained exception came from, for the log line: e.g. `GET /v1/stream`, `ws message /v1/ws`. */
 export type HandlerErrorReporter = (err: unknown, where: string) => void;
 
-const INTERNAL_BODY = JSON.stringify({ error: { code: 'internal', message: 'internal error' } });
+const INTERNAL_BODY = JSON.stringify(errorBody('internal', 'internal error'));
 /** WebSocket close code 1011: the server met an unexpected condition. */
 const WS_INTERNAL_ERROR = 1011;
 
@@ -33,7 +35,7 @@ type HttpHandler = (res: HttpResponse, req: HttpRequest) => void | Promise<void>
 function answerInternal(res: HttpResponse): void {
   try {
     res.cork(() => {
-      res.writeStatus('500 Internal Server Error').writeHeader('content-type', 'application/json').end(INTERNAL_BODY);
+      res.writeStatus(statusLine(500)).writeHeader('content-type', 'application/json').end(INTERNAL_BODY);
     });
   } catch {
     // answered or aborted already: nothing to add
